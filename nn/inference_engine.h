@@ -1,0 +1,65 @@
+// oneDNN inference of a Network (forward_inference, f32).
+//
+// Primitives are created once per (network, batch size) and reused for every
+// batch. Weights are kept twice per conv/dense layer: a plain-layout buffer
+// (OIHW / OI, the layout faults are applied to) and the layout the primitive
+// prefers (format_tag::any), refreshed by one prebuilt reorder, so replacing a
+// layer's weights costs O(weights of that layer) and builds nothing.
+//
+// The engine's thread count is its own setting (OpenMP threads of the calling
+// thread), so results never depend on how many trials run in parallel.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "nn/network.h"
+
+namespace weightfault::nn {
+
+struct EngineOptions {
+  int threads = 1;            // OpenMP threads used by oneDNN for this engine
+  std::size_t batch = 256;    // images per primitive execution
+  bool fuse_activations = true;  // fold relu/clipped_relu/tanh into the conv/dense before them
+};
+
+class InferenceEngine {
+ public:
+  // The network must outlive the engine (it is read, never written).
+  InferenceEngine(const Network& network, EngineOptions options);
+  ~InferenceEngine();
+  InferenceEngine(const InferenceEngine&) = delete;
+  InferenceEngine& operator=(const InferenceEngine&) = delete;
+
+  const Network& network() const { return network_; }
+  const EngineOptions& options() const { return options_; }
+  std::size_t batch_size() const { return options_.batch; }
+  std::size_t num_classes() const { return network_.num_classes(); }
+
+  // Runs `count` (<= batch) images given as raw pixels [count][C][H][W];
+  // writes class scores (pre-softmax logits) [count][classes] to `logits`.
+  void infer(std::span<const std::uint8_t> pixels, std::size_t count, std::vector<float>& logits);
+  // Same, with already normalized float inputs [count][C][H][W] (or [count][F]).
+  void infer_normalized(std::span<const float> inputs, std::size_t count, std::vector<float>& logits);
+
+  // Replaces the weights of a conv2d or dense layer (plain layout, same sizes
+  // as the network's tensors). The network's golden tensors are not touched.
+  void set_weights(std::size_t layer, std::span<const float> kernel, std::span<const float> bias);
+  // Puts the network's own (golden) weights of `layer` back.
+  void restore_weights(std::size_t layer);
+
+  // Output of `layer` for the last batch, plain layout [batch][C][H][W] or
+  // [batch][F]. With fused activations a conv/dense reports its activated output.
+  std::vector<float> layer_output(std::size_t layer);
+
+ private:
+  struct Impl;
+  const Network& network_;
+  EngineOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace weightfault::nn

@@ -1,0 +1,158 @@
+#include "nn/model_file.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "nn/hdf5_file.h"
+#include "nn/input_error.h"
+
+namespace weightfault::nn {
+namespace {
+
+constexpr const char* kFormatName = "weightfault-model";
+
+std::vector<std::int64_t> to_vector(const auto& array) {
+  return std::vector<std::int64_t>(array.begin(), array.end());
+}
+
+template <std::size_t N>
+std::array<std::int64_t, N> read_fixed(const h5::Object& group, const std::string& key) {
+  const auto values = h5::read_int_attribute(group, key);
+  if (values.size() != N) {
+    throw InputError(fmt::format("{}: attribute '{}' must hold {} integers, holds {}",
+                                 group.where(), key, N, values.size()));
+  }
+  std::array<std::int64_t, N> out{};
+  std::copy(values.begin(), values.end(), out.begin());
+  return out;
+}
+
+void write_layer(const h5::Object& layers_group, const Layer& layer) {
+  const auto group = h5::create_group(layers_group, layer.name);
+  h5::write_string_attribute(group, "op", std::string(to_string(layer.op)));
+  h5::write_string_list_attribute(group, "inputs", layer.inputs);
+  switch (layer.op) {
+    case LayerOp::input:
+      h5::write_int_attribute(group, "input_shape", layer.input_shape);
+      break;
+    case LayerOp::conv2d:
+    case LayerOp::max_pool:
+    case LayerOp::avg_pool:
+      if (layer.op == LayerOp::conv2d) h5::write_int_attribute(group, "units", {layer.units});
+      h5::write_int_attribute(group, "kernel", to_vector(layer.kernel));
+      h5::write_int_attribute(group, "stride", to_vector(layer.stride));
+      h5::write_int_attribute(group, "padding", to_vector(layer.padding));
+      break;
+    case LayerOp::dense:
+      h5::write_int_attribute(group, "units", {layer.units});
+      break;
+    case LayerOp::clipped_relu:
+      h5::write_double_attribute(group, "clip_max", layer.clip_max);
+      break;
+    case LayerOp::batch_norm:
+      h5::write_double_attribute(group, "epsilon", layer.epsilon);
+      break;
+    default:
+      break;
+  }
+  for (const auto& [role, tensor] : layer.params) {
+    h5::write_float_dataset(group, role, tensor.dims, tensor.values);
+  }
+}
+
+Layer read_layer(const h5::Object& layers_group, const std::string& name) {
+  const auto group = h5::open_group(layers_group, name);
+  Layer layer;
+  layer.name = name;
+  const auto op_name = h5::read_string_attribute(group, "op");
+  const auto op = layer_op_from_string(op_name);
+  if (!op) {
+    throw InputError(fmt::format("{}: unknown layer op '{}' (known: {})", group.where(), op_name,
+                                 fmt::join(known_layer_op_names(), ", ")));
+  }
+  layer.op = *op;
+  layer.inputs = h5::read_string_list_attribute(group, "inputs");
+  switch (layer.op) {
+    case LayerOp::input:
+      layer.input_shape = h5::read_int_attribute(group, "input_shape");
+      break;
+    case LayerOp::conv2d:
+    case LayerOp::max_pool:
+    case LayerOp::avg_pool:
+      if (layer.op == LayerOp::conv2d) layer.units = read_fixed<1>(group, "units")[0];
+      layer.kernel = read_fixed<2>(group, "kernel");
+      layer.stride = read_fixed<2>(group, "stride");
+      layer.padding = read_fixed<4>(group, "padding");
+      break;
+    case LayerOp::dense:
+      layer.units = read_fixed<1>(group, "units")[0];
+      break;
+    case LayerOp::clipped_relu:
+      layer.clip_max = static_cast<float>(h5::read_double_attribute(group, "clip_max"));
+      break;
+    case LayerOp::batch_norm:
+      layer.epsilon = static_cast<float>(h5::read_double_attribute(group, "epsilon"));
+      break;
+    default:
+      break;
+  }
+  for (const auto& role : required_params(layer.op)) {
+    if (!h5::has_child(group, role)) {
+      throw InputError(fmt::format("{}: missing weight dataset '{}' of layer '{}'", group.where(),
+                                   role, name));
+    }
+    auto array = h5::read_float_dataset(group, role);
+    layer.params[role] = Tensor{std::move(array.dims), std::move(array.values)};
+  }
+  return layer;
+}
+
+}  // namespace
+
+void save_model(const Network& network, const std::filesystem::path& path) {
+  const auto file = h5::create_file(path);
+  h5::write_string_attribute(file, "format", kFormatName);
+  h5::write_int_attribute(file, "format_version", {kModelFormatVersion});
+  h5::write_string_attribute(file, "name", network.name);
+  h5::write_string_attribute(file, "source", network.source);
+  h5::write_double_attribute(file, "input_scale", network.normalization.scale);
+  h5::write_double_attribute(file, "input_offset", network.normalization.offset);
+  std::vector<std::string> names;
+  for (const auto& layer : network.layers()) names.push_back(layer.name);
+  h5::write_string_list_attribute(file, "layers", names);
+  const auto layers_group = h5::create_group(file, "layers");
+  for (const auto& layer : network.layers()) write_layer(layers_group, layer);
+}
+
+Network load_model(const std::filesystem::path& path, bool fold_batch_norms) {
+  const auto file = h5::open_file(path);
+  if (!h5::has_attribute(file, "format") ||
+      h5::read_string_attribute(file, "format") != kFormatName) {
+    throw InputError(fmt::format(
+        "{}: not a weightfault model file (no format = '{}'); import Keras files with "
+        "'weightfault import-keras'",
+        path.string(), kFormatName));
+  }
+  const auto version = h5::read_int_attribute(file, "format_version");
+  if (version.size() != 1 || version[0] != kModelFormatVersion) {
+    throw InputError(fmt::format("{}: model format version {} is not supported (expected {})",
+                                 path.string(), fmt::join(version, ","), kModelFormatVersion));
+  }
+  Network network;
+  network.name = h5::read_string_attribute(file, "name");
+  network.source = h5::read_string_attribute(file, "source");
+  network.normalization.scale = static_cast<float>(h5::read_double_attribute(file, "input_scale"));
+  network.normalization.offset = static_cast<float>(h5::read_double_attribute(file, "input_offset"));
+  const auto layers_group = h5::open_group(file, "layers");
+  for (const auto& name : h5::read_string_list_attribute(file, "layers")) {
+    network.add_layer(read_layer(layers_group, name));
+  }
+  try {
+    network.finalize();
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", path.string(), e.what()));
+  }
+  return fold_batch_norms ? fold_batch_norm(network) : network;
+}
+
+}  // namespace weightfault::nn

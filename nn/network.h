@@ -1,0 +1,75 @@
+// A network: layers as the vertices of a Boost.Graph DAG (an edge runs from a
+// producer to each consumer), executed in topological order. Built by adding
+// layers, then finalize() resolves the wiring, rejects cycles and unknown
+// inputs, and infers every layer's output shape while checking weight shapes.
+#pragma once
+
+#include <boost/config.hpp>  // before any other Boost.Graph header (Boost 1.74 bug)
+#include <boost/graph/adjacency_list.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layer.h"
+
+namespace weightfault::nn {
+
+struct InputNormalization {
+  float scale = 1.0f / 255.0f;  // network input = raw_pixel * scale + offset
+  float offset = 0.0f;
+};
+
+class Network {
+ public:
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+
+  // Adds a layer; its inputs are resolved by name in finalize(), so order is free.
+  void add_layer(Layer layer);
+  // Resolves the graph. Throws InputError ("layer 'x': ...") on any inconsistency.
+  void finalize();
+
+  const std::vector<Layer>& layers() const { return layers_; }
+  const Layer& layer(std::size_t index) const { return layers_.at(index); }
+  Layer& mutable_layer(std::size_t index) { return layers_.at(index); }
+  std::size_t size() const { return layers_.size(); }
+  std::size_t index_of(const std::string& name) const;  // throws InputError if absent
+
+  const std::vector<std::size_t>& topological_order() const { return order_; }
+  const std::vector<std::size_t>& inputs_of(std::size_t index) const { return inputs_.at(index); }
+  const std::vector<std::size_t>& consumers_of(std::size_t index) const {
+    return consumers_.at(index);
+  }
+  const Shape& output_shape(std::size_t index) const { return shapes_.at(index); }
+  std::size_t input_layer() const { return input_; }
+  std::size_t output_layer() const { return output_; }
+  const Graph& graph() const { return *graph_; }
+  std::size_t num_classes() const;
+  // Total weights (all parameters) of all layers.
+  std::size_t parameter_count() const;
+
+  std::string name;
+  std::string source;  // where the weights came from (e.g. the Keras file)
+  InputNormalization normalization;
+
+ private:
+  std::vector<Layer> layers_;
+  // Immutable once finalized, so copies of a Network share it.
+  std::shared_ptr<const Graph> graph_;
+  std::vector<std::size_t> order_;
+  std::vector<std::vector<std::size_t>> inputs_;
+  std::vector<std::vector<std::size_t>> consumers_;
+  std::vector<Shape> shapes_;
+  std::size_t input_ = 0;
+  std::size_t output_ = 0;
+  bool finalized_ = false;
+};
+
+// Folds every batch_norm whose only input is a conv2d (with no other consumer)
+// into that conv's kernel and bias, and removes it. Returns the finalized result.
+Network fold_batch_norm(const Network& network);
+
+std::string shape_to_string(const Shape& shape);
+
+}  // namespace weightfault::nn

@@ -1,0 +1,155 @@
+// weightfault: the command-line tool. Library code throws typed errors; this
+// file alone prints them and picks the exit code (1 = bad input, 2 = usage).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "nn/dataset.h"
+#include "nn/evaluation.h"
+#include "nn/inference_engine.h"
+#include "nn/input_error.h"
+#include "nn/keras_import.h"
+#include "nn/model_file.h"
+#include "weightfault_version.h"
+
+namespace {
+
+namespace wf = weightfault;
+
+struct EvalArgs {
+  std::string model;
+  std::string dataset = "mnist";
+  std::string split = "test";
+  std::string data_root = "data";
+  std::size_t limit = 0;
+  std::size_t batch = 256;
+  int threads = 1;
+  bool per_class = false;
+};
+
+struct ImportArgs {
+  std::string input;
+  std::string output;
+  float input_scale = 1.0f / 255.0f;
+  float input_offset = 0.0f;
+};
+
+double percent(std::size_t part, std::size_t whole) {
+  return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+int run_eval(const EvalArgs& args) {
+  const auto network = wf::nn::load_model(args.model);
+  const auto data = wf::nn::load_dataset(args.data_root, args.dataset, args.split, args.limit);
+  wf::nn::InferenceEngine engine(network, {.threads = args.threads, .batch = args.batch});
+  const auto start = std::chrono::steady_clock::now();
+  const auto m = wf::nn::evaluate(engine, data);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  fmt::print("model: {} ({}), {} parameters\n", network.name, network.source,
+             network.parameter_count());
+  fmt::print("dataset: {}/{}, {} images\n", data.name, data.split, data.size());
+  fmt::print("accuracy: {}/{} ({:.2f} %)\n", m.correct, m.total, percent(m.correct, m.total));
+  fmt::print("top-5: {}/{} ({:.2f} %)\n", m.correct_top5, m.total, percent(m.correct_top5, m.total));
+  fmt::print("cross-entropy: {:.6f} (mean over {} finite losses; {} not finite)\n",
+             m.mean_cross_entropy(), m.total - m.nonfinite_loss, m.nonfinite_loss);
+  fmt::print("NaN predictions: {}\n", m.nan_predictions);
+  if (args.per_class) {
+    for (std::size_t c = 0; c < m.class_total.size(); ++c) {
+      fmt::print("class {}: {}/{} ({:.2f} %)\n", c, m.class_correct[c], m.class_total[c],
+                 percent(m.class_correct[c], m.class_total[c]));
+    }
+  }
+  fmt::print("time: {:.3f} s ({:.0f} images/s, batch {}, {} engine thread(s))\n", seconds,
+             static_cast<double>(m.total) / seconds, args.batch, args.threads);
+  return 0;
+}
+
+int run_import(const ImportArgs& args) {
+  const auto network = wf::nn::import_keras(
+      args.input, {.normalization = {.scale = args.input_scale, .offset = args.input_offset}});
+  const std::filesystem::path out(args.output);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  wf::nn::save_model(network, out);
+  fmt::print("imported {} layers, {} parameters from {} to {}\n", network.size(),
+             network.parameter_count(), args.input, args.output);
+  return 0;
+}
+
+int run_info(const std::string& model) {
+  const auto network = wf::nn::load_model(model, false);
+  fmt::print("model: {} ({})\n", network.name, network.source);
+  fmt::print("input normalization: x * {} + {}\n", network.normalization.scale,
+             network.normalization.offset);
+  for (const auto i : network.topological_order()) {
+    const auto& layer = network.layer(i);
+    std::size_t params = 0;
+    for (const auto& [role, t] : layer.params) params += t.size();
+    fmt::print("  {:<20} {:<16} -> {:<16} {:>9} params\n", layer.name, wf::nn::to_string(layer.op),
+               wf::nn::shape_to_string(network.output_shape(i)), params);
+  }
+  fmt::print("total: {} parameters\n", network.parameter_count());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"weightfault: what memory faults do to a neural network, and which protection helps"};
+  app.set_version_flag("--version", std::string("weightfault ") + wf::kToolVersion);
+  app.require_subcommand(1);
+
+  EvalArgs eval;
+  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a model on a dataset (no faults)");
+  eval_cmd->add_option("--model,-m", eval.model, "weightfault model file (.h5)")->required();
+  eval_cmd->add_option("--dataset,-d", eval.dataset, "dataset name")
+      ->check(CLI::IsMember(wf::nn::known_dataset_names()))
+      ->capture_default_str();
+  eval_cmd->add_option("--split", eval.split, "dataset split")
+      ->check(CLI::IsMember(wf::nn::known_split_names()))
+      ->capture_default_str();
+  eval_cmd->add_option("--limit,-n", eval.limit, "use only the first N images (0 = all)")
+      ->capture_default_str();
+  eval_cmd->add_option("--batch,-b", eval.batch, "images per oneDNN batch")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{65536}))
+      ->capture_default_str();
+  eval_cmd->add_option("--threads,-t", eval.threads, "oneDNN threads of the engine")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  eval_cmd->add_option("--data-root", eval.data_root, "folder holding external/<dataset>/")
+      ->capture_default_str();
+  eval_cmd->add_flag("--per-class", eval.per_class, "print the accuracy of every class");
+
+  ImportArgs import;
+  auto* import_cmd = app.add_subcommand("import-keras", "Convert a Keras 2.x HDF5 model to a weightfault model");
+  import_cmd->add_option("input", import.input, "Keras .h5 file (Sequential model)")->required();
+  import_cmd->add_option("--output,-o", import.output, "weightfault model file to write")->required();
+  import_cmd->add_option("--input-scale", import.input_scale, "network input = pixel * scale + offset")
+      ->capture_default_str();
+  import_cmd->add_option("--input-offset", import.input_offset, "see --input-scale")->capture_default_str();
+
+  std::string info_model;
+  auto* info_cmd = app.add_subcommand("info", "Print a model's layers and shapes");
+  info_cmd->add_option("model", info_model, "weightfault model file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (*eval_cmd) return run_eval(eval);
+    if (*import_cmd) return run_import(import);
+    if (*info_cmd) return run_info(info_model);
+  } catch (const wf::InputError& e) {
+    fmt::print(stderr, "weightfault: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "weightfault: internal error: {}\n", e.what());
+    return 3;
+  }
+  return 2;
+}
