@@ -97,8 +97,9 @@ Dataset load_dataset(const std::filesystem::path& data_root, std::string_view na
   const auto dir = data_root / "external" / std::string(name);
   const bool test = split == "test";
   const std::string prefix = test ? "t10k" : "train";
-  Dataset data = load_idx_pair(find_idx(dir, prefix + "-images-idx3-ubyte"),
-                               find_idx(dir, prefix + "-labels-idx1-ubyte"));
+  const auto images = find_idx(dir, prefix + "-images-idx3-ubyte");  // images first: stable messages
+  const auto labels = find_idx(dir, prefix + "-labels-idx1-ubyte");
+  Dataset data = load_idx_pair(images, labels);
   if (split == "calibration" || split == "train") {
     const auto calib = calibration_indices(data.size());
     std::vector<std::size_t> keep;

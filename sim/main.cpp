@@ -69,9 +69,10 @@ int run_eval(const EvalArgs& args) {
 }
 
 int run_import(const ImportArgs& args) {
-  const auto network = wf::nn::import_keras(
+  auto network = wf::nn::import_keras(
       args.input, {.normalization = {.scale = args.input_scale, .offset = args.input_offset}});
   const std::filesystem::path out(args.output);
+  network.name = out.stem().string();  // the model is known by its file name from now on
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   wf::nn::save_model(network, out);
   fmt::print("imported {} layers, {} parameters from {} to {}\n", network.size(),

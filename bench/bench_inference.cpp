@@ -1,0 +1,102 @@
+// Clean-evaluation throughput of a model on MNIST test images with the oneDNN
+// engine, for several batch sizes and engine thread counts, against a named
+// baseline measured in the same run: the plain-loop reference implementation
+// (tests/reference_layers.cpp) on one thread. Also times set_weights, the hot
+// path of every fault trial.
+//
+// Usage: bench_inference [--model data/models/mnist_cnn.h5] [--data-root data]
+//                        [--images 10000] [--repeats 3]
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "nn/dataset.h"
+#include "nn/evaluation.h"
+#include "nn/inference_engine.h"
+#include "nn/model_file.h"
+#include "tests/reference_layers.h"
+
+namespace wf = weightfault;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model = "data/models/mnist_cnn.h5";
+  std::string data_root = "data";
+  std::size_t images = 10000;
+  int repeats = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string key = argv[i];
+    if (key == "--model") model = argv[i + 1];
+    else if (key == "--data-root") data_root = argv[i + 1];
+    else if (key == "--images") images = std::stoul(argv[i + 1]);
+    else if (key == "--repeats") repeats = std::stoi(argv[i + 1]);
+    else {
+      fmt::print(stderr, "unknown option {}\n", key);
+      return 2;
+    }
+  }
+  try {
+    const auto net = wf::nn::load_model(model);
+    const auto data = wf::nn::load_dataset(data_root, "mnist", "test", images);
+    fmt::print("model {} ({} parameters), {} MNIST test images, median of {} repeats\n", net.name,
+               net.parameter_count(), data.size(), repeats);
+
+    // Baseline: the plain-loop reference on 200 images, one thread.
+    const std::size_t ref_images = std::min<std::size_t>(200, data.size());
+    std::vector<float> input(ref_images * data.image_size());
+    for (std::size_t k = 0; k < input.size(); ++k) {
+      input[k] = static_cast<float>(data.pixels[k]) * net.normalization.scale + net.normalization.offset;
+    }
+    auto start = Clock::now();
+    const auto ref_logits = wf::reference::logits(net, input, ref_images);
+    const double ref_rate = static_cast<double>(ref_images) / seconds_since(start);
+    fmt::print("baseline  reference plain loops, 1 thread: {:>9.0f} images/s\n", ref_rate);
+
+    fmt::print("{:>7} {:>8} {:>12} {:>10} {:>9}\n", "threads", "batch", "images/s", "x baseline", "correct");
+    for (const int threads : {1, 2}) {
+      for (const std::size_t batch : {64, 256, 1000}) {
+        wf::nn::InferenceEngine engine(net, {.threads = threads, .batch = batch});
+        wf::nn::evaluate(engine, data);  // warm-up: JIT kernels, caches, page faults
+        std::vector<double> rates;
+        std::size_t correct = 0;
+        for (int r = 0; r < repeats; ++r) {
+          start = Clock::now();
+          correct = wf::nn::evaluate(engine, data).correct;
+          rates.push_back(static_cast<double>(data.size()) / seconds_since(start));
+        }
+        std::sort(rates.begin(), rates.end());
+        const double median = rates[rates.size() / 2];
+        fmt::print("{:>7} {:>8} {:>12.0f} {:>10.1f} {:>9}\n", threads, batch, median, median / ref_rate, correct);
+      }
+    }
+
+    // The hot path of a fault trial: replace one layer's weights (copy + reorder).
+    wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = 256});
+    for (const auto i : net.topological_order()) {
+      const auto& layer = net.layer(i);
+      if (!layer.has_weights()) continue;
+      const auto& kernel = layer.params.at("kernel").values;
+      const auto& bias = layer.params.at("bias").values;
+      const int calls = 200;
+      start = Clock::now();
+      for (int c = 0; c < calls; ++c) engine.set_weights(i, kernel, bias);
+      fmt::print("set_weights {:<10} {:>8} weights: {:>8.1f} us per call\n", layer.name, kernel.size(),
+                 1e6 * seconds_since(start) / calls);
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bench_inference: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,59 @@
+// Writes the broken input files the CLI tests feed to `weightfault`
+// (tests/CMakeLists.txt): one folder per kind of user mistake.
+#include <fmt/format.h>
+
+#include "nn/model_file.h"
+#include "tests/fixtures.h"
+
+namespace wf = weightfault;
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fmt::print(stderr, "usage: make_bad_inputs OUTPUT_DIR\n");
+    return 2;
+  }
+  const std::filesystem::path out(argv[1]);
+  std::filesystem::remove_all(out);
+  std::filesystem::create_directories(out);
+
+  const auto net = wf::test::tiny_mnist_network(1);
+  wf::nn::save_model(net, out / "model.h5");
+
+  auto missing = net;
+  missing.mutable_layer(missing.index_of("conv")).params.erase("kernel");
+  wf::nn::save_model(missing, out / "missing_weight.h5");
+
+  auto wrong = net;
+  auto& kernel = wrong.mutable_layer(wrong.index_of("conv")).params.at("kernel");
+  kernel.dims = {4, 1, 5, 5};
+  kernel.values.resize(100);
+  wf::nn::save_model(wrong, out / "shape_mismatch.h5");
+
+  using nlohmann::json;
+  const json layers = json::array(
+      {json{{"class_name", "Flatten"}, {"config", {{"name", "flat"}, {"batch_input_shape", {nullptr, 28, 28, 1}}}}},
+       json{{"class_name", "SimpleRNN"}, {"config", {{"name", "rnn_1"}, {"units", 4}}}}});
+  wf::test::write_keras_model(out / "unsupported_layer.h5", layers, {});
+
+  // Data roots with one broken MNIST test set each.
+  const std::vector<std::uint8_t> labels(10, 3);
+  auto mnist_dir = [&](const std::string& name) {
+    const auto dir = out / name / "external" / "mnist";
+    std::filesystem::create_directories(dir);
+    return dir;
+  };
+  auto dir = mnist_dir("truncated");
+  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28}, std::vector<std::uint8_t>(5000));
+  wf::test::write_idx(dir / "t10k-labels-idx1-ubyte", {10}, labels);
+  dir = mnist_dir("bad_magic");
+  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28}, std::vector<std::uint8_t>(7840), false,
+                      {0x1f, 0x8c, 0x08, 0x03});
+  wf::test::write_idx(dir / "t10k-labels-idx1-ubyte", {10}, labels);
+  dir = mnist_dir("count_mismatch");
+  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28}, std::vector<std::uint8_t>(7840));
+  wf::test::write_idx(dir / "t10k-labels-idx1-ubyte", {9}, std::vector<std::uint8_t>(9, 1));
+  dir = mnist_dir("good");
+  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28}, std::vector<std::uint8_t>(7840, 128));
+  wf::test::write_idx(dir / "t10k-labels-idx1-ubyte.gz", {10}, labels, true);
+  return 0;
+}

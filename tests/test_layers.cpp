@@ -1,0 +1,190 @@
+// Question: does every layer computed by oneDNN match the plain-loop reference
+// (tests/reference_layers.cpp) for several shapes, strides and paddings?
+// Tolerance: |oneDNN - reference| <= 1e-4 * max|reference| + 1e-5, per layer
+// (fp32 accumulation in a different order than the reference's fp64).
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "nn/inference_engine.h"
+#include "tests/fixtures.h"
+#include "tests/reference_layers.h"
+
+namespace wf = weightfault;
+using wf::nn::LayerOp;
+using wf::test::make_layer;
+
+namespace {
+
+void check_layers(const wf::nn::Network& net, std::size_t batch, std::uint64_t seed) {
+  wf::nn::SplitMix64 rng(seed);
+  const auto& in_shape = net.output_shape(net.input_layer());
+  std::size_t per_sample = 1;
+  for (auto d : in_shape) per_sample *= static_cast<std::size_t>(d);
+  const auto input = wf::test::random_values(batch * per_sample, rng);
+  const auto expected = wf::reference::forward(net, input, batch);
+
+  wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = batch, .fuse_activations = false});
+  std::vector<float> logits;
+  engine.infer_normalized(input, batch, logits);
+  for (const auto i : net.topological_order()) {
+    const auto got = engine.layer_output(i);
+    const auto& want = expected[i];
+    REQUIRE(got.size() == want.size());
+    float scale = 0.0f;
+    for (float v : want) scale = std::max(scale, std::abs(v));
+    float worst = 0.0f;
+    for (std::size_t k = 0; k < got.size(); ++k) worst = std::max(worst, std::abs(got[k] - want[k]));
+    INFO(fmt::format("layer '{}' ({}), batch {}: max |diff| {} at scale {}", net.layer(i).name,
+                     wf::nn::to_string(net.layer(i).op), batch, worst, scale));
+    CHECK(worst <= 1e-4f * scale + 1e-5f);
+  }
+  // With activations fused as post-ops, the class scores stay the same.
+  wf::nn::InferenceEngine fused(net, {.threads = 1, .batch = batch, .fuse_activations = true});
+  std::vector<float> fused_logits;
+  fused.infer_normalized(input, batch, fused_logits);
+  REQUIRE(fused_logits.size() == logits.size());
+  for (std::size_t k = 0; k < logits.size(); ++k) CHECK(fused_logits[k] == doctest::Approx(logits[k]).epsilon(1e-4));
+}
+
+wf::nn::Layer pool_layer(const std::string& name, LayerOp op, const std::string& input, std::int64_t k,
+                         std::int64_t s, std::array<std::int64_t, 4> pad) {
+  auto l = make_layer(name, op, {input});
+  l.kernel = {k, k};
+  l.stride = {s, s};
+  l.padding = pad;
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d matches the reference for several shapes, strides and paddings") {
+  struct Case {
+    std::int64_t c, h, o, k, s;
+    std::array<std::int64_t, 4> pad;
+  };
+  for (const Case& c : {Case{1, 28, 4, 3, 1, {0, 0, 0, 0}}, Case{3, 9, 8, 3, 2, {0, 0, 1, 1}},
+                        Case{5, 12, 16, 5, 1, {2, 2, 2, 2}}, Case{16, 6, 7, 1, 1, {0, 0, 0, 0}}}) {
+    wf::nn::SplitMix64 rng(static_cast<std::uint64_t>(c.c * 100 + c.k));
+    wf::nn::Network net;
+    net.add_layer(wf::test::make_input({c.c, c.h, c.h}));
+    net.add_layer(wf::test::make_conv("conv", "input", c.c, c.o, c.k, c.s, c.pad, rng));
+    net.add_layer(make_layer("flatten", LayerOp::flatten, {"conv"}));
+    net.finalize();
+    check_layers(net, 3, 11);
+  }
+}
+
+TEST_CASE("dense, softmax and dropout match the reference") {
+  for (const auto& [in, out] : {std::pair<std::int64_t, std::int64_t>{7, 5}, {100, 33}, {9216, 128}}) {
+    wf::nn::SplitMix64 rng(static_cast<std::uint64_t>(in));
+    wf::nn::Network net;
+    net.add_layer(wf::test::make_input({in}));
+    net.add_layer(wf::test::make_dense("dense", "input", in, out, rng));
+    net.add_layer(make_layer("dropout", LayerOp::dropout, {"dense"}));
+    net.add_layer(make_layer("softmax", LayerOp::softmax, {"dropout"}));
+    net.finalize();
+    check_layers(net, 4, 12);
+  }
+}
+
+TEST_CASE("relu, clipped relu and tanh match the reference, unfused and fused") {
+  for (const LayerOp op : {LayerOp::relu, LayerOp::clipped_relu, LayerOp::tanh}) {
+    wf::nn::SplitMix64 rng(13);
+    wf::nn::Network net;
+    net.add_layer(wf::test::make_input({2, 8, 8}));
+    net.add_layer(wf::test::make_conv("conv", "input", 2, 6, 3, 1, {1, 1, 1, 1}, rng));
+    auto act = make_layer("act", op, {"conv"});
+    act.clip_max = 0.3f;
+    net.add_layer(act);
+    net.add_layer(make_layer("flatten", LayerOp::flatten, {"act"}));
+    net.add_layer(wf::test::make_dense("dense", "flatten", 6 * 64, 10, rng));
+    auto act2 = make_layer("act2", op, {"dense"});
+    act2.clip_max = 0.2f;
+    net.add_layer(act2);
+    net.finalize();
+    check_layers(net, 5, 14);
+  }
+}
+
+TEST_CASE("max, average and global average pooling match the reference, padding excluded") {
+  struct Case {
+    LayerOp op;
+    std::int64_t k, s;
+    std::array<std::int64_t, 4> pad;
+  };
+  for (const Case& c : {Case{LayerOp::max_pool, 2, 2, {0, 0, 0, 0}}, Case{LayerOp::avg_pool, 2, 2, {0, 0, 0, 0}},
+                        Case{LayerOp::max_pool, 3, 2, {1, 1, 1, 1}}, Case{LayerOp::avg_pool, 3, 2, {1, 1, 1, 1}},
+                        Case{LayerOp::avg_pool, 3, 1, {0, 0, 1, 1}}}) {
+    wf::nn::Network net;
+    net.add_layer(wf::test::make_input({3, 11, 11}));
+    net.add_layer(pool_layer("pool", c.op, "input", c.k, c.s, c.pad));
+    net.add_layer(make_layer("gap", LayerOp::global_avg_pool, {"pool"}));
+    net.finalize();
+    check_layers(net, 2, 15);
+  }
+}
+
+TEST_CASE("batch norm matches the reference on images and on flat features") {
+  wf::nn::SplitMix64 rng(16);
+  wf::nn::Network net;
+  net.add_layer(wf::test::make_input({4, 5, 5}));
+  net.add_layer(wf::test::make_batch_norm("bn", "input", 4, rng));
+  net.add_layer(make_layer("flatten", LayerOp::flatten, {"bn"}));
+  net.add_layer(wf::test::make_batch_norm("bn_flat", "flatten", 100, rng));
+  net.finalize();
+  check_layers(net, 3, 17);
+}
+
+TEST_CASE("a residual block (conv, bn, relu, add) matches the reference") {
+  wf::nn::SplitMix64 rng(18);
+  wf::nn::Network net;
+  net.add_layer(wf::test::make_input({3, 10, 10}));
+  net.add_layer(wf::test::make_conv("stem", "input", 3, 8, 3, 1, {1, 1, 1, 1}, rng));
+  net.add_layer(make_layer("stem_relu", LayerOp::relu, {"stem"}));
+  net.add_layer(wf::test::make_conv("conv_a", "stem_relu", 8, 8, 3, 1, {1, 1, 1, 1}, rng));
+  net.add_layer(wf::test::make_batch_norm("bn_a", "conv_a", 8, rng));
+  net.add_layer(make_layer("relu_a", LayerOp::relu, {"bn_a"}));
+  net.add_layer(wf::test::make_conv("conv_b", "relu_a", 8, 8, 3, 1, {1, 1, 1, 1}, rng));
+  net.add_layer(make_layer("add", LayerOp::add, {"conv_b", "stem_relu"}));
+  net.add_layer(make_layer("relu_out", LayerOp::relu, {"add"}));
+  net.add_layer(make_layer("gap", LayerOp::global_avg_pool, {"relu_out"}));
+  net.add_layer(wf::test::make_dense("fc", "gap", 8, 10, rng));
+  net.finalize();
+  check_layers(net, 4, 19);
+}
+
+TEST_CASE("folding batch norm into the conv keeps the outputs") {
+  wf::nn::SplitMix64 rng(20);
+  wf::nn::Network net;
+  net.add_layer(wf::test::make_input({3, 10, 10}));
+  net.add_layer(wf::test::make_conv("conv", "input", 3, 8, 3, 1, {1, 1, 1, 1}, rng));
+  net.add_layer(wf::test::make_batch_norm("bn", "conv", 8, rng));
+  net.add_layer(make_layer("relu", LayerOp::relu, {"bn"}));
+  net.add_layer(make_layer("flatten", LayerOp::flatten, {"relu"}));
+  net.finalize();
+  const auto folded = wf::nn::fold_batch_norm(net);
+  CHECK(folded.size() == net.size() - 1);
+  CHECK(folded.layer(folded.inputs_of(folded.index_of("relu")).front()).name == "conv");
+  wf::nn::SplitMix64 data_rng(21);
+  const auto input = wf::test::random_values(2 * 300, data_rng);
+  const auto want = wf::reference::logits(net, input, 2);
+  const auto got = wf::reference::logits(folded, input, 2);
+  REQUIRE(want.size() == got.size());
+  for (std::size_t k = 0; k < want.size(); ++k) CHECK(got[k] == doctest::Approx(want[k]).epsilon(1e-5));
+  check_layers(folded, 2, 22);
+}
+
+TEST_CASE("a partial last batch gives the same scores as a full one") {
+  const auto net = wf::test::tiny_mnist_network(23);
+  wf::nn::SplitMix64 rng(24);
+  const auto input = wf::test::random_values(5 * 784, rng);
+  wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = 8});
+  std::vector<float> five;
+  engine.infer_normalized(input, 5, five);
+  const auto want = wf::reference::logits(net, input, 5);
+  REQUIRE(five.size() == 50);
+  for (std::size_t k = 0; k < five.size(); ++k) CHECK(five[k] == doctest::Approx(want[k]).epsilon(1e-4));
+}
