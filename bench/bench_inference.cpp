@@ -37,10 +37,14 @@ int main(int argc, char** argv) {
   int repeats = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i];
-    if (key == "--model") model = argv[i + 1];
-    else if (key == "--data-root") data_root = argv[i + 1];
-    else if (key == "--images") images = std::stoul(argv[i + 1]);
-    else if (key == "--repeats") repeats = std::stoi(argv[i + 1]);
+    if (key == "--model")
+      model = argv[i + 1];
+    else if (key == "--data-root")
+      data_root = argv[i + 1];
+    else if (key == "--images")
+      images = std::stoul(argv[i + 1]);
+    else if (key == "--repeats")
+      repeats = std::stoi(argv[i + 1]);
     else {
       fmt::print(stderr, "unknown option {}\n", key);
       return 2;
@@ -56,14 +60,16 @@ int main(int argc, char** argv) {
     const std::size_t ref_images = std::min<std::size_t>(200, data.size());
     std::vector<float> input(ref_images * data.image_size());
     for (std::size_t k = 0; k < input.size(); ++k) {
-      input[k] = static_cast<float>(data.pixels[k]) * net.normalization.scale + net.normalization.offset;
+      input[k] =
+          static_cast<float>(data.pixels[k]) * net.normalization.scale + net.normalization.offset;
     }
     auto start = Clock::now();
     const auto ref_logits = wf::reference::logits(net, input, ref_images);
     const double ref_rate = static_cast<double>(ref_images) / seconds_since(start);
     fmt::print("baseline  reference plain loops, 1 thread: {:>9.0f} images/s\n", ref_rate);
 
-    fmt::print("{:>7} {:>8} {:>12} {:>10} {:>9}\n", "threads", "batch", "images/s", "x baseline", "correct");
+    fmt::print("{:>7} {:>8} {:>12} {:>10} {:>9}\n", "threads", "batch", "images/s", "x baseline",
+               "correct");
     for (const int threads : {1, 2}) {
       for (const std::size_t batch : {64, 256, 1000}) {
         wf::nn::InferenceEngine engine(net, {.threads = threads, .batch = batch});
@@ -77,7 +83,8 @@ int main(int argc, char** argv) {
         }
         std::sort(rates.begin(), rates.end());
         const double median = rates[rates.size() / 2];
-        fmt::print("{:>7} {:>8} {:>12.0f} {:>10.1f} {:>9}\n", threads, batch, median, median / ref_rate, correct);
+        fmt::print("{:>7} {:>8} {:>12.0f} {:>10.1f} {:>9}\n", threads, batch, median,
+                   median / ref_rate, correct);
       }
     }
 
@@ -91,8 +98,8 @@ int main(int argc, char** argv) {
       const int calls = 200;
       start = Clock::now();
       for (int c = 0; c < calls; ++c) engine.set_weights(i, kernel, bias);
-      fmt::print("set_weights {:<10} {:>8} weights: {:>8.1f} us per call\n", layer.name, kernel.size(),
-                 1e6 * seconds_since(start) / calls);
+      fmt::print("set_weights {:<10} {:>8} weights: {:>8.1f} us per call\n", layer.name,
+                 kernel.size(), 1e6 * seconds_since(start) / calls);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "bench_inference: error: {}\n", e.what());

@@ -51,8 +51,8 @@ Dataset load_idx_pair(const std::filesystem::path& images, const std::filesystem
   const IdxArray img = read_idx_u8(images, 3);
   const IdxArray lab = read_idx_u8(labels, 1);
   if (img.dims[0] != lab.dims[0]) {
-    throw InputError(fmt::format("{}: {} images but {} has {} labels", images.string(),
-                                 img.dims[0], labels.string(), lab.dims[0]));
+    throw InputError(fmt::format("{}: {} images but {} has {} labels", images.string(), img.dims[0],
+                                 labels.string(), lab.dims[0]));
   }
   Dataset out;
   out.channels = 1;
@@ -97,7 +97,8 @@ Dataset load_dataset(const std::filesystem::path& data_root, std::string_view na
   const auto dir = data_root / "external" / std::string(name);
   const bool test = split == "test";
   const std::string prefix = test ? "t10k" : "train";
-  const auto images = find_idx(dir, prefix + "-images-idx3-ubyte");  // images first: stable messages
+  const auto images =
+      find_idx(dir, prefix + "-images-idx3-ubyte");  // images first: stable messages
   const auto labels = find_idx(dir, prefix + "-labels-idx1-ubyte");
   Dataset data = load_idx_pair(images, labels);
   if (split == "calibration" || split == "train") {

@@ -11,7 +11,9 @@ namespace {
 
 // HDF5 prints its own error stack to stderr unless told not to; our messages
 // replace it. Called before every file open (idempotent, not mutable state of ours).
-void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_hdf5_errors() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 std::string child_path(const Object& parent, const std::string& name) {
   return parent.path() == "/" ? "/" + name : parent.path() + "/" + name;
@@ -22,7 +24,8 @@ std::string child_path(const Object& parent, const std::string& name) {
 }
 
 Object open_attribute(const Object& obj, const std::string& name) {
-  if (H5Aexists(obj.id(), name.c_str()) <= 0) fail(obj, fmt::format("missing attribute '{}'", name));
+  if (H5Aexists(obj.id(), name.c_str()) <= 0)
+    fail(obj, fmt::format("missing attribute '{}'", name));
   const hid_t id = H5Aopen(obj.id(), name.c_str(), H5P_DEFAULT);
   if (id < 0) fail(obj, fmt::format("cannot open attribute '{}'", name));
   return {id, H5Aclose, obj.file(), obj.path() + "@" + name};
@@ -43,13 +46,14 @@ Object vlen_string_type(const Object& ctx) {
   return type;
 }
 
-void write_attribute(const Object& obj, const std::string& name, hid_t file_type,
-                     hid_t mem_type, const std::vector<hsize_t>& dims, const void* data) {
+void write_attribute(const Object& obj, const std::string& name, hid_t file_type, hid_t mem_type,
+                     const std::vector<hsize_t>& dims, const void* data) {
   if (H5Aexists(obj.id(), name.c_str()) > 0) H5Adelete(obj.id(), name.c_str());
   // An empty list is a null dataspace: HDF5 rejects zero-sized attribute extents.
-  const hid_t space_id = dims.empty()     ? H5Screate(H5S_SCALAR)
-                         : dims[0] == 0 ? H5Screate(H5S_NULL)
-                                        : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  const hid_t space_id =
+      dims.empty()   ? H5Screate(H5S_SCALAR)
+      : dims[0] == 0 ? H5Screate(H5S_NULL)
+                     : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
   Object space{space_id, H5Sclose, obj.file(), obj.path()};
   Object attr{H5Acreate2(obj.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose, obj.file(), obj.path() + "@" + name};
@@ -151,8 +155,8 @@ void write_string_list_attribute(const Object& obj, const std::string& name,
 
 void write_int_attribute(const Object& obj, const std::string& name,
                          const std::vector<std::int64_t>& values) {
-  write_attribute(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64,
-                  {static_cast<hsize_t>(values.size())}, values.data());
+  write_attribute(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, {static_cast<hsize_t>(values.size())},
+                  values.data());
 }
 
 void write_double_attribute(const Object& obj, const std::string& name, double value) {
@@ -231,8 +235,8 @@ void write_float_dataset(const Object& parent, const std::string& name,
   Object ds{H5Dcreate2(parent.id(), name.c_str(), H5T_IEEE_F32LE, space.id(), H5P_DEFAULT,
                        H5P_DEFAULT, H5P_DEFAULT),
             H5Dclose, parent.file(), child_path(parent, name)};
-  if (ds.id() < 0 || H5Dwrite(ds.id(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                              values.data()) < 0) {
+  if (ds.id() < 0 ||
+      H5Dwrite(ds.id(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
     fail(parent, fmt::format("cannot write dataset '{}'", name));
   }
 }

@@ -51,10 +51,10 @@ IdxArray read_idx_u8(const std::filesystem::path& path, std::uint32_t expected_r
   }
   if (magic[0] != 0 || magic[1] != 0 || magic[2] != kTypeUnsignedByte ||
       magic[3] != expected_rank) {
-    throw InputError(fmt::format(
-        "{}: wrong IDX magic {:02x} {:02x} {:02x} {:02x}; expected 00 00 08 {:02x} "
-        "(unsigned bytes, rank {})",
-        name, magic[0], magic[1], magic[2], magic[3], expected_rank, expected_rank));
+    throw InputError(
+        fmt::format("{}: wrong IDX magic {:02x} {:02x} {:02x} {:02x}; expected 00 00 08 {:02x} "
+                    "(unsigned bytes, rank {})",
+                    name, magic[0], magic[1], magic[2], magic[3], expected_rank, expected_rank));
   }
   IdxArray out;
   std::uint64_t count = 1;

@@ -24,8 +24,8 @@ struct Step {
 };
 
 struct WeightSlot {
-  memory plain_kernel;     // OIHW / OI, what callers write
-  memory kernel;           // the primitive's preferred layout
+  memory plain_kernel;  // OIHW / OI, what callers write
+  memory kernel;        // the primitive's preferred layout
   memory bias;
   bool needs_reorder = false;
   dnnl::reorder kernel_reorder;
@@ -37,7 +37,9 @@ memory::dims batched(std::size_t batch, const Shape& shape) {
   return dims;
 }
 
-Tag plain_tag(std::size_t rank) { return rank == 4 ? Tag::nchw : Tag::nc; }
+Tag plain_tag(std::size_t rank) {
+  return rank == 4 ? Tag::nchw : Tag::nc;
+}
 
 bool is_fusable_activation(LayerOp op) {
   return op == LayerOp::relu || op == LayerOp::clipped_relu || op == LayerOp::tanh;
@@ -61,18 +63,19 @@ struct InferenceEngine::Impl {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   std::vector<Step> steps;
-  std::vector<memory> outputs;               // per layer
+  std::vector<memory> outputs;  // per layer
   std::unordered_map<std::size_t, WeightSlot> weights;
-  memory input;                              // plain user input
-  memory logits;                             // plain [batch][classes]
+  memory input;   // plain user input
+  memory logits;  // plain [batch][classes]
   std::size_t logits_layer = 0;
-  std::vector<bool> fused_into_previous;     // activation executed as a post-op
+  std::vector<bool> fused_into_previous;  // activation executed as a post-op
 
   // Returns `mem` in layout `want`, adding a reorder step if needed.
   memory as_layout(const memory& mem, const memory::desc& want) {
     if (mem.get_desc() == want) return mem;
     memory converted(want, engine);
-    steps.push_back({dnnl::reorder(mem, converted), {{DNNL_ARG_FROM, mem}, {DNNL_ARG_TO, converted}}});
+    steps.push_back(
+        {dnnl::reorder(mem, converted), {{DNNL_ARG_FROM, mem}, {DNNL_ARG_TO, converted}}});
     return converted;
   }
 
@@ -124,7 +127,8 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
 
     switch (layer.op) {
       case LayerOp::input: {
-        im.input = memory(memory::desc(out_dims, DataType::f32, plain_tag(out_dims.size())), im.engine);
+        im.input =
+            memory(memory::desc(out_dims, DataType::f32, plain_tag(out_dims.size())), im.engine);
         im.outputs[i] = im.input;
         break;
       }
@@ -150,8 +154,8 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
           dst_md = pd.dst_desc();
           prim = dnnl::convolution_forward(pd);
         } else {
-          const dnnl::inner_product_forward::desc desc(prop_kind::forward_inference,
-                                                       src.get_desc(), any_kernel, bias_md, any_dst);
+          const dnnl::inner_product_forward::desc desc(prop_kind::forward_inference, src.get_desc(),
+                                                       any_kernel, bias_md, any_dst);
           const dnnl::inner_product_forward::primitive_desc pd(desc, attr, im.engine);
           src = im.as_layout(src, pd.src_desc());
           kernel_md = pd.weights_desc();
@@ -159,8 +163,8 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
           prim = dnnl::inner_product_forward(pd);
         }
         WeightSlot slot;
-        slot.plain_kernel =
-            memory(memory::desc(kernel_dims, DataType::f32, plain_tag(kernel_dims.size())), im.engine);
+        slot.plain_kernel = memory(
+            memory::desc(kernel_dims, DataType::f32, plain_tag(kernel_dims.size())), im.engine);
         slot.needs_reorder = kernel_md != slot.plain_kernel.get_desc();
         slot.kernel = slot.needs_reorder ? memory(kernel_md, im.engine) : slot.plain_kernel;
         if (slot.needs_reorder) slot.kernel_reorder = dnnl::reorder(slot.plain_kernel, slot.kernel);
@@ -183,7 +187,8 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
                                                alpha, beta);
         const dnnl::eltwise_forward::primitive_desc pd(desc, im.engine);
         im.outputs[i] = memory(pd.dst_desc(), im.engine);
-        im.steps.push_back({dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, im.outputs[i]}}});
+        im.steps.push_back(
+            {dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, im.outputs[i]}}});
         break;
       }
       case LayerOp::max_pool:
@@ -193,25 +198,32 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
         const bool global = layer.op == LayerOp::global_avg_pool;
         const memory::dims kernel = global ? memory::dims{in_dims[2], in_dims[3]}
                                            : memory::dims{layer.kernel[0], layer.kernel[1]};
-        const memory::dims strides = global ? kernel : memory::dims{layer.stride[0], layer.stride[1]};
-        const memory::dims pad_l = global ? memory::dims{0, 0} : memory::dims{layer.padding[0], layer.padding[1]};
-        const memory::dims pad_r = global ? memory::dims{0, 0} : memory::dims{layer.padding[2], layer.padding[3]};
-        const memory::dims pool_dims = global ? memory::dims{in_dims[0], in_dims[1], 1, 1} : out_dims;
+        const memory::dims strides =
+            global ? kernel : memory::dims{layer.stride[0], layer.stride[1]};
+        const memory::dims pad_l =
+            global ? memory::dims{0, 0} : memory::dims{layer.padding[0], layer.padding[1]};
+        const memory::dims pad_r =
+            global ? memory::dims{0, 0} : memory::dims{layer.padding[2], layer.padding[3]};
+        const memory::dims pool_dims =
+            global ? memory::dims{in_dims[0], in_dims[1], 1, 1} : out_dims;
         // Average pooling ignores padded cells, as Keras/TensorFlow 'same' pooling does.
-        const algorithm alg = layer.op == LayerOp::max_pool ? algorithm::pooling_max
-                                                            : algorithm::pooling_avg_exclude_padding;
-        const dnnl::pooling_v2_forward::desc desc(
-            prop_kind::forward_inference, alg, src.get_desc(),
-            memory::desc(pool_dims, DataType::f32, Tag::any), strides, kernel, {0, 0}, pad_l, pad_r);
+        const algorithm alg = layer.op == LayerOp::max_pool
+                                  ? algorithm::pooling_max
+                                  : algorithm::pooling_avg_exclude_padding;
+        const dnnl::pooling_v2_forward::desc desc(prop_kind::forward_inference, alg, src.get_desc(),
+                                                  memory::desc(pool_dims, DataType::f32, Tag::any),
+                                                  strides, kernel, {0, 0}, pad_l, pad_r);
         const dnnl::pooling_v2_forward::primitive_desc pd(desc, im.engine);
         memory pooled(pd.dst_desc(), im.engine);
-        im.steps.push_back({dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, pooled}}});
+        im.steps.push_back(
+            {dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, pooled}}});
         im.outputs[i] = global ? im.as_flat(pooled, batch, out_shape[0]) : pooled;
         break;
       }
       case LayerOp::batch_norm: {
         const auto flags = dnnl::normalization_flags::use_global_stats |
-                           dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+                           dnnl::normalization_flags::use_scale |
+                           dnnl::normalization_flags::use_shift;
         const dnnl::batch_normalization_forward::desc desc(prop_kind::forward_inference,
                                                            src.get_desc(), layer.epsilon, flags);
         const dnnl::batch_normalization_forward::primitive_desc pd(desc, im.engine);
@@ -238,8 +250,9 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
                                       src.get_desc());
         const dnnl::binary::primitive_desc pd(desc, im.engine);
         im.outputs[i] = memory(pd.dst_desc(), im.engine);
-        im.steps.push_back({dnnl::binary(pd),
-                            {{DNNL_ARG_SRC_0, src}, {DNNL_ARG_SRC_1, other}, {DNNL_ARG_DST, im.outputs[i]}}});
+        im.steps.push_back(
+            {dnnl::binary(pd),
+             {{DNNL_ARG_SRC_0, src}, {DNNL_ARG_SRC_1, other}, {DNNL_ARG_DST, im.outputs[i]}}});
         break;
       }
       case LayerOp::flatten:
@@ -249,7 +262,8 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
         const dnnl::softmax_forward::desc desc(prop_kind::forward_inference, src.get_desc(), 1);
         const dnnl::softmax_forward::primitive_desc pd(desc, im.engine);
         im.outputs[i] = memory(pd.dst_desc(), im.engine);
-        im.steps.push_back({dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, im.outputs[i]}}});
+        im.steps.push_back(
+            {dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, im.outputs[i]}}});
         break;
       }
       case LayerOp::dropout:
@@ -310,8 +324,8 @@ void InferenceEngine::set_weights(std::size_t layer, std::span<const float> kern
   const std::size_t bias_size = slot.bias.get_desc().get_size() / sizeof(float);
   if (kernel.size() != kernel_size || bias.size() != bias_size) {
     throw InputError(fmt::format("layer '{}': got {} kernel and {} bias values, expected {} and {}",
-                                 network_.layer(layer).name, kernel.size(), bias.size(), kernel_size,
-                                 bias_size));
+                                 network_.layer(layer).name, kernel.size(), bias.size(),
+                                 kernel_size, bias_size));
   }
   std::memcpy(slot.plain_kernel.get_data_handle(), kernel.data(), kernel.size_bytes());
   std::memcpy(slot.bias.get_data_handle(), bias.data(), bias.size_bytes());

@@ -21,8 +21,8 @@
 namespace weightfault::nn {
 
 struct EngineOptions {
-  int threads = 1;            // OpenMP threads used by oneDNN for this engine
-  std::size_t batch = 256;    // images per primitive execution
+  int threads = 1;               // OpenMP threads used by oneDNN for this engine
+  std::size_t batch = 256;       // images per primitive execution
   bool fuse_activations = true;  // fold relu/clipped_relu/tanh into the conv/dense before them
 };
 
@@ -43,7 +43,8 @@ class InferenceEngine {
   // writes class scores (pre-softmax logits) [count][classes] to `logits`.
   void infer(std::span<const std::uint8_t> pixels, std::size_t count, std::vector<float>& logits);
   // Same, with already normalized float inputs [count][C][H][W] (or [count][F]).
-  void infer_normalized(std::span<const float> inputs, std::size_t count, std::vector<float>& logits);
+  void infer_normalized(std::span<const float> inputs, std::size_t count,
+                        std::vector<float>& logits);
 
   // Replaces the weights of a conv2d or dense layer (plain layout, same sizes
   // as the network's tensors). The network's golden tensors are not touched.

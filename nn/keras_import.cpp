@@ -28,15 +28,17 @@ class Importer {
 
   Network run() {
     if (!h5::has_attribute(file_, "model_config")) {
-      throw InputError(fmt::format("{}: no 'model_config' attribute; not a Keras model file "
-                                   "(weights-only files cannot be imported)",
-                                   path_.string()));
+      throw InputError(
+          fmt::format("{}: no 'model_config' attribute; not a Keras model file "
+                      "(weights-only files cannot be imported)",
+                      path_.string()));
     }
     json config;
     try {
       config = json::parse(h5::read_string_attribute(file_, "model_config"));
     } catch (const json::exception& e) {
-      throw InputError(fmt::format("{}: model_config is not valid JSON: {}", path_.string(), e.what()));
+      throw InputError(
+          fmt::format("{}: model_config is not valid JSON: {}", path_.string(), e.what()));
     }
     const std::string cls = config.value("class_name", "");
     if (cls != "Sequential") {
@@ -50,7 +52,7 @@ class Importer {
                                     : "unknown";
     network_.source = fmt::format("Keras {} file {}", version, path_.filename().string());
     weights_root_ = h5::has_child(file_, "model_weights") ? h5::open_group(file_, "model_weights")
-                                                           : h5::open_group(file_, "/");
+                                                          : h5::open_group(file_, "/");
     try {
       for (const auto& layer : layers) import_layer(layer);
       network_.finalize();
@@ -83,7 +85,8 @@ class Importer {
     input.name = "input";
     input.op = LayerOp::input;
     if (dims.size() == 4) {
-      shape_ = {dims[3].get<std::int64_t>(), dims[1].get<std::int64_t>(), dims[2].get<std::int64_t>()};
+      shape_ = {dims[3].get<std::int64_t>(), dims[1].get<std::int64_t>(),
+                dims[2].get<std::int64_t>()};
     } else if (dims.size() == 2) {
       shape_ = {dims[1].get<std::int64_t>()};
     } else {
@@ -134,7 +137,8 @@ class Importer {
                                           std::array<std::int64_t, 2> stride) const {
     const std::string mode = cfg.value("padding", "valid");
     if (mode == "valid") return {0, 0, 0, 0};
-    if (mode != "same") fail(name, fmt::format("padding '{}' is not supported (valid, same)", mode));
+    if (mode != "same")
+      fail(name, fmt::format("padding '{}' is not supported (valid, same)", mode));
     std::array<std::int64_t, 4> pad{};
     for (std::size_t a = 0; a < 2; ++a) {
       const std::int64_t in = shape_[a + 1];
@@ -195,7 +199,8 @@ class Importer {
     if (cls == "Conv2D") {
       check_channels_last(cfg, name);
       if (shape_.size() != 3) fail(name, "Conv2D needs an image input");
-      if (cfg.contains("dilation_rate") && pair(cfg.at("dilation_rate")) != std::array<std::int64_t, 2>{1, 1}) {
+      if (cfg.contains("dilation_rate") &&
+          pair(cfg.at("dilation_rate")) != std::array<std::int64_t, 2>{1, 1}) {
         fail(name, "dilated convolutions are not supported");
       }
       if (cfg.contains("groups") && cfg.at("groups").get<int>() != 1) {
@@ -207,7 +212,8 @@ class Importer {
       layer.stride = pair(cfg.at("strides"));
       layer.padding = padding_for(cfg, name, layer.kernel, layer.stride);
       const Tensor k = take(weights, "kernel", name, *this);
-      const std::int64_t kh = layer.kernel[0], kw = layer.kernel[1], ci = shape_[0], co = layer.units;
+      const std::int64_t kh = layer.kernel[0], kw = layer.kernel[1], ci = shape_[0],
+                         co = layer.units;
       if (k.dims != std::vector<std::int64_t>{kh, kw, ci, co}) {
         fail(name, fmt::format("kernel shape [{}] does not match [{}, {}, {}, {}]",
                                fmt::join(k.dims, ", "), kh, kw, ci, co));
@@ -220,9 +226,10 @@ class Importer {
               oihw.values[static_cast<std::size_t>(((o * ci + i) * kh + y) * kw + x)] =
                   k.values[static_cast<std::size_t>(((y * kw + x) * ci + i) * co + o)];
       layer.params["kernel"] = std::move(oihw);
-      layer.params["bias"] = cfg.value("use_bias", true)
-                                 ? take(weights, "bias", name, *this)
-                                 : Tensor{{co}, std::vector<float>(static_cast<std::size_t>(co), 0.0f)};
+      layer.params["bias"] =
+          cfg.value("use_bias", true)
+              ? take(weights, "bias", name, *this)
+              : Tensor{{co}, std::vector<float>(static_cast<std::size_t>(co), 0.0f)};
       const auto pad = layer.padding;
       shape_ = {co, (shape_[1] + pad[0] + pad[2] - kh) / layer.stride[0] + 1,
                 (shape_[2] + pad[1] + pad[3] - kw) / layer.stride[1] + 1};
@@ -241,15 +248,17 @@ class Importer {
       Tensor oi{{out, in}, std::vector<float>(k.values.size())};
       std::vector<float> column(static_cast<std::size_t>(in));
       for (std::int64_t o = 0; o < out; ++o) {
-        for (std::int64_t i = 0; i < in; ++i) column[static_cast<std::size_t>(i)] = k.values[static_cast<std::size_t>(i * out + o)];
+        for (std::int64_t i = 0; i < in; ++i)
+          column[static_cast<std::size_t>(i)] = k.values[static_cast<std::size_t>(i * out + o)];
         const auto permuted = hwc_to_chw(column);
         std::copy(permuted.begin(), permuted.end(), oi.values.begin() + o * in);
       }
       flattened_hwc_.reset();
       layer.params["kernel"] = std::move(oi);
-      layer.params["bias"] = cfg.value("use_bias", true)
-                                 ? take(weights, "bias", name, *this)
-                                 : Tensor{{out}, std::vector<float>(static_cast<std::size_t>(out), 0.0f)};
+      layer.params["bias"] =
+          cfg.value("use_bias", true)
+              ? take(weights, "bias", name, *this)
+              : Tensor{{out}, std::vector<float>(static_cast<std::size_t>(out), 0.0f)};
       shape_ = {out};
       add(std::move(layer));
       add_activation(cfg.value("activation", "linear"), name);
@@ -258,8 +267,9 @@ class Importer {
       if (shape_.size() != 3) fail(name, "pooling needs an image input");
       layer.op = cls == "MaxPooling2D" ? LayerOp::max_pool : LayerOp::avg_pool;
       layer.kernel = pair(cfg.at("pool_size"));
-      layer.stride = cfg.contains("strides") && !cfg.at("strides").is_null() ? pair(cfg.at("strides"))
-                                                                           : layer.kernel;
+      layer.stride = cfg.contains("strides") && !cfg.at("strides").is_null()
+                         ? pair(cfg.at("strides"))
+                         : layer.kernel;
       layer.padding = padding_for(cfg, name, layer.kernel, layer.stride);
       const auto pad = layer.padding;
       shape_ = {shape_[0], (shape_[1] + pad[0] + pad[2] - layer.kernel[0]) / layer.stride[0] + 1,
@@ -293,13 +303,15 @@ class Importer {
     } else if (cls == "BatchNormalization") {
       const auto axis = cfg.value("axis", -1);
       const bool last_axis = axis == -1 || axis == static_cast<int>(shape_.size());
-      if (!last_axis) fail(name, fmt::format("axis {} is not supported (channels axis only)", axis));
+      if (!last_axis)
+        fail(name, fmt::format("axis {} is not supported (channels axis only)", axis));
       layer.op = LayerOp::batch_norm;
       layer.epsilon = cfg.value("epsilon", 1e-3f);
       const std::int64_t channels = shape_[0];
       const std::vector<float> ones(static_cast<std::size_t>(channels), 1.0f);
       const std::vector<float> zeros(static_cast<std::size_t>(channels), 0.0f);
-      auto vector_of = [&](const std::string& role, bool present, const std::vector<float>& fallback) {
+      auto vector_of = [&](const std::string& role, bool present,
+                           const std::vector<float>& fallback) {
         Tensor t = present ? take(weights, role, name, *this) : Tensor{{channels}, fallback};
         t.values = hwc_to_chw(t.values);  // per-feature BN after a Flatten
         return t;
@@ -327,9 +339,17 @@ class Importer {
 }  // namespace
 
 const std::vector<std::string>& supported_keras_layers() {
-  static const std::vector<std::string> names{
-      "InputLayer", "Conv2D",  "Dense",      "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-      "Flatten",    "Dropout", "Activation", "ReLU",         "BatchNormalization"};
+  static const std::vector<std::string> names{"InputLayer",
+                                              "Conv2D",
+                                              "Dense",
+                                              "MaxPooling2D",
+                                              "AveragePooling2D",
+                                              "GlobalAveragePooling2D",
+                                              "Flatten",
+                                              "Dropout",
+                                              "Activation",
+                                              "ReLU",
+                                              "BatchNormalization"};
   return names;
 }
 

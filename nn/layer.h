@@ -51,13 +51,13 @@ struct Layer {
   LayerOp op = LayerOp::input;
   std::vector<std::string> inputs;
 
-  Shape input_shape;                   // input: the per-sample shape
-  std::int64_t units = 0;              // conv2d: output channels; dense: outputs
+  Shape input_shape;                         // input: the per-sample shape
+  std::int64_t units = 0;                    // conv2d: output channels; dense: outputs
   std::array<std::int64_t, 2> kernel{0, 0};  // conv2d and pools: KH, KW
   std::array<std::int64_t, 2> stride{1, 1};
   std::array<std::int64_t, 4> padding{0, 0, 0, 0};  // top, left, bottom, right
-  float clip_max = 0.0f;               // clipped_relu: upper bound (lower is 0)
-  float epsilon = 1e-3f;               // batch_norm
+  float clip_max = 0.0f;                            // clipped_relu: upper bound (lower is 0)
+  float epsilon = 1e-3f;                            // batch_norm
   // Weights by role: "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance".
   std::map<std::string, Tensor> params;
 

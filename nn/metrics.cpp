@@ -76,8 +76,9 @@ double Metrics::mean_cross_entropy() const {
 }
 
 double Metrics::class_accuracy(std::size_t c) const {
-  return class_total[c] ? static_cast<double>(class_correct[c]) / static_cast<double>(class_total[c])
-                        : 0.0;
+  return class_total[c]
+             ? static_cast<double>(class_correct[c]) / static_cast<double>(class_total[c])
+             : 0.0;
 }
 
 }  // namespace weightfault::nn

@@ -24,11 +24,11 @@ double cross_entropy(std::span<const float> logits, std::size_t label);
 
 struct Metrics {
   std::size_t total = 0;
-  std::size_t correct = 0;       // top-1
+  std::size_t correct = 0;  // top-1
   std::size_t correct_top5 = 0;
   std::size_t nan_predictions = 0;  // samples with a NaN logit
   std::size_t nonfinite_loss = 0;
-  double loss_sum = 0.0;            // over finite losses
+  double loss_sum = 0.0;  // over finite losses
   std::vector<std::size_t> class_total;
   std::vector<std::size_t> class_correct;
 
@@ -38,7 +38,9 @@ struct Metrics {
   // Adds `count` samples with logits [count][classes].
   void add(std::span<const float> logits, std::span<const std::uint8_t> labels);
 
-  double top1() const { return total ? static_cast<double>(correct) / static_cast<double>(total) : 0.0; }
+  double top1() const {
+    return total ? static_cast<double>(correct) / static_cast<double>(total) : 0.0;
+  }
   double top5() const {
     return total ? static_cast<double>(correct_top5) / static_cast<double>(total) : 0.0;
   }

@@ -98,8 +98,8 @@ Layer read_layer(const h5::Object& layers_group, const std::string& name) {
   }
   for (const auto& role : required_params(layer.op)) {
     if (!h5::has_child(group, role)) {
-      throw InputError(fmt::format("{}: missing weight dataset '{}' of layer '{}'", group.where(),
-                                   role, name));
+      throw InputError(
+          fmt::format("{}: missing weight dataset '{}' of layer '{}'", group.where(), role, name));
     }
     auto array = h5::read_float_dataset(group, role);
     layer.params[role] = Tensor{std::move(array.dims), std::move(array.values)};
@@ -128,10 +128,10 @@ Network load_model(const std::filesystem::path& path, bool fold_batch_norms) {
   const auto file = h5::open_file(path);
   if (!h5::has_attribute(file, "format") ||
       h5::read_string_attribute(file, "format") != kFormatName) {
-    throw InputError(fmt::format(
-        "{}: not a weightfault model file (no format = '{}'); import Keras files with "
-        "'weightfault import-keras'",
-        path.string(), kFormatName));
+    throw InputError(
+        fmt::format("{}: not a weightfault model file (no format = '{}'); import Keras files with "
+                    "'weightfault import-keras'",
+                    path.string(), kFormatName));
   }
   const auto version = h5::read_int_attribute(file, "format_version");
   if (version.size() != 1 || version[0] != kModelFormatVersion) {
@@ -142,7 +142,8 @@ Network load_model(const std::filesystem::path& path, bool fold_batch_norms) {
   network.name = h5::read_string_attribute(file, "name");
   network.source = h5::read_string_attribute(file, "source");
   network.normalization.scale = static_cast<float>(h5::read_double_attribute(file, "input_scale"));
-  network.normalization.offset = static_cast<float>(h5::read_double_attribute(file, "input_offset"));
+  network.normalization.offset =
+      static_cast<float>(h5::read_double_attribute(file, "input_offset"));
   const auto layers_group = h5::open_group(file, "layers");
   for (const auto& name : h5::read_string_list_attribute(file, "layers")) {
     network.add_layer(read_layer(layers_group, name));

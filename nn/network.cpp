@@ -1,9 +1,9 @@
 #include "nn/network.h"
 
-#include <boost/graph/exception.hpp>
-#include <boost/graph/topological_sort.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <boost/graph/exception.hpp>
+#include <boost/graph/topological_sort.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -19,7 +19,8 @@ namespace {
   throw InputError(fmt::format("layer '{}' ({}): {}", layer.name, to_string(layer.op), what));
 }
 
-void expect_dims(const Layer& layer, const std::string& param, const std::vector<std::int64_t>& want) {
+void expect_dims(const Layer& layer, const std::string& param,
+                 const std::vector<std::int64_t>& want) {
   const auto it = layer.params.find(param);
   if (it == layer.params.end()) fail(layer, fmt::format("missing weight tensor '{}'", param));
   const Tensor& t = it->second;
@@ -51,7 +52,8 @@ Shape infer_shape(const Layer& layer, const std::vector<const Shape*>& in) {
     if (in.size() != n) fail(layer, fmt::format("takes {} input(s), has {}", n, in.size()));
   };
   const auto need_spatial = [&](const Shape& s) {
-    if (s.size() != 3) fail(layer, fmt::format("needs a [C, H, W] input, got {}", shape_to_string(s)));
+    if (s.size() != 3)
+      fail(layer, fmt::format("needs a [C, H, W] input, got {}", shape_to_string(s)));
   };
   switch (layer.op) {
     case LayerOp::input:
@@ -125,7 +127,9 @@ Shape infer_shape(const Layer& layer, const std::vector<const Shape*>& in) {
 
 }  // namespace
 
-std::string shape_to_string(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_to_string(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 void Network::add_layer(Layer layer) {
   finalized_ = false;
@@ -191,7 +195,8 @@ void Network::finalize() {
     for (auto j : inputs_[i]) in.push_back(&shapes_[j]);
     shapes_[i] = infer_shape(layers_[i], in);
     for (auto d : shapes_[i]) {
-      if (d <= 0) fail(layers_[i], fmt::format("output shape {} is empty", shape_to_string(shapes_[i])));
+      if (d <= 0)
+        fail(layers_[i], fmt::format("output shape {} is empty", shape_to_string(shapes_[i])));
     }
   }
   if (shapes_[output_].size() != 1) {
@@ -225,7 +230,8 @@ Network fold_batch_norm(const Network& network) {
     const Layer& bn = layers[i];
     if (bn.op != LayerOp::batch_norm) continue;
     const auto producer = network.inputs_of(i).front();
-    if (layers[producer].op != LayerOp::conv2d || network.consumers_of(producer).size() != 1) continue;
+    if (layers[producer].op != LayerOp::conv2d || network.consumers_of(producer).size() != 1)
+      continue;
     Layer& conv = layers[producer];
     const auto& gamma = bn.params.at("gamma").values;
     const auto& beta = bn.params.at("beta").values;

@@ -1,7 +1,7 @@
 // weightfault: the command-line tool. Library code throws typed errors; this
 // file alone prints them and picks the exit code (1 = bad input, 2 = usage).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -47,13 +47,15 @@ int run_eval(const EvalArgs& args) {
   wf::nn::InferenceEngine engine(network, {.threads = args.threads, .batch = args.batch});
   const auto start = std::chrono::steady_clock::now();
   const auto m = wf::nn::evaluate(engine, data);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   fmt::print("model: {} ({}), {} parameters\n", network.name, network.source,
              network.parameter_count());
   fmt::print("dataset: {}/{}, {} images\n", data.name, data.split, data.size());
   fmt::print("accuracy: {}/{} ({:.2f} %)\n", m.correct, m.total, percent(m.correct, m.total));
-  fmt::print("top-5: {}/{} ({:.2f} %)\n", m.correct_top5, m.total, percent(m.correct_top5, m.total));
+  fmt::print("top-5: {}/{} ({:.2f} %)\n", m.correct_top5, m.total,
+             percent(m.correct_top5, m.total));
   fmt::print("cross-entropy: {:.6f} (mean over {} finite losses; {} not finite)\n",
              m.mean_cross_entropy(), m.total - m.nonfinite_loss, m.nonfinite_loss);
   fmt::print("NaN predictions: {}\n", m.nan_predictions);
@@ -99,7 +101,8 @@ int run_info(const std::string& model) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"weightfault: what memory faults do to a neural network, and which protection helps"};
+  CLI::App app{
+      "weightfault: what memory faults do to a neural network, and which protection helps"};
   app.set_version_flag("--version", std::string("weightfault ") + wf::kToolVersion);
   app.require_subcommand(1);
 
@@ -125,12 +128,16 @@ int main(int argc, char** argv) {
   eval_cmd->add_flag("--per-class", eval.per_class, "print the accuracy of every class");
 
   ImportArgs import;
-  auto* import_cmd = app.add_subcommand("import-keras", "Convert a Keras 2.x HDF5 model to a weightfault model");
+  auto* import_cmd =
+      app.add_subcommand("import-keras", "Convert a Keras 2.x HDF5 model to a weightfault model");
   import_cmd->add_option("input", import.input, "Keras .h5 file (Sequential model)")->required();
-  import_cmd->add_option("--output,-o", import.output, "weightfault model file to write")->required();
-  import_cmd->add_option("--input-scale", import.input_scale, "network input = pixel * scale + offset")
+  import_cmd->add_option("--output,-o", import.output, "weightfault model file to write")
+      ->required();
+  import_cmd
+      ->add_option("--input-scale", import.input_scale, "network input = pixel * scale + offset")
       ->capture_default_str();
-  import_cmd->add_option("--input-offset", import.input_offset, "see --input-scale")->capture_default_str();
+  import_cmd->add_option("--input-offset", import.input_offset, "see --input-scale")
+      ->capture_default_str();
 
   std::string info_model;
   auto* info_cmd = app.add_subcommand("info", "Print a model's layers and shapes");

@@ -10,8 +10,12 @@
 
 namespace weightfault::test {
 
-std::filesystem::path data_root() { return std::filesystem::path(WEIGHTFAULT_SOURCE_DIR) / "data"; }
-std::filesystem::path mnist_cnn_path() { return data_root() / "models" / "mnist_cnn.h5"; }
+std::filesystem::path data_root() {
+  return std::filesystem::path(WEIGHTFAULT_SOURCE_DIR) / "data";
+}
+std::filesystem::path mnist_cnn_path() {
+  return data_root() / "models" / "mnist_cnn.h5";
+}
 
 std::filesystem::path fresh_dir(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() /
@@ -22,11 +26,14 @@ std::filesystem::path fresh_dir(const std::string& name) {
 }
 
 void write_idx(const std::filesystem::path& path, const std::vector<std::uint32_t>& dims,
-               const std::vector<std::uint8_t>& values, bool gzip, std::vector<std::uint8_t> magic) {
+               const std::vector<std::uint8_t>& values, bool gzip,
+               std::vector<std::uint8_t> magic) {
   std::vector<std::uint8_t> bytes =
-      magic.empty() ? std::vector<std::uint8_t>{0, 0, 0x08, static_cast<std::uint8_t>(dims.size())} : magic;
+      magic.empty() ? std::vector<std::uint8_t>{0, 0, 0x08, static_cast<std::uint8_t>(dims.size())}
+                    : magic;
   for (auto d : dims) {
-    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(d >> shift));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      bytes.push_back(static_cast<std::uint8_t>(d >> shift));
   }
   bytes.insert(bytes.end(), values.begin(), values.end());
   if (gzip) {
@@ -34,8 +41,9 @@ void write_idx(const std::filesystem::path& path, const std::vector<std::uint32_
     gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
     gzclose(f);
   } else {
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
   }
 }
 
@@ -132,7 +140,8 @@ void write_keras_model(const std::filesystem::path& path, const nlohmann::json& 
   nn::h5::write_string_attribute(file, "backend", "tensorflow");
   const auto root = nn::h5::create_group(file, "model_weights");
   std::vector<std::string> names;
-  for (const auto& layer : layers) names.push_back(layer.at("config").at("name").get<std::string>());
+  for (const auto& layer : layers)
+    names.push_back(layer.at("config").at("name").get<std::string>());
   nn::h5::write_string_list_attribute(root, "layer_names", names);
   for (const auto& name : names) {
     const auto group = nn::h5::create_group(root, name);

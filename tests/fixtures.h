@@ -28,7 +28,8 @@ void write_idx(const std::filesystem::path& path, const std::vector<std::uint32_
                std::vector<std::uint8_t> magic = {});
 
 // Uniform values in [-scale, scale) from a SplitMix64 stream.
-nn::Tensor random_tensor(const std::vector<std::int64_t>& dims, nn::SplitMix64& rng, float scale = 0.5f);
+nn::Tensor random_tensor(const std::vector<std::int64_t>& dims, nn::SplitMix64& rng,
+                         float scale = 0.5f);
 std::vector<float> random_values(std::size_t count, nn::SplitMix64& rng, float scale = 1.0f);
 
 nn::Layer make_input(const nn::Shape& shape);

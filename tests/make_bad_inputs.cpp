@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
 
   using nlohmann::json;
   const json layers = json::array(
-      {json{{"class_name", "Flatten"}, {"config", {{"name", "flat"}, {"batch_input_shape", {nullptr, 28, 28, 1}}}}},
+      {json{{"class_name", "Flatten"},
+            {"config", {{"name", "flat"}, {"batch_input_shape", {nullptr, 28, 28, 1}}}}},
        json{{"class_name", "SimpleRNN"}, {"config", {{"name", "rnn_1"}, {"units", 4}}}}});
   wf::test::write_keras_model(out / "unsupported_layer.h5", layers, {});
 
@@ -43,17 +44,20 @@ int main(int argc, char** argv) {
     return dir;
   };
   auto dir = mnist_dir("truncated");
-  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28}, std::vector<std::uint8_t>(5000));
+  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28},
+                      std::vector<std::uint8_t>(5000));
   wf::test::write_idx(dir / "t10k-labels-idx1-ubyte", {10}, labels);
   dir = mnist_dir("bad_magic");
-  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28}, std::vector<std::uint8_t>(7840), false,
-                      {0x1f, 0x8c, 0x08, 0x03});
+  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28}, std::vector<std::uint8_t>(7840),
+                      false, {0x1f, 0x8c, 0x08, 0x03});
   wf::test::write_idx(dir / "t10k-labels-idx1-ubyte", {10}, labels);
   dir = mnist_dir("count_mismatch");
-  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28}, std::vector<std::uint8_t>(7840));
+  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28},
+                      std::vector<std::uint8_t>(7840));
   wf::test::write_idx(dir / "t10k-labels-idx1-ubyte", {9}, std::vector<std::uint8_t>(9, 1));
   dir = mnist_dir("good");
-  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28}, std::vector<std::uint8_t>(7840, 128));
+  wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28},
+                      std::vector<std::uint8_t>(7840, 128));
   wf::test::write_idx(dir / "t10k-labels-idx1-ubyte.gz", {10}, labels, true);
   return 0;
 }

@@ -17,8 +17,8 @@ std::size_t volume(const Shape& s) {
   return v;
 }
 
-std::vector<float> conv2d(const Layer& l, const Shape& in, const Shape& out, const std::vector<float>& x,
-                          std::size_t batch) {
+std::vector<float> conv2d(const Layer& l, const Shape& in, const Shape& out,
+                          const std::vector<float>& x, std::size_t batch) {
   const auto& w = l.params.at("kernel").values;
   const auto& b = l.params.at("bias").values;
   const std::int64_t ci = in[0], ih = in[1], iw = in[2], co = out[0], oh = out[1], ow = out[2];
@@ -36,15 +36,18 @@ std::vector<float> conv2d(const Layer& l, const Shape& in, const Shape& out, con
                 const std::int64_t yy = oy * l.stride[0] - l.padding[0] + ky;
                 const std::int64_t xx = ox * l.stride[1] - l.padding[1] + kx;
                 if (yy < 0 || yy >= ih || xx < 0 || xx >= iw) continue;
-                acc += static_cast<double>(w[static_cast<std::size_t>(((o * ci + i) * kh + ky) * kw + kx)]) *
+                acc += static_cast<double>(
+                           w[static_cast<std::size_t>(((o * ci + i) * kh + ky) * kw + kx)]) *
                        x[n * in_volume + static_cast<std::size_t>((i * ih + yy) * iw + xx)];
               }
-          y[n * out_volume + static_cast<std::size_t>((o * oh + oy) * ow + ox)] = static_cast<float>(acc);
+          y[n * out_volume + static_cast<std::size_t>((o * oh + oy) * ow + ox)] =
+              static_cast<float>(acc);
         }
   return y;
 }
 
-std::vector<float> dense(const Layer& l, const Shape& in, const std::vector<float>& x, std::size_t batch) {
+std::vector<float> dense(const Layer& l, const Shape& in, const std::vector<float>& x,
+                         std::size_t batch) {
   const auto& w = l.params.at("kernel").values;
   const auto& b = l.params.at("bias").values;
   const std::size_t fi = volume(in), fo = static_cast<std::size_t>(l.units);
@@ -52,14 +55,15 @@ std::vector<float> dense(const Layer& l, const Shape& in, const std::vector<floa
   for (std::size_t n = 0; n < batch; ++n)
     for (std::size_t o = 0; o < fo; ++o) {
       double acc = b[o];
-      for (std::size_t i = 0; i < fi; ++i) acc += static_cast<double>(w[o * fi + i]) * x[n * fi + i];
+      for (std::size_t i = 0; i < fi; ++i)
+        acc += static_cast<double>(w[o * fi + i]) * x[n * fi + i];
       y[n * fo + o] = static_cast<float>(acc);
     }
   return y;
 }
 
-std::vector<float> pool(const Layer& l, const Shape& in, const Shape& out, const std::vector<float>& x,
-                        std::size_t batch) {
+std::vector<float> pool(const Layer& l, const Shape& in, const Shape& out,
+                        const std::vector<float>& x, std::size_t batch) {
   const bool global = l.op == LayerOp::global_avg_pool;
   const bool is_max = l.op == LayerOp::max_pool;
   const std::int64_t c = in[0], ih = in[1], iw = in[2];
@@ -79,17 +83,20 @@ std::vector<float> pool(const Layer& l, const Shape& in, const Shape& out, const
             for (std::int64_t kx = 0; kx < kw; ++kx) {
               const std::int64_t yy = oy * sh - pt + ky, xx = ox * sw - pl + kx;
               if (yy < 0 || yy >= ih || xx < 0 || xx >= iw) continue;  // padding never counts
-              const double v = x[n * in_volume + static_cast<std::size_t>((ch * ih + yy) * iw + xx)];
+              const double v =
+                  x[n * in_volume + static_cast<std::size_t>((ch * ih + yy) * iw + xx)];
               acc = is_max ? std::max(acc, v) : acc + v;
               ++cells;
             }
-          y[n * static_cast<std::size_t>(c * oh * ow) + static_cast<std::size_t>((ch * oh + oy) * ow + ox)] =
+          y[n * static_cast<std::size_t>(c * oh * ow) +
+            static_cast<std::size_t>((ch * oh + oy) * ow + ox)] =
               static_cast<float>(is_max ? acc : acc / cells);
         }
   return y;
 }
 
-std::vector<float> batch_norm(const Layer& l, const Shape& in, const std::vector<float>& x, std::size_t batch) {
+std::vector<float> batch_norm(const Layer& l, const Shape& in, const std::vector<float>& x,
+                              std::size_t batch) {
   const auto& g = l.params.at("gamma").values;
   const auto& be = l.params.at("beta").values;
   const auto& m = l.params.at("moving_mean").values;
@@ -101,8 +108,8 @@ std::vector<float> batch_norm(const Layer& l, const Shape& in, const std::vector
     for (std::size_t ch = 0; ch < c; ++ch)
       for (std::size_t k = 0; k < per_channel; ++k) {
         const std::size_t at = n * volume(in) + ch * per_channel + k;
-        y[at] = static_cast<float>(g[ch] * (x[at] - m[ch]) / std::sqrt(static_cast<double>(v[ch]) + l.epsilon) +
-                                   be[ch]);
+        y[at] = static_cast<float>(
+            g[ch] * (x[at] - m[ch]) / std::sqrt(static_cast<double>(v[ch]) + l.epsilon) + be[ch]);
       }
   return y;
 }
@@ -115,7 +122,8 @@ std::vector<float> softmax(const Shape& in, const std::vector<float>& x, std::si
     const double max = *std::max_element(row, row + f);
     double sum = 0;
     for (std::size_t i = 0; i < f; ++i) sum += std::exp(row[i] - max);
-    for (std::size_t i = 0; i < f; ++i) y[n * f + i] = static_cast<float>(std::exp(row[i] - max) / sum);
+    for (std::size_t i = 0; i < f; ++i)
+      y[n * f + i] = static_cast<float>(std::exp(row[i] - max) / sum);
   }
   return y;
 }
@@ -175,7 +183,8 @@ std::vector<std::vector<float>> forward(const nn::Network& net, const std::vecto
   return out;
 }
 
-std::vector<float> logits(const nn::Network& net, const std::vector<float>& input, std::size_t batch) {
+std::vector<float> logits(const nn::Network& net, const std::vector<float>& input,
+                          std::size_t batch) {
   auto all = forward(net, input, batch);
   const auto out = net.output_layer();
   const auto which = net.layer(out).op == LayerOp::softmax ? net.inputs_of(out).front() : out;

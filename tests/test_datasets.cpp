@@ -29,25 +29,28 @@ TEST_CASE("IDX reader reads plain and gzip files identically") {
 
 TEST_CASE("IDX reader rejects a missing file") {
   CHECK_THROWS_WITH_AS(read_idx_u8("no/such/file-idx3-ubyte", 3),
-                       doctest::Contains("no/such/file-idx3-ubyte: IDX file not found"), wf::InputError);
+                       doctest::Contains("no/such/file-idx3-ubyte: IDX file not found"),
+                       wf::InputError);
 }
 
 TEST_CASE("IDX reader rejects a wrong magic number") {
   const auto dir = wf::test::fresh_dir("idx_magic");
   wf::test::write_idx(dir / "bad", {2, 2, 2}, std::vector<std::uint8_t>(8), false, {0, 0, 0x0d, 3});
-  CHECK_THROWS_WITH_AS(read_idx_u8(dir / "bad", 3), doctest::Contains("wrong IDX magic 00 00 0d 03"),
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(read_idx_u8(dir / "bad", 3),
+                       doctest::Contains("wrong IDX magic 00 00 0d 03"), wf::InputError);
   // A label file (rank 1) where images (rank 3) are expected is also a wrong magic.
   wf::test::write_idx(dir / "labels", {4}, std::vector<std::uint8_t>(4));
-  CHECK_THROWS_WITH_AS(read_idx_u8(dir / "labels", 3), doctest::Contains("wrong IDX magic"), wf::InputError);
+  CHECK_THROWS_WITH_AS(read_idx_u8(dir / "labels", 3), doctest::Contains("wrong IDX magic"),
+                       wf::InputError);
 }
 
 TEST_CASE("IDX reader rejects truncated data and headers") {
   const auto dir = wf::test::fresh_dir("idx_truncated");
   wf::test::write_idx(dir / "short", {10, 28, 28}, std::vector<std::uint8_t>(100));
-  CHECK_THROWS_WITH_AS(read_idx_u8(dir / "short", 3),
-                       doctest::Contains("truncated IDX data: header declares 7840 bytes, file has 100"),
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      read_idx_u8(dir / "short", 3),
+      doctest::Contains("truncated IDX data: header declares 7840 bytes, file has 100"),
+      wf::InputError);
   wf::test::write_idx(dir / "short.gz", {10, 28, 28}, std::vector<std::uint8_t>(100), true);
   CHECK_THROWS_AS(read_idx_u8(dir / "short.gz", 3), wf::InputError);
   std::filesystem::resize_file(dir / "short", 6);

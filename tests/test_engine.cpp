@@ -24,7 +24,8 @@ TEST_CASE("set_weights changes the scores, restore_weights gives back the same b
   const auto dense = net.index_of("dense");
   auto kernel = net.layer(dense).params.at("kernel").values;
   const auto& bias = net.layer(dense).params.at("bias").values;
-  kernel[5] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(kernel[5]) ^ (1u << 30));  // exponent MSB
+  kernel[5] =
+      std::bit_cast<float>(std::bit_cast<std::uint32_t>(kernel[5]) ^ (1u << 30));  // exponent MSB
   engine.set_weights(dense, kernel, bias);
   engine.infer_normalized(input, 4, changed);
   CHECK(changed != golden);

@@ -21,12 +21,15 @@ namespace {
 
 constexpr int kH = 5, kW = 4, kC = 3, kF = 2, kOut = 3;
 
-json layer(const std::string& cls, json config) { return {{"class_name", cls}, {"config", std::move(config)}}; }
+json layer(const std::string& cls, json config) {
+  return {{"class_name", cls}, {"config", std::move(config)}};
+}
 
 // Keras semantics computed directly in HWC: conv 3x3 'same' -> BN -> relu -> Flatten -> Dense.
 std::vector<float> keras_forward(const std::vector<float>& x_hwc, const std::vector<float>& conv_k,
                                  const std::vector<float>& conv_b, const std::vector<float>& bn,
-                                 const std::vector<float>& dense_k, const std::vector<float>& dense_b) {
+                                 const std::vector<float>& dense_k,
+                                 const std::vector<float>& dense_b) {
   std::vector<double> feat(kH * kW * kF);
   for (int y = 0; y < kH; ++y)
     for (int x = 0; x < kW; ++x)
@@ -64,19 +67,30 @@ TEST_CASE("an imported Keras model computes what Keras' HWC arithmetic computes"
   const auto dense_k = wf::test::random_values(kH * kW * kF * kOut, rng, 0.3f);
   const auto dense_b = wf::test::random_values(kOut, rng, 0.1f);
   const json layers = json::array(
-      {layer("Conv2D", {{"name", "conv"}, {"filters", kF}, {"kernel_size", {3, 3}}, {"strides", {1, 1}},
-                        {"padding", "same"}, {"activation", "linear"}, {"use_bias", true},
-                        {"data_format", "channels_last"}, {"batch_input_shape", {nullptr, kH, kW, kC}}}),
+      {layer("Conv2D", {{"name", "conv"},
+                        {"filters", kF},
+                        {"kernel_size", {3, 3}},
+                        {"strides", {1, 1}},
+                        {"padding", "same"},
+                        {"activation", "linear"},
+                        {"use_bias", true},
+                        {"data_format", "channels_last"},
+                        {"batch_input_shape", {nullptr, kH, kW, kC}}}),
        layer("BatchNormalization", {{"name", "bn"}, {"axis", -1}, {"epsilon", 1e-3}}),
        layer("Activation", {{"name", "act"}, {"activation", "relu"}}),
        layer("Flatten", {{"name", "flat"}}), layer("Dropout", {{"name", "drop"}, {"rate", 0.5}}),
-       layer("Dense", {{"name", "fc"}, {"units", kOut}, {"activation", "softmax"}, {"use_bias", true}})});
-  auto slice = [&](int k) { return std::vector<float>(bn.begin() + k * kF, bn.begin() + (k + 1) * kF); };
+       layer("Dense",
+             {{"name", "fc"}, {"units", kOut}, {"activation", "softmax"}, {"use_bias", true}})});
+  auto slice = [&](int k) {
+    return std::vector<float>(bn.begin() + k * kF, bn.begin() + (k + 1) * kF);
+  };
   wf::test::write_keras_model(
       dir / "small.h5", layers,
       {{"conv", {{"kernel:0", {3, 3, kC, kF}, conv_k}, {"bias:0", {kF}, conv_b}}},
        {"bn",
-        {{"gamma:0", {kF}, slice(0)}, {"beta:0", {kF}, slice(1)}, {"moving_mean:0", {kF}, slice(2)},
+        {{"gamma:0", {kF}, slice(0)},
+         {"beta:0", {kF}, slice(1)},
+         {"moving_mean:0", {kF}, slice(2)},
          {"moving_variance:0", {kF}, slice(3)}}},
        {"fc", {{"kernel:0", {kH * kW * kF, kOut}, dense_k}, {"bias:0", {kOut}, dense_b}}}});
 
@@ -101,24 +115,27 @@ TEST_CASE("an imported Keras model computes what Keras' HWC arithmetic computes"
 
 TEST_CASE("a Keras file with an unsupported layer names the layer and its class") {
   const auto dir = wf::test::fresh_dir("keras_unsupported");
-  const json layers = json::array({layer("Flatten", {{"name", "flat"}, {"batch_input_shape", {nullptr, 4, 4, 1}}}),
-                                   layer("LSTM", {{"name", "lstm_1"}, {"units", 4}})});
+  const json layers =
+      json::array({layer("Flatten", {{"name", "flat"}, {"batch_input_shape", {nullptr, 4, 4, 1}}}),
+                   layer("LSTM", {{"name", "lstm_1"}, {"units", 4}})});
   wf::test::write_keras_model(dir / "lstm.h5", layers, {});
-  CHECK_THROWS_WITH_AS(wf::nn::import_keras(dir / "lstm.h5"),
-                       doctest::Contains("Keras layer 'lstm_1': layer class 'LSTM' is not supported"),
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      wf::nn::import_keras(dir / "lstm.h5"),
+      doctest::Contains("Keras layer 'lstm_1': layer class 'LSTM' is not supported"),
+      wf::InputError);
 }
 
 TEST_CASE("an unsupported activation and a non-Keras file are reported") {
   const auto dir = wf::test::fresh_dir("keras_bad");
-  const json layers = json::array({layer("Activation", {{"name", "act"}, {"activation", "selu"},
-                                                        {"batch_input_shape", {nullptr, 4}}})});
+  const json layers = json::array(
+      {layer("Activation",
+             {{"name", "act"}, {"activation", "selu"}, {"batch_input_shape", {nullptr, 4}}})});
   wf::test::write_keras_model(dir / "selu.h5", layers, {});
-  CHECK_THROWS_WITH_AS(wf::nn::import_keras(dir / "selu.h5"), doctest::Contains("activation 'selu' is not supported"),
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(wf::nn::import_keras(dir / "selu.h5"),
+                       doctest::Contains("activation 'selu' is not supported"), wf::InputError);
   wf::nn::save_model(wf::test::tiny_mnist_network(1), dir / "ours.h5");
-  CHECK_THROWS_WITH_AS(wf::nn::import_keras(dir / "ours.h5"), doctest::Contains("no 'model_config' attribute"),
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(wf::nn::import_keras(dir / "ours.h5"),
+                       doctest::Contains("no 'model_config' attribute"), wf::InputError);
 }
 
 TEST_CASE("the pretrained Keras MNIST CNN scores 9907/10000 after import, save and load") {

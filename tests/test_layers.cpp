@@ -36,7 +36,8 @@ void check_layers(const wf::nn::Network& net, std::size_t batch, std::uint64_t s
     float scale = 0.0f;
     for (float v : want) scale = std::max(scale, std::abs(v));
     float worst = 0.0f;
-    for (std::size_t k = 0; k < got.size(); ++k) worst = std::max(worst, std::abs(got[k] - want[k]));
+    for (std::size_t k = 0; k < got.size(); ++k)
+      worst = std::max(worst, std::abs(got[k] - want[k]));
     INFO(fmt::format("layer '{}' ({}), batch {}: max |diff| {} at scale {}", net.layer(i).name,
                      wf::nn::to_string(net.layer(i).op), batch, worst, scale));
     CHECK(worst <= 1e-4f * scale + 1e-5f);
@@ -46,11 +47,12 @@ void check_layers(const wf::nn::Network& net, std::size_t batch, std::uint64_t s
   std::vector<float> fused_logits;
   fused.infer_normalized(input, batch, fused_logits);
   REQUIRE(fused_logits.size() == logits.size());
-  for (std::size_t k = 0; k < logits.size(); ++k) CHECK(fused_logits[k] == doctest::Approx(logits[k]).epsilon(1e-4));
+  for (std::size_t k = 0; k < logits.size(); ++k)
+    CHECK(fused_logits[k] == doctest::Approx(logits[k]).epsilon(1e-4));
 }
 
-wf::nn::Layer pool_layer(const std::string& name, LayerOp op, const std::string& input, std::int64_t k,
-                         std::int64_t s, std::array<std::int64_t, 4> pad) {
+wf::nn::Layer pool_layer(const std::string& name, LayerOp op, const std::string& input,
+                         std::int64_t k, std::int64_t s, std::array<std::int64_t, 4> pad) {
   auto l = make_layer(name, op, {input});
   l.kernel = {k, k};
   l.stride = {s, s};
@@ -78,7 +80,8 @@ TEST_CASE("conv2d matches the reference for several shapes, strides and paddings
 }
 
 TEST_CASE("dense, softmax and dropout match the reference") {
-  for (const auto& [in, out] : {std::pair<std::int64_t, std::int64_t>{7, 5}, {100, 33}, {9216, 128}}) {
+  for (const auto& [in, out] :
+       {std::pair<std::int64_t, std::int64_t>{7, 5}, {100, 33}, {9216, 128}}) {
     wf::nn::SplitMix64 rng(static_cast<std::uint64_t>(in));
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({in}));
@@ -115,9 +118,10 @@ TEST_CASE("max, average and global average pooling match the reference, padding 
     std::int64_t k, s;
     std::array<std::int64_t, 4> pad;
   };
-  for (const Case& c : {Case{LayerOp::max_pool, 2, 2, {0, 0, 0, 0}}, Case{LayerOp::avg_pool, 2, 2, {0, 0, 0, 0}},
-                        Case{LayerOp::max_pool, 3, 2, {1, 1, 1, 1}}, Case{LayerOp::avg_pool, 3, 2, {1, 1, 1, 1}},
-                        Case{LayerOp::avg_pool, 3, 1, {0, 0, 1, 1}}}) {
+  for (const Case& c :
+       {Case{LayerOp::max_pool, 2, 2, {0, 0, 0, 0}}, Case{LayerOp::avg_pool, 2, 2, {0, 0, 0, 0}},
+        Case{LayerOp::max_pool, 3, 2, {1, 1, 1, 1}}, Case{LayerOp::avg_pool, 3, 2, {1, 1, 1, 1}},
+        Case{LayerOp::avg_pool, 3, 1, {0, 0, 1, 1}}}) {
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({3, 11, 11}));
     net.add_layer(pool_layer("pool", c.op, "input", c.k, c.s, c.pad));
@@ -173,7 +177,8 @@ TEST_CASE("folding batch norm into the conv keeps the outputs") {
   const auto want = wf::reference::logits(net, input, 2);
   const auto got = wf::reference::logits(folded, input, 2);
   REQUIRE(want.size() == got.size());
-  for (std::size_t k = 0; k < want.size(); ++k) CHECK(got[k] == doctest::Approx(want[k]).epsilon(1e-5));
+  for (std::size_t k = 0; k < want.size(); ++k)
+    CHECK(got[k] == doctest::Approx(want[k]).epsilon(1e-5));
   check_layers(folded, 2, 22);
 }
 
@@ -186,5 +191,6 @@ TEST_CASE("a partial last batch gives the same scores as a full one") {
   engine.infer_normalized(input, 5, five);
   const auto want = wf::reference::logits(net, input, 5);
   REQUIRE(five.size() == 50);
-  for (std::size_t k = 0; k < five.size(); ++k) CHECK(five[k] == doctest::Approx(want[k]).epsilon(1e-4));
+  for (std::size_t k = 0; k < five.size(); ++k)
+    CHECK(five[k] == doctest::Approx(want[k]).epsilon(1e-4));
 }

@@ -52,9 +52,10 @@ TEST_CASE("a model file with a missing weight dataset is reported") {
   auto net = wf::test::tiny_mnist_network(4);
   net.mutable_layer(net.index_of("dense")).params.erase("bias");
   wf::nn::save_model(net, dir / "m.h5");
-  CHECK_THROWS_WITH_AS(wf::nn::load_model(dir / "m.h5"),
-                       doctest::Contains("/layers/dense: missing weight dataset 'bias' of layer 'dense'"),
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      wf::nn::load_model(dir / "m.h5"),
+      doctest::Contains("/layers/dense: missing weight dataset 'bias' of layer 'dense'"),
+      wf::InputError);
 }
 
 TEST_CASE("a model file with a weight of the wrong shape is reported") {
@@ -64,14 +65,16 @@ TEST_CASE("a model file with a weight of the wrong shape is reported") {
   kernel.dims = {10, 675};
   kernel.values.resize(6750);
   wf::nn::save_model(net, dir / "m.h5");
-  CHECK_THROWS_WITH_AS(wf::nn::load_model(dir / "m.h5"),
-                       doctest::Contains("layer 'dense' (dense): weight 'kernel' has shape [10, 675], expected [10, 676]"),
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      wf::nn::load_model(dir / "m.h5"),
+      doctest::Contains(
+          "layer 'dense' (dense): weight 'kernel' has shape [10, 675], expected [10, 676]"),
+      wf::InputError);
 }
 
 TEST_CASE("a Keras file given as a model is pointed to import-keras") {
   const auto dir = wf::test::fresh_dir("model_is_keras");
   wf::test::write_keras_model(dir / "k.h5", nlohmann::json::array(), {});
-  CHECK_THROWS_WITH_AS(wf::nn::load_model(dir / "k.h5"), doctest::Contains("weightfault import-keras"),
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(wf::nn::load_model(dir / "k.h5"),
+                       doctest::Contains("weightfault import-keras"), wf::InputError);
 }

@@ -38,7 +38,8 @@ void check_topological(const wf::nn::Network& net) {
 
 }  // namespace
 
-TEST_CASE("layers run in topological order whatever order they were added in, incl. a residual add") {
+TEST_CASE(
+    "layers run in topological order whatever order they were added in, incl. a residual add") {
   auto layers = residual_layers();
   for (int permutation = 0; permutation < 24; ++permutation) {
     wf::nn::Network net;
@@ -70,7 +71,8 @@ TEST_CASE("unknown inputs, duplicate names and wrong shapes name the layer") {
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({3}));
     net.add_layer(make_layer("r", LayerOp::relu, {"nowhere"}));
-    CHECK_THROWS_WITH_AS(net.finalize(), "layer 'r' (relu): input 'nowhere' is not a layer", wf::InputError);
+    CHECK_THROWS_WITH_AS(net.finalize(), "layer 'r' (relu): input 'nowhere' is not a layer",
+                         wf::InputError);
   }
   {
     wf::nn::Network net;
@@ -81,11 +83,13 @@ TEST_CASE("unknown inputs, duplicate names and wrong shapes name the layer") {
   {
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({1, 8, 8}));
-    net.add_layer(wf::test::make_conv("conv", "input", 2, 4, 3, 1, {0, 0, 0, 0}, rng));  // expects 2 channels
+    net.add_layer(
+        wf::test::make_conv("conv", "input", 2, 4, 3, 1, {0, 0, 0, 0}, rng));  // expects 2 channels
     net.add_layer(make_layer("flat", LayerOp::flatten, {"conv"}));
-    CHECK_THROWS_WITH_AS(net.finalize(),
-                         "layer 'conv' (conv2d): weight 'kernel' has shape [4, 2, 3, 3], expected [4, 1, 3, 3]",
-                         wf::InputError);
+    CHECK_THROWS_WITH_AS(
+        net.finalize(),
+        "layer 'conv' (conv2d): weight 'kernel' has shape [4, 2, 3, 3], expected [4, 1, 3, 3]",
+        wf::InputError);
   }
   {
     wf::nn::Network net;
