@@ -7,8 +7,8 @@
 #include <numeric>
 
 #include "nn/idx_file.h"
-#include "nn/input_error.h"
-#include "nn/split_mix.h"
+#include "common/input_error.h"
+#include "common/split_mix.h"
 
 namespace weightfault::nn {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "nn/input_error.h"
+#include "common/input_error.h"
 
 namespace weightfault::nn {
 

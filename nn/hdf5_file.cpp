@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "nn/input_error.h"
+#include "common/input_error.h"
 
 namespace weightfault::nn::h5 {
 namespace {

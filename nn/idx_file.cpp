@@ -6,7 +6,7 @@
 #include <array>
 #include <memory>
 
-#include "nn/input_error.h"
+#include "common/input_error.h"
 
 namespace weightfault::nn {
 namespace {

@@ -7,7 +7,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
 
-#include "nn/input_error.h"
+#include "common/input_error.h"
 
 namespace weightfault::nn {
 namespace {

@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "nn/hdf5_file.h"
-#include "nn/input_error.h"
+#include "common/input_error.h"
 
 namespace weightfault::nn {
 namespace {

@@ -4,7 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "nn/hdf5_file.h"
-#include "nn/input_error.h"
+#include "common/input_error.h"
 
 namespace weightfault::nn {
 namespace {

@@ -10,7 +10,7 @@
 #include <iterator>
 #include <map>
 
-#include "nn/input_error.h"
+#include "common/input_error.h"
 
 namespace weightfault::nn {
 namespace {

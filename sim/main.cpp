@@ -10,7 +10,7 @@
 #include "nn/dataset.h"
 #include "nn/evaluation.h"
 #include "nn/inference_engine.h"
-#include "nn/input_error.h"
+#include "common/input_error.h"
 #include "nn/keras_import.h"
 #include "nn/model_file.h"
 #include "weightfault_version.h"

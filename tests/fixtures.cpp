@@ -47,7 +47,7 @@ void write_idx(const std::filesystem::path& path, const std::vector<std::uint32_
   }
 }
 
-std::vector<float> random_values(std::size_t count, nn::SplitMix64& rng, float scale) {
+std::vector<float> random_values(std::size_t count, SplitMix64& rng, float scale) {
   std::vector<float> v(count);
   for (auto& x : v) {
     x = scale * (2.0f * static_cast<float>(rng.next() >> 40) / static_cast<float>(1u << 24) - 1.0f);
@@ -55,7 +55,7 @@ std::vector<float> random_values(std::size_t count, nn::SplitMix64& rng, float s
   return v;
 }
 
-nn::Tensor random_tensor(const std::vector<std::int64_t>& dims, nn::SplitMix64& rng, float scale) {
+nn::Tensor random_tensor(const std::vector<std::int64_t>& dims, SplitMix64& rng, float scale) {
   std::size_t count = 1;
   for (auto d : dims) count *= static_cast<std::size_t>(d);
   return {dims, random_values(count, rng, scale)};
@@ -79,7 +79,7 @@ nn::Layer make_layer(const std::string& name, nn::LayerOp op, std::vector<std::s
 
 nn::Layer make_conv(const std::string& name, const std::string& input, std::int64_t in_channels,
                     std::int64_t out_channels, std::int64_t k, std::int64_t stride,
-                    std::array<std::int64_t, 4> padding, nn::SplitMix64& rng) {
+                    std::array<std::int64_t, 4> padding, SplitMix64& rng) {
   auto l = make_layer(name, nn::LayerOp::conv2d, {input});
   l.units = out_channels;
   l.kernel = {k, k};
@@ -91,7 +91,7 @@ nn::Layer make_conv(const std::string& name, const std::string& input, std::int6
 }
 
 nn::Layer make_dense(const std::string& name, const std::string& input, std::int64_t in,
-                     std::int64_t out, nn::SplitMix64& rng) {
+                     std::int64_t out, SplitMix64& rng) {
   auto l = make_layer(name, nn::LayerOp::dense, {input});
   l.units = out;
   l.params["kernel"] = random_tensor({out, in}, rng, 0.2f);
@@ -100,7 +100,7 @@ nn::Layer make_dense(const std::string& name, const std::string& input, std::int
 }
 
 nn::Layer make_batch_norm(const std::string& name, const std::string& input, std::int64_t channels,
-                          nn::SplitMix64& rng) {
+                          SplitMix64& rng) {
   auto l = make_layer(name, nn::LayerOp::batch_norm, {input});
   l.epsilon = 1e-3f;
   l.params["gamma"] = random_tensor({channels}, rng, 1.0f);
@@ -113,7 +113,7 @@ nn::Layer make_batch_norm(const std::string& name, const std::string& input, std
 }
 
 nn::Network tiny_mnist_network(std::uint64_t seed) {
-  nn::SplitMix64 rng(seed);
+  SplitMix64 rng(seed);
   nn::Network net;
   net.name = "tiny";
   net.source = "tests/fixtures.cpp";

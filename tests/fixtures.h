@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/network.h"
-#include "nn/split_mix.h"
+#include "common/split_mix.h"
 
 namespace weightfault::test {
 
@@ -28,20 +28,20 @@ void write_idx(const std::filesystem::path& path, const std::vector<std::uint32_
                std::vector<std::uint8_t> magic = {});
 
 // Uniform values in [-scale, scale) from a SplitMix64 stream.
-nn::Tensor random_tensor(const std::vector<std::int64_t>& dims, nn::SplitMix64& rng,
+nn::Tensor random_tensor(const std::vector<std::int64_t>& dims, SplitMix64& rng,
                          float scale = 0.5f);
-std::vector<float> random_values(std::size_t count, nn::SplitMix64& rng, float scale = 1.0f);
+std::vector<float> random_values(std::size_t count, SplitMix64& rng, float scale = 1.0f);
 
 nn::Layer make_input(const nn::Shape& shape);
 nn::Layer make_layer(const std::string& name, nn::LayerOp op, std::vector<std::string> inputs);
 // conv2d with random OIHW kernel and bias.
 nn::Layer make_conv(const std::string& name, const std::string& input, std::int64_t in_channels,
                     std::int64_t out_channels, std::int64_t k, std::int64_t stride,
-                    std::array<std::int64_t, 4> padding, nn::SplitMix64& rng);
+                    std::array<std::int64_t, 4> padding, SplitMix64& rng);
 nn::Layer make_dense(const std::string& name, const std::string& input, std::int64_t in,
-                     std::int64_t out, nn::SplitMix64& rng);
+                     std::int64_t out, SplitMix64& rng);
 nn::Layer make_batch_norm(const std::string& name, const std::string& input, std::int64_t channels,
-                          nn::SplitMix64& rng);
+                          SplitMix64& rng);
 
 // A small MNIST-shaped CNN (conv, relu, pool, flatten, dense, softmax) with random weights.
 nn::Network tiny_mnist_network(std::uint64_t seed);

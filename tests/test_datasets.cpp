@@ -8,7 +8,7 @@
 
 #include "nn/dataset.h"
 #include "nn/idx_file.h"
-#include "nn/input_error.h"
+#include "common/input_error.h"
 #include "tests/fixtures.h"
 
 namespace wf = weightfault;

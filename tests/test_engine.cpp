@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "nn/inference_engine.h"
-#include "nn/input_error.h"
+#include "common/input_error.h"
 #include "tests/fixtures.h"
 #include "tests/reference_layers.h"
 
@@ -15,7 +15,7 @@ namespace wf = weightfault;
 
 TEST_CASE("set_weights changes the scores, restore_weights gives back the same bits") {
   const auto net = wf::test::tiny_mnist_network(31);
-  wf::nn::SplitMix64 rng(32);
+  wf::SplitMix64 rng(32);
   const auto input = wf::test::random_values(4 * 784, rng);
   wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = 4});
   std::vector<float> golden, changed, restored;
@@ -55,7 +55,7 @@ TEST_CASE("set_weights rejects wrong sizes and layers without weights") {
 
 TEST_CASE("results do not depend on the engine's batch size beyond rounding") {
   const auto net = wf::test::tiny_mnist_network(34);
-  wf::nn::SplitMix64 rng(35);
+  wf::SplitMix64 rng(35);
   const auto input = wf::test::random_values(6 * 784, rng);
   std::vector<float> a, b;
   wf::nn::InferenceEngine small(net, {.threads = 1, .batch = 6});

@@ -9,7 +9,7 @@
 #include "nn/dataset.h"
 #include "nn/evaluation.h"
 #include "nn/inference_engine.h"
-#include "nn/input_error.h"
+#include "common/input_error.h"
 #include "nn/keras_import.h"
 #include "nn/model_file.h"
 #include "tests/fixtures.h"
@@ -59,7 +59,7 @@ std::vector<float> keras_forward(const std::vector<float>& x_hwc, const std::vec
 
 TEST_CASE("an imported Keras model computes what Keras' HWC arithmetic computes") {
   const auto dir = wf::test::fresh_dir("keras_small");
-  wf::nn::SplitMix64 rng(7);
+  wf::SplitMix64 rng(7);
   const auto conv_k = wf::test::random_values(3 * 3 * kC * kF, rng, 0.5f);
   const auto conv_b = wf::test::random_values(kF, rng, 0.1f);
   auto bn = wf::test::random_values(4 * kF, rng, 0.5f);

@@ -19,7 +19,7 @@ using wf::test::make_layer;
 namespace {
 
 void check_layers(const wf::nn::Network& net, std::size_t batch, std::uint64_t seed) {
-  wf::nn::SplitMix64 rng(seed);
+  wf::SplitMix64 rng(seed);
   const auto& in_shape = net.output_shape(net.input_layer());
   std::size_t per_sample = 1;
   for (auto d : in_shape) per_sample *= static_cast<std::size_t>(d);
@@ -69,7 +69,7 @@ TEST_CASE("conv2d matches the reference for several shapes, strides and paddings
   };
   for (const Case& c : {Case{1, 28, 4, 3, 1, {0, 0, 0, 0}}, Case{3, 9, 8, 3, 2, {0, 0, 1, 1}},
                         Case{5, 12, 16, 5, 1, {2, 2, 2, 2}}, Case{16, 6, 7, 1, 1, {0, 0, 0, 0}}}) {
-    wf::nn::SplitMix64 rng(static_cast<std::uint64_t>(c.c * 100 + c.k));
+    wf::SplitMix64 rng(static_cast<std::uint64_t>(c.c * 100 + c.k));
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({c.c, c.h, c.h}));
     net.add_layer(wf::test::make_conv("conv", "input", c.c, c.o, c.k, c.s, c.pad, rng));
@@ -82,7 +82,7 @@ TEST_CASE("conv2d matches the reference for several shapes, strides and paddings
 TEST_CASE("dense, softmax and dropout match the reference") {
   for (const auto& [in, out] :
        {std::pair<std::int64_t, std::int64_t>{7, 5}, {100, 33}, {9216, 128}}) {
-    wf::nn::SplitMix64 rng(static_cast<std::uint64_t>(in));
+    wf::SplitMix64 rng(static_cast<std::uint64_t>(in));
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({in}));
     net.add_layer(wf::test::make_dense("dense", "input", in, out, rng));
@@ -95,7 +95,7 @@ TEST_CASE("dense, softmax and dropout match the reference") {
 
 TEST_CASE("relu, clipped relu and tanh match the reference, unfused and fused") {
   for (const LayerOp op : {LayerOp::relu, LayerOp::clipped_relu, LayerOp::tanh}) {
-    wf::nn::SplitMix64 rng(13);
+    wf::SplitMix64 rng(13);
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({2, 8, 8}));
     net.add_layer(wf::test::make_conv("conv", "input", 2, 6, 3, 1, {1, 1, 1, 1}, rng));
@@ -132,7 +132,7 @@ TEST_CASE("max, average and global average pooling match the reference, padding 
 }
 
 TEST_CASE("batch norm matches the reference on images and on flat features") {
-  wf::nn::SplitMix64 rng(16);
+  wf::SplitMix64 rng(16);
   wf::nn::Network net;
   net.add_layer(wf::test::make_input({4, 5, 5}));
   net.add_layer(wf::test::make_batch_norm("bn", "input", 4, rng));
@@ -143,7 +143,7 @@ TEST_CASE("batch norm matches the reference on images and on flat features") {
 }
 
 TEST_CASE("a residual block (conv, bn, relu, add) matches the reference") {
-  wf::nn::SplitMix64 rng(18);
+  wf::SplitMix64 rng(18);
   wf::nn::Network net;
   net.add_layer(wf::test::make_input({3, 10, 10}));
   net.add_layer(wf::test::make_conv("stem", "input", 3, 8, 3, 1, {1, 1, 1, 1}, rng));
@@ -161,7 +161,7 @@ TEST_CASE("a residual block (conv, bn, relu, add) matches the reference") {
 }
 
 TEST_CASE("folding batch norm into the conv keeps the outputs") {
-  wf::nn::SplitMix64 rng(20);
+  wf::SplitMix64 rng(20);
   wf::nn::Network net;
   net.add_layer(wf::test::make_input({3, 10, 10}));
   net.add_layer(wf::test::make_conv("conv", "input", 3, 8, 3, 1, {1, 1, 1, 1}, rng));
@@ -172,7 +172,7 @@ TEST_CASE("folding batch norm into the conv keeps the outputs") {
   const auto folded = wf::nn::fold_batch_norm(net);
   CHECK(folded.size() == net.size() - 1);
   CHECK(folded.layer(folded.inputs_of(folded.index_of("relu")).front()).name == "conv");
-  wf::nn::SplitMix64 data_rng(21);
+  wf::SplitMix64 data_rng(21);
   const auto input = wf::test::random_values(2 * 300, data_rng);
   const auto want = wf::reference::logits(net, input, 2);
   const auto got = wf::reference::logits(folded, input, 2);
@@ -184,7 +184,7 @@ TEST_CASE("folding batch norm into the conv keeps the outputs") {
 
 TEST_CASE("a partial last batch gives the same scores as a full one") {
   const auto net = wf::test::tiny_mnist_network(23);
-  wf::nn::SplitMix64 rng(24);
+  wf::SplitMix64 rng(24);
   const auto input = wf::test::random_values(5 * 784, rng);
   wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = 8});
   std::vector<float> five;

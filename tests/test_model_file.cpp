@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "nn/hdf5_file.h"
-#include "nn/input_error.h"
+#include "common/input_error.h"
 #include "nn/model_file.h"
 #include "tests/fixtures.h"
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "nn/input_error.h"
+#include "common/input_error.h"
 #include "nn/network.h"
 #include "tests/fixtures.h"
 
@@ -16,7 +16,7 @@ using wf::test::make_layer;
 namespace {
 
 std::vector<wf::nn::Layer> residual_layers() {
-  wf::nn::SplitMix64 rng(1);
+  wf::SplitMix64 rng(1);
   return {wf::test::make_input({4, 6, 6}),
           wf::test::make_conv("a", "input", 4, 4, 3, 1, {1, 1, 1, 1}, rng),
           make_layer("a_relu", LayerOp::relu, {"a"}),
@@ -66,7 +66,7 @@ TEST_CASE("a cycle is rejected") {
 }
 
 TEST_CASE("unknown inputs, duplicate names and wrong shapes name the layer") {
-  wf::nn::SplitMix64 rng(2);
+  wf::SplitMix64 rng(2);
   {
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({3}));

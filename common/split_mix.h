@@ -4,8 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 
-namespace weightfault::nn {
+namespace weightfault {
 
 class SplitMix64 {
  public:
@@ -30,4 +31,17 @@ class SplitMix64 {
   std::uint64_t state_;
 };
 
-}  // namespace weightfault::nn
+}  // namespace weightfault
+
+namespace weightfault {
+
+// Seed of an independent random stream named by a tuple of integers, e.g.
+// (master seed, sweep point, trial, fault model, purpose). Each part is mixed
+// through SplitMix64, so the streams never depend on threads or timing.
+inline std::uint64_t stream_seed(std::initializer_list<std::uint64_t> parts) {
+  std::uint64_t state = 0x243f6a8885a308d3ULL;  // pi, nothing up the sleeve
+  for (const auto part : parts) state = SplitMix64(state ^ part).next();
+  return state;
+}
+
+}  // namespace weightfault

@@ -1,0 +1,84 @@
+#include "memory_models/fault_map.h"
+
+#include <fmt/format.h>
+
+#include "common/input_error.h"
+
+namespace weightfault::memory {
+
+std::string_view to_string(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::flip:
+      return "flip";
+    case FaultKind::stuck_at_0:
+      return "stuck_at_0";
+    case FaultKind::stuck_at_1:
+      return "stuck_at_1";
+  }
+  return "?";
+}
+
+void FaultMap::clear() {
+  records_.clear();
+  bits_.clear();
+  logical_.clear();
+}
+
+ApplyResult FaultMap::apply(double t_s, const AddressMapping& mapping, const Placement& placement,
+                            std::span<std::uint8_t> image) const {
+  ApplyResult result;
+  const std::uint64_t extent = std::min<std::uint64_t>(placement.extent_bits(), 8 * image.size());
+  const auto write = [&](std::uint64_t linear, FaultKind kind) {
+    auto& byte = image[linear / 8];
+    const auto mask = static_cast<std::uint8_t>(1u << (linear % 8));
+    switch (kind) {
+      case FaultKind::flip:
+        byte ^= mask;
+        break;
+      case FaultKind::stuck_at_0:
+        byte &= static_cast<std::uint8_t>(~mask);
+        break;
+      case FaultKind::stuck_at_1:
+        byte |= mask;
+        break;
+    }
+    result.touched_bits.push_back(linear);
+  };
+  // Two passes: flips, then stuck-at cells (a stuck cell reads its stuck value).
+  for (const bool stuck_pass : {false, true}) {
+    const auto in_pass = [&](FaultKind k) { return (k != FaultKind::flip) == stuck_pass; };
+    for (const auto& f : bits_) {
+      if (!in_pass(f.kind) || !f.active_at(t_s) || f.linear_bit >= extent) continue;
+      if (!placement.locate(f.linear_bit)) continue;  // padding between segments
+      write(f.linear_bit, f.kind);
+      ++result.records_touching;
+    }
+    for (const auto& r : records_) {
+      if (!in_pass(r.kind) || !r.active_at(t_s)) continue;
+      bool touched = false;
+      for_each_matching_bit(r, mapping, extent, [&](std::uint64_t linear) {
+        if (!placement.locate(linear)) return;
+        write(linear, r.kind);
+        touched = true;
+      });
+      if (touched) ++result.records_touching;
+    }
+    for (const auto& f : logical_) {
+      if (!in_pass(f.kind)) continue;
+      const auto segment = placement.find(f.segment);
+      if (!segment) {
+        throw InputError(fmt::format("fault on '{}': no such tensor in the stored image", f.segment));
+      }
+      const auto& s = placement.segments()[*segment];
+      if (f.element >= s.words || f.bit >= s.word_bits) {
+        throw InputError(fmt::format("fault on '{}' element {} bit {}: outside the tensor ({} words of {} bits)",
+                                     f.segment, f.element, f.bit, s.words, s.word_bits));
+      }
+      write(placement.linear_bit(*segment, f.element, f.bit), f.kind);
+      ++result.records_touching;
+    }
+  }
+  return result;
+}
+
+}  // namespace weightfault::memory

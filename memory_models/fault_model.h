@@ -1,0 +1,67 @@
+// The fault-model interface: everything that makes faults, plain or physical,
+// is a FaultModel registered by the name scenarios use. Each declares its
+// parameters once (common/parameter.h); the registry builds a model from
+// validated values.
+//
+// Contract of generate(): add to `sink` the faults arising in [t0_s, t1_s) in
+// linear bits [0, extent_bits) of the memory, drawing randomness only from
+// `rng`; cost O(faults generated), never O(bits).
+#pragma once
+
+#include <boost/random/mersenne_twister.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/parameter.h"
+#include "memory_models/address_mapping.h"
+#include "memory_models/fault_map.h"
+
+namespace weightfault::memory {
+
+using Rng = boost::random::mt19937_64;
+
+struct FaultModelContext {
+  const AddressMapping& mapping;
+  std::uint64_t extent_bits = 0;  // faults beyond no stored image can matter
+  double t0_s = 0.0;
+  double t1_s = 0.0;
+  std::uint16_t model_index = 0;  // recorded in every fault it makes
+};
+
+class FaultModel {
+ public:
+  virtual ~FaultModel() = default;
+  virtual void generate(const FaultModelContext& ctx, Rng& rng, FaultMap& sink) const = 0;
+  // Expected number of faults generate() adds for `ctx` (for reports and tests).
+  virtual double expected_faults(const FaultModelContext& ctx) const = 0;
+};
+
+struct FaultModelInfo {
+  std::string name;
+  std::string description;
+  std::vector<ParamDecl> params;
+  std::function<std::unique_ptr<FaultModel>(const ParamValues&)> create;
+};
+
+class FaultModelRegistry {
+ public:
+  void add(FaultModelInfo info);
+  const FaultModelInfo* find(const std::string& name) const;
+  std::vector<std::string> names() const;
+  const std::vector<FaultModelInfo>& all() const { return models_; }
+
+ private:
+  std::vector<FaultModelInfo> models_;
+};
+
+// Every built-in model, in one place: uniform_ber, stuck_at, fault_list.
+void register_builtin_fault_models(FaultModelRegistry& registry);
+
+// One entry per built-in model file.
+FaultModelInfo uniform_ber_info();
+FaultModelInfo stuck_at_info();
+FaultModelInfo fault_list_info();
+
+}  // namespace weightfault::memory
