@@ -71,3 +71,23 @@ void write_float_dataset(const Object& parent, const std::string& name,
 FloatArray read_float_dataset(const Object& parent, const std::string& name);
 
 }  // namespace weightfault::nn::h5
+
+namespace weightfault::nn::h5 {
+
+// Numeric datasets of any rank, for results files. Storage is allocated and
+// filled with `fill` at creation, so later writes change raw data only, never
+// the file's metadata (a killed writer leaves a readable file).
+Object create_dataset(const Object& parent, const std::string& name, hid_t file_type, hid_t mem_type,
+                      const std::vector<std::uint64_t>& dims, const void* fill);
+Object open_dataset(const Object& parent, const std::string& name);
+// Writes a block at `offset` with extents `count` (same rank as the dataset).
+void write_block(const Object& dataset, hid_t mem_type, const std::vector<std::uint64_t>& offset,
+                 const std::vector<std::uint64_t>& count, const void* data);
+void write_all(const Object& dataset, hid_t mem_type, const void* data);
+std::vector<std::uint64_t> dataset_dims(const Object& dataset);
+std::vector<double> read_doubles(const Object& dataset);
+std::vector<std::int64_t> read_int64s(const Object& dataset);
+void flush(const Object& file);
+Object open_file_rw(const std::filesystem::path& path);
+
+}  // namespace weightfault::nn::h5

@@ -13,7 +13,14 @@
 #include "common/input_error.h"
 #include "nn/keras_import.h"
 #include "nn/model_file.h"
+#include "memory_models/fault_model.h"
+#include "sim/campaign.h"
+#include "sim/report.h"
+#include "sim/scenario.h"
 #include "weightfault_version.h"
+
+#include <fmt/ranges.h>
+#include <unistd.h>
 
 namespace {
 
@@ -98,6 +105,71 @@ int run_info(const std::string& model) {
   return 0;
 }
 
+struct RunArgs {
+  std::string scenario;
+  std::string output;
+  int threads = 1;
+  int trials = 0;
+  std::int64_t seed = -1;
+  int only_trial = -1;
+  std::string data_root = "data";
+};
+
+int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry) {
+  auto sc = wf::sim::load_scenario(args.scenario, registry);
+  if (!args.output.empty()) sc.output = args.output;
+  if (args.trials > 0) sc.trials = args.trials;
+  if (args.seed >= 0) sc.seed = static_cast<std::uint64_t>(args.seed);
+  wf::sim::CampaignOptions options;
+  options.threads = args.threads;
+  options.data_root = args.data_root;
+  options.progress = ::isatty(STDERR_FILENO) != 0;
+  if (args.only_trial >= 0) options.only_trial = args.only_trial;
+  const auto summary = wf::sim::run_campaign(sc, registry, options);
+  fmt::print("wrote {}: {} trials x {} dtypes ({} evaluations) in {:.1f} s ({:.2f} trials/s)\n", sc.output,
+             summary.trials_run, sc.dtypes.size(), summary.evaluations, summary.seconds,
+             static_cast<double>(summary.trials_run) / summary.seconds);
+  fmt::print("{}", wf::sim::report_results(sc.output, "table"));
+  return 0;
+}
+
+int run_validate(const std::vector<std::string>& files, const wf::memory::FaultModelRegistry& registry) {
+  int status = 0;
+  for (const auto& f : files) {
+    try {
+      const auto sc = wf::sim::load_scenario(f, registry);
+      fmt::print("{}: ok ({} sweep points x {} trials x {} dtypes)\n", f, sc.points(), sc.trials, sc.dtypes.size());
+    } catch (const wf::InputError& e) {
+      fmt::print(stderr, "{}\n", e.what());
+      status = 1;
+    }
+  }
+  return status;
+}
+
+int run_list(const wf::memory::FaultModelRegistry& registry) {
+  fmt::print("fault models:\n");
+  for (const auto& m : registry.all()) fmt::print("  {:<14} {}\n", m.name, m.description);
+  fmt::print("dtypes:\n  {}\n", wf::nn::kEncodingChoices);
+  fmt::print("protections:\n  {}\n", fmt::join(wf::sim::known_protections(), ", "));
+  fmt::print("address mappings:\n  any order of the tokens Ch, Ra, Ba, Ro, Co (e.g. RoBaRaCoCh, ChRaBaRoCo)\n");
+  return 0;
+}
+
+int run_describe(const std::string& name, const wf::memory::FaultModelRegistry& registry) {
+  const auto* info = registry.find(name);
+  if (info == nullptr) {
+    throw wf::InputError(fmt::format("unknown name '{}' (fault models: {})", name, fmt::join(registry.names(), ", ")));
+  }
+  fmt::print("{}: {}\n", info->name, info->description);
+  for (const auto& p : info->params) {
+    fmt::print("  {:<10} {}{}; {}{}{}\n", p.key, wf::describe_rule(p), p.unit.empty() ? "" : " [" + p.unit + "]",
+               p.default_value ? "default " + wf::to_string(*p.default_value) : "required",
+               p.sweepable ? ", sweepable" : "", "\n             " + p.description);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,6 +215,39 @@ int main(int argc, char** argv) {
   auto* info_cmd = app.add_subcommand("info", "Print a model's layers and shapes");
   info_cmd->add_option("model", info_model, "weightfault model file")->required();
 
+  wf::memory::FaultModelRegistry registry;
+  wf::memory::register_builtin_fault_models(registry);
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "Run a scenario's campaign and write its HDF5 results");
+  run_cmd->add_option("scenario", run.scenario, "scenario file (.toml)")->required();
+  run_cmd->add_option("--output,-o", run.output, "results file (default: the scenario's campaign.output)");
+  run_cmd->add_option("--threads,-j", run.threads, "trials evaluated in parallel")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  run_cmd->add_option("--trials", run.trials, "override campaign.trials")->check(CLI::Range(1, 1000000));
+  run_cmd->add_option("--seed", run.seed, "override campaign.seed")->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--only-trial", run.only_trial, "rerun only trial K of every sweep point")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--data-root", run.data_root, "folder holding external/<dataset>/")->capture_default_str();
+
+  std::vector<std::string> validate_files;
+  auto* validate_cmd = app.add_subcommand("validate", "Check scenario files without running them");
+  validate_cmd->add_option("files", validate_files, "scenario files")->required();
+
+  std::string report_file;
+  std::string report_format = "table";
+  auto* report_cmd = app.add_subcommand("report", "Summarize a results file");
+  report_cmd->add_option("results", report_file, "results file (.h5)")->required();
+  report_cmd->add_option("--format", report_format, "output format")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+
+  auto* list_cmd = app.add_subcommand("list", "List fault models, dtypes and protections");
+  std::string describe_name;
+  auto* describe_cmd = app.add_subcommand("describe", "Show a fault model's parameters");
+  describe_cmd->add_option("name", describe_name, "fault model name")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -152,6 +257,14 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return run_eval(eval);
     if (*import_cmd) return run_import(import);
     if (*info_cmd) return run_info(info_model);
+    if (*run_cmd) return run_run(run, registry);
+    if (*validate_cmd) return run_validate(validate_files, registry);
+    if (*report_cmd) {
+      fmt::print("{}", wf::sim::report_results(report_file, report_format));
+      return 0;
+    }
+    if (*list_cmd) return run_list(registry);
+    if (*describe_cmd) return run_describe(describe_name, registry);
   } catch (const wf::InputError& e) {
     fmt::print(stderr, "weightfault: error: {}\n", e.what());
     return 1;

@@ -1,0 +1,319 @@
+#include "sim/campaign.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "common/input_error.h"
+#include "common/split_mix.h"
+#include "nn/dataset.h"
+#include "nn/evaluation.h"
+#include "nn/inference_engine.h"
+#include "nn/model_file.h"
+#include "sim/results_file.h"
+#include "sim/stored_image.h"
+
+namespace weightfault::sim {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Immutable state shared by every worker.
+struct Shared {
+  const Scenario& scenario;
+  nn::Network network;
+  nn::Dataset data;
+  memory::AddressMapping mapping;
+  std::vector<StoredImage> images;  // per dtype
+  std::uint64_t extent_bits = 0;    // widest image: faults beyond it touch nothing
+  std::vector<std::vector<std::unique_ptr<memory::FaultModel>>> models;  // [point][model]
+  std::vector<std::int64_t> reference_correct;                           // per dtype
+  std::vector<std::size_t> weighted_layers;                              // layer indices
+};
+
+// Per-worker mutable state: an engine and working copies, restored after each trial.
+class Worker {
+ public:
+  explicit Worker(const Shared& shared)
+      : s_(shared),
+        engine_(shared.network, {.threads = shared.scenario.engine_threads, .batch = shared.scenario.batch}) {
+    for (const auto& image : s_.images) bytes_.push_back(image.golden_bytes());
+  }
+
+  // Evaluates every dtype of one trial; returns one record per dtype.
+  std::vector<TrialRecord> run(std::size_t point, std::size_t trial, std::size_t& evaluations) {
+    const auto map = draw_fault_map(s_.scenario, s_.models[point], s_.mapping, s_.extent_bits, point, trial);
+    std::vector<TrialRecord> out;
+    for (std::size_t d = 0; d < s_.images.size(); ++d) out.push_back(run_dtype(map, point, trial, d, evaluations));
+    return out;
+  }
+
+ private:
+  void load_dtype(std::size_t d) {
+    if (loaded_ == d) return;
+    const auto& image = s_.images[d];
+    values_.clear();
+    for (std::size_t t = 0; t < image.tensors().size(); ++t) values_.push_back(image.golden_values(t));
+    for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) push_layer(image, t);
+    loaded_ = d;
+  }
+
+  // Tensors come in (kernel, bias) pairs per layer, in order.
+  void push_layer(const StoredImage& image, std::size_t kernel_tensor) {
+    engine_.set_weights(image.tensors()[kernel_tensor].layer, values_[kernel_tensor], values_[kernel_tensor + 1]);
+  }
+
+  TrialRecord run_dtype(const memory::FaultMap& map, std::size_t point, std::size_t trial, std::size_t d,
+                        std::size_t& evaluations) {
+    load_dtype(d);
+    const StoredImage& image = s_.images[d];
+    const auto& golden = image.golden_bytes();
+    auto& bytes = bytes_[d];
+    const auto applied = map.apply(0.0, s_.mapping, image.placement(), bytes);
+
+    TrialRecord rec;
+    rec.point = point;
+    rec.trial = trial;
+    rec.dtype = d;
+    rec.faults_active = static_cast<std::int64_t>(applied.records_touching);
+    rec.weights_changed.assign(s_.weighted_layers.size(), 0);
+    rec.flips_by_position.assign(static_cast<std::size_t>(image.max_word_bits()), 0);
+
+    // Which stored words differ from golden now (several faults may hit one word).
+    std::vector<std::pair<std::size_t, std::uint64_t>> words;  // (segment, word)
+    for (const auto bit : applied.touched_bits) {
+      if (const auto at = image.placement().locate(bit)) words.emplace_back(at->segment, at->word);
+    }
+    std::sort(words.begin(), words.end());
+    words.erase(std::unique(words.begin(), words.end()), words.end());
+    std::vector<std::size_t> touched_tensors;
+    for (const auto& [segment, word] : words) {
+      const auto& seg = image.placement().segments()[segment];
+      const std::uint64_t first_byte = image.placement().first_bit(segment) / 8 + word * seg.word_bits / 8;
+      bool changed = false;
+      for (std::uint32_t b = 0; b < seg.word_bits / 8; ++b) {
+        const auto diff = static_cast<std::uint8_t>(bytes[first_byte + b] ^ golden[first_byte + b]);
+        if (diff == 0) continue;
+        changed = true;
+        rec.bits_changed += std::popcount(diff);
+        for (int i = 0; i < 8; ++i) {
+          if ((diff >> i) & 1) ++rec.flips_by_position[b * 8 + static_cast<std::uint32_t>(i)];
+        }
+      }
+      if (!changed) continue;
+      const std::size_t t = image.tensor_of_segment(segment);
+      const auto& st = image.tensors()[t];
+      const std::size_t layer_slot =
+          static_cast<std::size_t>(std::find(s_.weighted_layers.begin(), s_.weighted_layers.end(), st.layer) -
+                                   s_.weighted_layers.begin());
+      if (segment == st.scale_segment) {  // a faulted scale changes every weight of the tensor
+        for (std::size_t e = 0; e < st.elements; ++e) values_[t][e] = image.decode(t, e, bytes);
+        rec.weights_changed[layer_slot] += static_cast<std::int64_t>(st.elements);
+      } else {
+        values_[t][word] = image.decode(t, word, bytes);
+        ++rec.weights_changed[layer_slot];
+      }
+      touched_tensors.push_back(t & ~std::size_t{1});  // the layer's kernel tensor
+    }
+    std::sort(touched_tensors.begin(), touched_tensors.end());
+    touched_tensors.erase(std::unique(touched_tensors.begin(), touched_tensors.end()), touched_tensors.end());
+
+    if (touched_tensors.empty()) {
+      rec.correct = s_.reference_correct[d];  // nothing this image stores changed: the golden result
+    } else {
+      for (const auto t : touched_tensors) push_layer(image, t);
+      rec.correct = static_cast<std::int64_t>(nn::evaluate(engine_, s_.data).correct);
+      ++evaluations;
+    }
+    rec.accuracy = static_cast<double>(rec.correct) / static_cast<double>(s_.data.size());
+
+    // Restore golden state: bytes, decoded values, engine weights.
+    for (const auto bit : applied.touched_bits) bytes[bit / 8] = golden[bit / 8];
+    for (const auto t : touched_tensors) {
+      values_[t] = image.golden_values(t);
+      values_[t + 1] = image.golden_values(t + 1);
+      push_layer(image, t);
+    }
+    return rec;
+  }
+
+  const Shared& s_;
+  nn::InferenceEngine engine_;
+  std::vector<std::vector<std::uint8_t>> bytes_;  // per dtype, equal to golden between trials
+  std::vector<std::vector<float>> values_;        // decoded tensors of the loaded dtype
+  std::size_t loaded_ = SIZE_MAX;
+};
+
+std::string format_duration(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e7) return "?";
+  const auto s = static_cast<long>(seconds + 0.5);
+  return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s / 60 % 60) : fmt::format("{}m{:02}s", s / 60, s % 60);
+}
+
+}  // namespace
+
+memory::FaultMap draw_fault_map(const Scenario& scenario, const std::vector<std::unique_ptr<memory::FaultModel>>& models,
+                                const memory::AddressMapping& mapping, std::uint64_t extent_bits, std::size_t point,
+                                std::size_t trial) {
+  memory::FaultMap map;
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    memory::Rng rng(stream_seed({scenario.seed, point, trial, m, static_cast<std::uint64_t>(StreamPurpose::faults)}));
+    const memory::FaultModelContext ctx{mapping, extent_bits, 0.0, 0.0, static_cast<std::uint16_t>(m)};
+    models[m]->generate(ctx, rng, map);
+  }
+  return map;
+}
+
+CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistry& registry,
+                             const CampaignOptions& options) {
+  (void)registry;
+  const auto start = Clock::now();
+  if (options.only_trial && (*options.only_trial < 0 || *options.only_trial >= sc.trials)) {
+    throw InputError(fmt::format("--only-trial {}: the scenario has trials 0..{}", *options.only_trial, sc.trials - 1));
+  }
+  Shared shared{sc,
+                nn::load_model(sc.model_file),
+                nn::load_dataset(options.data_root, sc.dataset, sc.split, sc.limit),
+                memory::AddressMapping(sc.geometry, sc.mapping),
+                {},
+                0,
+                {},
+                {},
+                {}};
+  for (const auto i : shared.network.topological_order()) {
+    if (shared.network.layer(i).has_weights()) shared.weighted_layers.push_back(i);
+  }
+  for (const auto& dtype : sc.dtypes) {
+    shared.images.emplace_back(shared.network, dtype, sc.placement, shared.mapping);
+    shared.extent_bits = std::max(shared.extent_bits, shared.images.back().placement().extent_bits());
+  }
+  for (std::size_t p = 0; p < sc.points(); ++p) {
+    shared.models.emplace_back();
+    for (std::size_t m = 0; m < sc.fault_models.size(); ++m) {
+      shared.models.back().push_back(sc.fault_models[m].info->create(sc.params_at(m, p)));
+    }
+  }
+
+  ResultsLayout layout;
+  layout.protections = sc.protections;
+  for (const auto& image : shared.images) {
+    layout.dtypes.push_back(image.label());
+    layout.word_bits.push_back(image.max_word_bits());
+  }
+  for (const auto i : shared.weighted_layers) layout.layers.push_back(shared.network.layer(i).name);
+  for (const auto& axis : sc.sweep) {
+    std::string unit;
+    for (const auto& fm : sc.fault_models) {
+      for (const auto& d : fm.info->params) {
+        if (d.key == axis.param) unit = d.unit;
+      }
+    }
+    layout.sweep_units.push_back(unit);
+  }
+  layout.model_name = shared.network.name;
+  layout.images = shared.data.size();
+  ResultsWriter writer(sc.output, sc, layout);
+
+  // Fault maps of the selected trials, drawn up front (they depend on the seed only).
+  for (std::size_t p = 0; p < sc.points(); ++p) {
+    for (const int k : sc.save_faultmaps) {
+      if (k >= sc.trials) continue;
+      writer.write_faultmap(p, static_cast<std::size_t>(k),
+                            draw_fault_map(sc, shared.models[p], shared.mapping, shared.extent_bits, p,
+                                           static_cast<std::size_t>(k)),
+                            shared.mapping);
+    }
+  }
+  // Fault-free reference of every dtype.
+  {
+    nn::InferenceEngine engine(shared.network, {.threads = sc.engine_threads, .batch = sc.batch});
+    for (std::size_t d = 0; d < shared.images.size(); ++d) {
+      const auto& image = shared.images[d];
+      for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) {
+        engine.set_weights(image.tensors()[t].layer, image.golden_values(t), image.golden_values(t + 1));
+      }
+      const auto m = nn::evaluate(engine, shared.data);
+      shared.reference_correct.push_back(static_cast<std::int64_t>(m.correct));
+      for (std::size_t p = 0; p < sc.protections.size(); ++p) writer.write_reference(p, d, static_cast<std::int64_t>(m.correct), m.top1());
+    }
+  }
+  writer.flush();
+
+  std::vector<std::pair<std::size_t, std::size_t>> tasks;
+  for (std::size_t p = 0; p < sc.points(); ++p) {
+    for (int k = 0; k < sc.trials; ++k) {
+      if (!options.only_trial || *options.only_trial == k) tasks.emplace_back(p, static_cast<std::size_t>(k));
+    }
+  }
+
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> evaluations{0};
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<std::vector<TrialRecord>> finished;
+  std::exception_ptr failure;
+  std::size_t workers_done = 0;
+  const int pool = std::max(1, std::min<int>(options.threads, static_cast<int>(tasks.size())));
+  std::vector<std::thread> threads;
+  for (int w = 0; w < pool; ++w) {
+    threads.emplace_back([&] {
+      try {
+        Worker worker(shared);
+        std::size_t local_evaluations = 0;
+        for (std::size_t i = next++; i < tasks.size(); i = next++) {
+          auto records = worker.run(tasks[i].first, tasks[i].second, local_evaluations);
+          std::lock_guard lock(mutex);
+          finished.push_back(std::move(records));
+          ready.notify_one();
+          if (failure) break;
+        }
+        evaluations += local_evaluations;
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!failure) failure = std::current_exception();
+        next = tasks.size();  // stop the others
+      }
+      std::lock_guard lock(mutex);
+      ++workers_done;
+      ready.notify_one();
+    });
+  }
+
+  // This thread alone writes the file: one finished trial at a time, flushed.
+  std::size_t written = 0;
+  while (true) {
+    std::vector<TrialRecord> records;
+    {
+      std::unique_lock lock(mutex);
+      ready.wait(lock, [&] { return !finished.empty() || workers_done == threads.size(); });
+      if (finished.empty()) break;
+      records = std::move(finished.front());
+      finished.pop_front();
+    }
+    for (const auto& r : records) writer.write_trial(r);
+    writer.flush();
+    ++written;
+    if (options.progress) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      const double rate = static_cast<double>(written) / elapsed;
+      std::fprintf(stderr, "\r%zu/%zu trials, %.2f trials/s, ETA %s   ", written, tasks.size(), rate,
+                   format_duration(static_cast<double>(tasks.size() - written) / rate).c_str());
+      std::fflush(stderr);
+    }
+  }
+  for (auto& t : threads) t.join();
+  if (options.progress) std::fprintf(stderr, "\n");
+  if (failure) std::rethrow_exception(failure);
+  writer.finish();
+  return {written, evaluations.load(), std::chrono::duration<double>(Clock::now() - start).count()};
+}
+
+}  // namespace weightfault::sim

@@ -1,0 +1,44 @@
+// The campaign: for each sweep point x trial, draw the fault map over the
+// physical address range; then for each protection x dtype read the stored
+// image through it and evaluate. Every dtype of a trial reads its own
+// addresses from the same fault map (paired faults, DESIGN.md).
+//
+// Determinism: a trial's random streams derive from (seed, point, trial,
+// fault model, purpose) only, and each worker's engine has the scenario's
+// fixed thread count, so --threads N never changes a result.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "memory_models/fault_model.h"
+#include "sim/scenario.h"
+
+namespace weightfault::sim {
+
+struct CampaignOptions {
+  int threads = 1;                 // size of the trial pool
+  std::optional<int> only_trial;   // rerun trial K of every sweep point
+  std::string data_root = "data";
+  bool progress = false;           // progress line on stderr
+};
+
+struct CampaignSummary {
+  std::size_t trials_run = 0;
+  std::size_t evaluations = 0;  // dataset evaluations (skipped when no fault touched a dtype's image)
+  double seconds = 0.0;
+};
+
+// Random-stream purposes (part of every stream's seed).
+enum class StreamPurpose : std::uint64_t { faults = 1 };
+
+// The fault map of (point, trial): every fault model's faults over [0, extent_bits).
+memory::FaultMap draw_fault_map(const Scenario& scenario, const std::vector<std::unique_ptr<memory::FaultModel>>& models,
+                                const memory::AddressMapping& mapping, std::uint64_t extent_bits, std::size_t point,
+                                std::size_t trial);
+
+CampaignSummary run_campaign(const Scenario& scenario, const memory::FaultModelRegistry& registry,
+                             const CampaignOptions& options);
+
+}  // namespace weightfault::sim

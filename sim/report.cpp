@@ -1,0 +1,93 @@
+#include "sim/report.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "common/input_error.h"
+#include "nn/hdf5_file.h"
+#include "sim/summary_stats.h"
+
+namespace weightfault::sim {
+namespace h5 = nn::h5;
+
+std::string report_results(const std::filesystem::path& path, const std::string& format) {
+  const auto file = h5::open_file(path);
+  if (!h5::has_child(file, "results") || !h5::has_attribute(file, "dtypes")) {
+    throw InputError(fmt::format("{}: not a weightfault results file", path.string()));
+  }
+  const auto protections = h5::read_string_list_attribute(file, "protections");
+  const auto dtypes = h5::read_string_list_attribute(file, "dtypes");
+  const double critical_drop = h5::read_double_attribute(file, "critical_drop");
+  const std::string status = h5::read_string_attribute(file, "status");
+  const auto sweep_group = h5::open_group(file, "sweep");
+  const auto sweep_names = h5::child_names(sweep_group);
+  std::vector<std::vector<double>> sweep_values;
+  for (const auto& n : sweep_names) sweep_values.push_back(h5::read_doubles(h5::open_dataset(sweep_group, n)));
+
+  nlohmann::json rows = nlohmann::json::array();
+  std::string table;
+  std::string header = fmt::format("{:<12} {:<9}", "protection", "dtype");
+  for (const auto& n : sweep_names) header += fmt::format(" {:>10}", n);
+  header += fmt::format(" {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}", "trials", "reference", "mean", "ci95_low", "ci95_high",
+                        "critical");
+  std::string csv = "protection,dtype";
+  for (const auto& n : sweep_names) csv += "," + n;
+  csv += ",trials_finished,trials,reference_accuracy,mean_accuracy,ci95_low,ci95_high,critical_fraction,critical_ci95_low,critical_ci95_high\n";
+  table = header + "\n";
+
+  const auto results = h5::open_group(file, "results");
+  for (const auto& prot : protections) {
+    const auto pgroup = h5::open_group(results, prot);
+    for (const auto& dtype : dtypes) {
+      const auto cell = h5::open_group(pgroup, dtype);
+      const auto acc_ds = h5::open_dataset(cell, "accuracy");
+      const auto dims = h5::dataset_dims(acc_ds);
+      const auto acc = h5::read_doubles(acc_ds);
+      const double reference = h5::read_doubles(h5::open_dataset(cell, "reference_accuracy")).at(0);
+      const std::size_t P = dims.at(0), N = dims.at(1), T = dims.at(2);
+      for (std::size_t p = 0; p < P; ++p) {
+        std::vector<double> per_trial(N);
+        for (std::size_t k = 0; k < N; ++k) per_trial[k] = acc[(p * N + k) * T + (T - 1)];
+        const auto s = summarize_cell(per_trial, reference, critical_drop);
+        nlohmann::json row{{"protection", prot},
+                           {"dtype", dtype},
+                           {"trials_finished", s.finished},
+                           {"trials", N},
+                           {"reference_accuracy", reference},
+                           {"mean_accuracy", s.accuracy.mean},
+                           {"ci95_low", s.accuracy.low},
+                           {"ci95_high", s.accuracy.high},
+                           {"critical_fraction", s.critical.fraction},
+                           {"critical_ci95_low", s.critical.low},
+                           {"critical_ci95_high", s.critical.high}};
+        std::string line = fmt::format("{:<12} {:<9}", prot, dtype);
+        std::string csv_line = prot + "," + dtype;
+        for (std::size_t a = 0; a < sweep_names.size(); ++a) {
+          row[sweep_names[a]] = sweep_values[a][p];
+          line += fmt::format(" {:>10.3g}", sweep_values[a][p]);
+          csv_line += fmt::format(",{}", sweep_values[a][p]);
+        }
+        line += fmt::format(" {:>3}/{:<3} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.3f}", s.finished, N, reference,
+                            s.accuracy.mean, s.accuracy.low, s.accuracy.high, s.critical.fraction);
+        csv_line += fmt::format(",{},{},{},{},{},{},{},{},{}\n", s.finished, N, reference, s.accuracy.mean, s.accuracy.low,
+                                s.accuracy.high, s.critical.fraction, s.critical.low, s.critical.high);
+        table += line + "\n";
+        csv += csv_line;
+        for (auto& [key, value] : row.items()) {
+          if (value.is_number_float() && std::isnan(value.get<double>())) value = nullptr;
+        }
+        rows.push_back(row);
+      }
+    }
+  }
+  if (format == "csv") return csv;
+  if (format == "json") return nlohmann::json{{"file", path.string()}, {"status", status}, {"rows", rows}}.dump(2) + "\n";
+  return fmt::format("{} ({}; mean accuracy over finished trials, 95 % t interval; critical = accuracy below "
+                     "reference - {})\n",
+                     path.string(), status, critical_drop) +
+         table;
+}
+
+}  // namespace weightfault::sim

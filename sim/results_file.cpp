@@ -1,0 +1,198 @@
+#include "sim/results_file.h"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+
+#include "sim/summary_stats.h"
+#include "weightfault_version.h"
+
+namespace weightfault::sim {
+namespace h5 = nn::h5;
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::int64_t kUnset = -1;
+constexpr std::uint8_t kZero = 0;
+
+using Dims = std::vector<std::uint64_t>;
+
+h5::Object make_double(const h5::Object& parent, const std::string& name, const Dims& dims, const std::string& units) {
+  auto ds = h5::create_dataset(parent, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims, &kNaN);
+  h5::write_string_attribute(ds, "units", units);
+  return ds;
+}
+
+h5::Object make_int(const h5::Object& parent, const std::string& name, const Dims& dims, const std::string& units) {
+  auto ds = h5::create_dataset(parent, name, H5T_STD_I64LE, H5T_NATIVE_INT64, dims, &kUnset);
+  h5::write_string_attribute(ds, "units", units);
+  return ds;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& sc, const ResultsLayout& layout)
+    : scenario_(sc), layout_(layout) {
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  file_ = h5::create_file(path);
+  const std::uint64_t P = sc.points(), N = static_cast<std::uint64_t>(sc.trials), T = 1;
+  h5::write_string_attribute(file_, "tool_version", kToolVersion);
+  h5::write_string_attribute(file_, "scenario_file", sc.file);
+  h5::write_string_attribute(file_, "scenario_text", sc.text);
+  h5::write_int_attribute(file_, "seed", {static_cast<std::int64_t>(sc.seed)});
+  h5::write_string_attribute(file_, "created_utc", utc_now());
+  h5::write_string_attribute(file_, "model", layout.model_name);
+  h5::write_string_attribute(file_, "dataset", sc.dataset + "/" + sc.split);
+  h5::write_int_attribute(file_, "images", {static_cast<std::int64_t>(layout.images)});
+  h5::write_int_attribute(file_, "trials", {static_cast<std::int64_t>(N)});
+  h5::write_double_attribute(file_, "critical_drop", sc.critical_drop);
+  h5::write_string_list_attribute(file_, "protections", layout.protections);
+  h5::write_string_list_attribute(file_, "dtypes", layout.dtypes);
+  h5::write_string_attribute(file_, "status", "running");
+
+  const auto sweep = h5::create_group(file_, "sweep");
+  for (std::size_t a = 0; a < sc.sweep.size(); ++a) {
+    auto ds = make_double(sweep, sc.sweep[a].param, {P}, layout.sweep_units[a]);
+    h5::write_all(ds, H5T_NATIVE_DOUBLE, sc.sweep[a].values.data());
+  }
+  auto time_ds = make_double(file_, "time_s", {T}, "s");
+  const double t0 = 0.0;
+  h5::write_all(time_ds, H5T_NATIVE_DOUBLE, &t0);
+
+  const auto reference = h5::create_group(file_, "reference");
+  const auto results = h5::create_group(file_, "results");
+  std::vector<h5::Object> protection_groups;
+  for (const auto& p : layout.protections) protection_groups.push_back(h5::create_group(results, p));
+  cells_.resize(layout.protections.size() * layout.dtypes.size());
+  const std::uint64_t L = layout.layers.size();
+  for (std::size_t d = 0; d < layout.dtypes.size(); ++d) {
+    const auto ref_group = h5::create_group(reference, layout.dtypes[d]);
+    make_double(ref_group, "accuracy", {1}, "fraction");
+    for (std::size_t p = 0; p < layout.protections.size(); ++p) {
+      Cell& c = cell(p, d);
+      const std::uint64_t B = static_cast<std::uint64_t>(layout.word_bits[d]);
+      c.group = h5::create_group(protection_groups[p], layout.dtypes[d]);
+      c.accuracy = make_double(c.group, "accuracy", {P, N, T}, "fraction");
+      c.correct = make_int(c.group, "correct", {P, N, T}, "count");
+      c.faults_active = make_int(c.group, "faults_active", {P, N, T}, "count");
+      c.bits_changed = make_int(c.group, "bits_changed", {P, N, T}, "count");
+      c.weights_changed = make_int(c.group, "weights_changed", {P, N, T, L}, "count");
+      h5::write_string_list_attribute(c.weights_changed, "layers", layout.layers);
+      c.flips = make_int(c.group, "bit_flips_by_position_per_trial", {P, N, B}, "count");
+      c.finished = h5::create_dataset(c.group, "finished", H5T_STD_U8LE, H5T_NATIVE_UINT8, {P, N}, &kZero);
+      h5::write_string_attribute(c.finished, "units", "flag");
+      c.reference = make_double(c.group, "reference_accuracy", {1}, "fraction");
+      make_int(c.group, "bit_flips_by_position", {P, B}, "count");
+      const auto summary = h5::create_group(c.group, "summary");
+      for (const char* name : {"mean_accuracy", "std_accuracy", "ci95_low", "ci95_high", "critical_fraction",
+                               "critical_ci95_low", "critical_ci95_high"}) {
+        make_double(summary, name, {P, T}, "fraction");
+      }
+      make_int(summary, "trials_finished", {P}, "count");
+      c.accuracy_values.assign(P * N, kNaN);
+      c.flips_total.assign(P * B, 0);
+    }
+  }
+  faultmaps_ = h5::create_group(file_, "faultmaps");
+  h5::flush(file_);
+}
+
+void ResultsWriter::write_reference(std::size_t protection, std::size_t dtype, std::int64_t correct, double accuracy) {
+  Cell& c = cell(protection, dtype);
+  c.reference_accuracy = accuracy;
+  h5::write_all(c.reference, H5T_NATIVE_DOUBLE, &accuracy);
+  h5::write_int_attribute(c.reference, "correct", {correct});
+  if (layout_.protections[protection] == "none") {
+    const auto ref = h5::open_group(h5::open_group(file_, "reference"), layout_.dtypes[dtype]);
+    auto ds = h5::open_dataset(ref, "accuracy");
+    h5::write_all(ds, H5T_NATIVE_DOUBLE, &accuracy);
+    h5::write_int_attribute(ds, "correct", {correct});
+  }
+}
+
+void ResultsWriter::write_faultmap(std::size_t point, std::size_t trial, const memory::FaultMap& map,
+                                   const memory::AddressMapping& mapping) {
+  // One row per record: channel, rank, bank, row, column, bit, wildcard mask, kind, model.
+  std::vector<std::int64_t> rows;
+  const auto push = [&](const memory::PhysicalAddress& a, std::uint8_t wildcard, memory::FaultKind kind,
+                        std::uint16_t model) {
+    for (int f = 0; f < memory::kFieldCount; ++f) rows.push_back(static_cast<std::int64_t>(a.get(static_cast<memory::Field>(f))));
+    rows.push_back(wildcard);
+    rows.push_back(static_cast<std::int64_t>(kind));
+    rows.push_back(model);
+  };
+  for (const auto& b : map.bit_faults()) push(mapping.to_physical(b.linear_bit), 0, b.kind, b.model);
+  for (const auto& r : map.records()) push(r.address, r.wildcard, r.kind, r.model);
+  const std::string name = "point_" + std::to_string(point) + "_trial_" + std::to_string(trial);
+  auto ds = h5::create_dataset(faultmaps_, name, H5T_STD_I64LE, H5T_NATIVE_INT64, {rows.size() / 9, 9}, &kUnset);
+  if (!rows.empty()) h5::write_all(ds, H5T_NATIVE_INT64, rows.data());
+  h5::write_string_list_attribute(
+      ds, "columns", {"channel", "rank", "bank", "row", "column", "bit", "wildcard", "kind", "model"});
+  h5::write_string_attribute(ds, "units", "index");
+  h5::write_string_attribute(ds, "kinds", "0 = flip, 1 = stuck_at_0, 2 = stuck_at_1");
+  h5::write_string_attribute(ds, "wildcard", "bit i set: field i (channel, rank, bank, row, column, bit) is any value");
+  h5::write_int_attribute(ds, "logical_faults", {static_cast<std::int64_t>(map.logical_faults().size())});
+}
+
+void ResultsWriter::write_trial(const TrialRecord& r) {
+  Cell& c = cell(r.protection, r.dtype);
+  const std::uint64_t p = r.point, k = r.trial;
+  h5::write_block(c.accuracy, H5T_NATIVE_DOUBLE, {p, k, 0}, {1, 1, 1}, &r.accuracy);
+  h5::write_block(c.correct, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, 1}, &r.correct);
+  h5::write_block(c.faults_active, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, 1}, &r.faults_active);
+  h5::write_block(c.bits_changed, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, 1}, &r.bits_changed);
+  h5::write_block(c.weights_changed, H5T_NATIVE_INT64, {p, k, 0, 0}, {1, 1, 1, r.weights_changed.size()},
+                  r.weights_changed.data());
+  h5::write_block(c.flips, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, r.flips_by_position.size()},
+                  r.flips_by_position.data());
+  const std::uint8_t one = 1;
+  h5::write_block(c.finished, H5T_NATIVE_UINT8, {p, k}, {1, 1}, &one);  // last: the trial is complete
+  c.accuracy_values[p * static_cast<std::uint64_t>(scenario_.trials) + k] = r.accuracy;
+  const std::size_t B = r.flips_by_position.size();
+  for (std::size_t b = 0; b < B; ++b) c.flips_total[p * B + b] += r.flips_by_position[b];
+}
+
+void ResultsWriter::flush() { h5::flush(file_); }
+
+void ResultsWriter::finish() {
+  const std::size_t P = scenario_.points(), N = static_cast<std::size_t>(scenario_.trials);
+  for (auto& c : cells_) {
+    const auto summary = h5::open_group(c.group, "summary");
+    std::vector<double> mean(P), sd(P), lo(P), hi(P), crit(P), clo(P), chi(P);
+    std::vector<std::int64_t> finished(P);
+    for (std::size_t p = 0; p < P; ++p) {
+      const auto s = summarize_cell(std::span<const double>(c.accuracy_values).subspan(p * N, N),
+                                    c.reference_accuracy, scenario_.critical_drop);
+      mean[p] = s.accuracy.mean;
+      sd[p] = s.accuracy.std_dev;
+      lo[p] = s.accuracy.low;
+      hi[p] = s.accuracy.high;
+      crit[p] = s.critical.fraction;
+      clo[p] = s.critical.low;
+      chi[p] = s.critical.high;
+      finished[p] = static_cast<std::int64_t>(s.finished);
+    }
+    const std::pair<const char*, std::vector<double>*> columns[] = {
+        {"mean_accuracy", &mean}, {"std_accuracy", &sd},          {"ci95_low", &lo},         {"ci95_high", &hi},
+        {"critical_fraction", &crit}, {"critical_ci95_low", &clo}, {"critical_ci95_high", &chi}};
+    for (const auto& [name, values] : columns) {
+      h5::write_all(h5::open_dataset(summary, name), H5T_NATIVE_DOUBLE, values->data());
+    }
+    h5::write_all(h5::open_dataset(summary, "trials_finished"), H5T_NATIVE_INT64, finished.data());
+    h5::write_all(h5::open_dataset(c.group, "bit_flips_by_position"), H5T_NATIVE_INT64, c.flips_total.data());
+  }
+  h5::write_string_attribute(file_, "status", "complete");
+  h5::flush(file_);
+}
+
+}  // namespace weightfault::sim

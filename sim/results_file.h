@@ -1,0 +1,68 @@
+// The HDF5 results file of a campaign (layout: docs/results-format.md).
+// Every dataset is created, allocated and filled (NaN / -1 / 0) when the file
+// is created and flushed; finished trials then only overwrite raw data and
+// flush, so a run killed at any moment leaves a readable file whose
+// `finished` flags say which trials are in it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "memory_models/address_mapping.h"
+#include "memory_models/fault_map.h"
+#include "nn/hdf5_file.h"
+#include "sim/scenario.h"
+
+namespace weightfault::sim {
+
+struct ResultsLayout {
+  std::vector<std::string> protections;
+  std::vector<std::string> dtypes;
+  std::vector<int> word_bits;       // per dtype: bits of its widest word
+  std::vector<std::string> layers;  // layers with weights, in order
+  std::vector<std::string> sweep_units;  // per sweep axis
+  std::string model_name;
+  std::size_t images = 0;
+};
+
+struct TrialRecord {
+  std::size_t point = 0, trial = 0, protection = 0, dtype = 0;
+  double accuracy = 0.0;
+  std::int64_t correct = 0;
+  std::int64_t faults_active = 0;
+  std::int64_t bits_changed = 0;
+  std::vector<std::int64_t> weights_changed;    // per layer
+  std::vector<std::int64_t> flips_by_position;  // per bit position of the dtype's word
+};
+
+class ResultsWriter {
+ public:
+  ResultsWriter(const std::filesystem::path& path, const Scenario& scenario, const ResultsLayout& layout);
+
+  void write_reference(std::size_t protection, std::size_t dtype, std::int64_t correct, double accuracy);
+  void write_faultmap(std::size_t point, std::size_t trial, const memory::FaultMap& map,
+                      const memory::AddressMapping& mapping);
+  void write_trial(const TrialRecord& record);  // raw data only
+  void flush();
+  // Writes summaries over the finished trials and marks the file complete.
+  void finish();
+
+ private:
+  struct Cell {
+    nn::h5::Object group, accuracy, correct, faults_active, bits_changed, weights_changed, flips, finished, reference;
+    std::vector<double> accuracy_values;  // [P][N], NaN = unfinished
+    std::vector<std::int64_t> flips_total;  // [P][bits]
+    double reference_accuracy = 0.0;
+  };
+  Cell& cell(std::size_t protection, std::size_t dtype) { return cells_[protection * layout_.dtypes.size() + dtype]; }
+
+  const Scenario& scenario_;
+  ResultsLayout layout_;
+  nn::h5::Object file_;
+  nn::h5::Object faultmaps_;
+  std::vector<Cell> cells_;
+};
+
+}  // namespace weightfault::sim

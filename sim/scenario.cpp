@@ -1,0 +1,420 @@
+#include "sim/scenario.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "common/input_error.h"
+
+namespace weightfault::sim {
+namespace {
+
+std::string show(const toml::node& node) {
+  if (const auto* s = node.as_string()) return s->get();
+  std::ostringstream out;
+  node.visit([&](auto&& value) { out << value; });
+  return out.str();
+}
+
+// Reads one table, remembering which keys were asked for, so that every other
+// key can be reported as unknown.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  struct Table {
+    const toml::table* table = nullptr;
+    std::string path;  // "memory", "fault_model[2]"
+    std::set<std::string> known;
+  };
+
+  void error(const toml::source_region& at, const std::string& key, const std::string& rule,
+             const std::optional<std::string>& got = std::nullopt) {
+    std::string msg = fmt::format("{}:{}:{}: {}: {}", file_, at.begin.line, at.begin.column, key, rule);
+    if (got) msg += fmt::format("; got '{}'", *got);
+    errors_.push_back(msg);
+  }
+  void error_at_file(const std::string& key, const std::string& rule) {
+    errors_.push_back(fmt::format("{}: {}: {}", file_, key, rule));
+  }
+  const std::vector<std::string>& errors() const { return errors_; }
+
+  std::string full(const Table& t, const std::string& key) const { return t.path.empty() ? key : t.path + "." + key; }
+
+  const toml::node* node(Table& t, const std::string& key, bool required) {
+    t.known.insert(key);
+    const toml::node* n = t.table ? t.table->get(key) : nullptr;
+    if (n == nullptr && required) {
+      if (t.table) error(t.table->source(), full(t, key), "required key is missing");
+      else error_at_file(full(t, key), "required key is missing");
+    }
+    return n;
+  }
+
+  std::optional<std::string> string(Table& t, const std::string& key, bool required,
+                                     const std::vector<std::string>& choices = {}) {
+    const auto* n = node(t, key, required);
+    if (n == nullptr) return std::nullopt;
+    const auto* s = n->as_string();
+    const std::string rule = choices.empty() ? "expected a string" : fmt::format("expected one of: {}", fmt::join(choices, ", "));
+    if (s == nullptr || (!choices.empty() && std::find(choices.begin(), choices.end(), s->get()) == choices.end())) {
+      error(n->source(), full(t, key), rule, show(*n));
+      return std::nullopt;
+    }
+    return s->get();
+  }
+
+  std::optional<std::int64_t> integer(Table& t, const std::string& key, bool required, std::int64_t min,
+                                      std::int64_t max) {
+    const auto* n = node(t, key, required);
+    if (n == nullptr) return std::nullopt;
+    const auto* i = n->as_integer();
+    if (i == nullptr || i->get() < min || i->get() > max) {
+      error(n->source(), full(t, key), fmt::format("expected an integer in [{}, {}]", min, max), show(*n));
+      return std::nullopt;
+    }
+    return i->get();
+  }
+
+  std::optional<double> number(Table& t, const std::string& key, bool required, double min, double max) {
+    const auto* n = node(t, key, required);
+    if (n == nullptr) return std::nullopt;
+    std::optional<double> v;
+    if (const auto* f = n->as_floating_point()) v = f->get();
+    if (const auto* i = n->as_integer()) v = static_cast<double>(i->get());
+    if (!v || !(*v >= min && *v <= max)) {
+      error(n->source(), full(t, key), fmt::format("expected a number in [{}, {}]", min, max), show(*n));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<bool> boolean(Table& t, const std::string& key) {
+    const auto* n = node(t, key, false);
+    if (n == nullptr) return std::nullopt;
+    if (const auto* b = n->as_boolean()) return b->get();
+    error(n->source(), full(t, key), "expected true or false", show(*n));
+    return std::nullopt;
+  }
+
+  const toml::array* array(Table& t, const std::string& key, bool required) {
+    const auto* n = node(t, key, required);
+    if (n == nullptr) return nullptr;
+    const auto* a = n->as_array();
+    if (a == nullptr || a->empty()) {
+      error(n->source(), full(t, key), "expected a non-empty array", show(*n));
+      return nullptr;
+    }
+    return a;
+  }
+
+  Table table(const toml::table& parent, const std::string& key, std::set<std::string>& parent_known,
+              bool required) {
+    parent_known.insert(key);
+    Table t{nullptr, key, {}};
+    const auto* n = parent.get(key);
+    if (n == nullptr) {
+      if (required) error_at_file(key, "required table is missing");
+      return t;
+    }
+    t.table = n->as_table();
+    if (t.table == nullptr) error(n->source(), key, "expected a table", show(*n));
+    return t;
+  }
+
+  void reject_unknown(const Table& t) {
+    if (t.table == nullptr) return;
+    for (const auto& [k, v] : *t.table) {
+      const std::string key(k.str());
+      if (t.known.count(key) == 0) {
+        error(k.source(), full(t, key), fmt::format("unknown key (known: {})", fmt::join(t.known, ", ")));
+      }
+    }
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::string> errors_;
+};
+
+// Applies one parameter declaration to a value node.
+std::optional<ParamValue> param_value(Reader& r, const toml::node& n, const std::string& key, const ParamDecl& d) {
+  std::optional<ParamValue> v;
+  if (const auto* f = n.as_floating_point()) v = f->get();
+  else if (const auto* i = n.as_integer()) v = i->get();
+  else if (const auto* s = n.as_string()) v = s->get();
+  if (!v) {
+    r.error(n.source(), key, describe_rule(d), show(n));
+    return std::nullopt;
+  }
+  if (const auto broken = check_value(d, *v)) {
+    r.error(n.source(), key, *broken, show(n));
+    return std::nullopt;
+  }
+  return v;
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_protections() {
+  static const std::vector<std::string> names{"none"};
+  return names;
+}
+
+ParamValues Scenario::params_at(std::size_t m, std::size_t p) const {
+  ParamValues values = fault_models.at(m).fixed;
+  for (const auto& axis : sweep) {
+    for (const auto& decl : fault_models[m].info->params) {
+      if (decl.key == axis.param) values.set(axis.param, axis.values.at(p));
+    }
+  }
+  return values;
+}
+
+Scenario load_scenario(const std::filesystem::path& path, const memory::FaultModelRegistry& registry) {
+  Scenario sc;
+  sc.file = path.string();
+  {
+    std::ifstream in(path);
+    if (!in) throw InputError(fmt::format("{}: scenario file not found", sc.file));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    sc.text = buffer.str();
+  }
+  toml::table root;
+  try {
+    root = toml::parse(sc.text, sc.file);
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {}", sc.file, e.source().begin.line,
+                                 e.source().begin.column, e.description()));
+  }
+  Reader r(sc.file);
+  std::set<std::string> top_known;
+
+  auto model = r.table(root, "model", top_known, true);
+  if (auto v = r.string(model, "file", true)) sc.model_file = *v;
+  r.reject_unknown(model);
+
+  auto dataset = r.table(root, "dataset", top_known, true);
+  if (auto v = r.string(dataset, "name", true, {"mnist", "fashion-mnist"})) sc.dataset = *v;
+  if (auto v = r.string(dataset, "split", false, {"test", "train", "calibration", "train_full"})) sc.split = *v;
+  if (auto v = r.integer(dataset, "limit", false, 0, 1'000'000)) sc.limit = static_cast<std::size_t>(*v);
+  r.reject_unknown(dataset);
+
+  auto mem = r.table(root, "memory", top_known, false);
+  const auto dim = [&](const char* key, std::uint64_t& field, std::int64_t max) {
+    if (auto v = r.integer(mem, key, false, 1, max)) field = static_cast<std::uint64_t>(*v);
+  };
+  dim("channels", sc.geometry.channels, 16);
+  dim("ranks", sc.geometry.ranks, 16);
+  dim("chips", sc.geometry.chips, 72);
+  dim("banks", sc.geometry.banks, 256);
+  dim("rows", sc.geometry.rows, std::int64_t{1} << 24);
+  dim("columns", sc.geometry.columns, std::int64_t{1} << 16);
+  if (const auto* n = r.node(mem, "device_width", false)) {
+    const auto* i = n->as_integer();
+    if (i == nullptr || (i->get() != 4 && i->get() != 8 && i->get() != 16)) {
+      r.error(n->source(), "memory.device_width", "expected one of: 4, 8, 16", show(*n));
+    } else {
+      sc.geometry.device_width = static_cast<std::uint64_t>(i->get());
+    }
+  }
+  if (const auto* n = r.node(mem, "mapping", false)) {
+    if (const auto* s = n->as_string()) {
+      try {
+        memory::AddressMapping(sc.geometry, s->get());
+        sc.mapping = s->get();
+      } catch (const InputError& e) {
+        r.error(n->source(), "memory.mapping", e.what());
+      }
+    } else {
+      r.error(n->source(), "memory.mapping", "expected a string such as \"RoBaRaCoCh\"", show(*n));
+    }
+  }
+  if (auto v = r.string(mem, "placement", false, {"packed", "row_aligned"})) {
+    sc.placement = *v == "packed" ? memory::PlacementPolicy::packed : memory::PlacementPolicy::row_aligned;
+  }
+  r.reject_unknown(mem);
+
+  // [[fault_model]]
+  top_known.insert("fault_model");
+  std::set<std::string> sweepable;  // parameters the scenario's models can sweep
+  std::vector<std::set<std::string>> given_per_model;
+  if (const auto* n = root.get("fault_model")) {
+    const auto* list = n->as_array();
+    if (list == nullptr || list->empty() || !list->is_array_of_tables()) {
+      r.error(n->source(), "fault_model", "expected one or more [[fault_model]] tables", show(*n));
+    } else {
+      for (std::size_t k = 0; k < list->size(); ++k) {
+        Reader::Table t{list->get(k)->as_table(), fmt::format("fault_model[{}]", k), {}};
+        FaultModelSpec spec;
+        std::set<std::string> given;
+        if (auto name = r.string(t, "name", true)) {
+          spec.info = registry.find(*name);
+          if (spec.info == nullptr) {
+            r.error(t.table->get("name")->source(), r.full(t, "name"),
+                    fmt::format("unknown fault model (known: {})", fmt::join(registry.names(), ", ")), *name);
+          }
+        }
+        if (spec.info != nullptr) {
+          for (const auto& decl : spec.info->params) {
+            t.known.insert(decl.key);
+            if (decl.sweepable) sweepable.insert(decl.key);
+            if (const auto* v = t.table->get(decl.key)) {
+              given.insert(decl.key);
+              if (auto value = param_value(r, *v, r.full(t, decl.key), decl)) spec.fixed.set(decl.key, *value);
+            } else if (decl.default_value) {
+              spec.fixed.set(decl.key, *decl.default_value);
+            }
+          }
+          r.reject_unknown(t);
+        }
+        given_per_model.push_back(given);
+        sc.fault_models.push_back(spec);
+      }
+    }
+  } else {
+    r.error_at_file("fault_model", "at least one [[fault_model]] table is required");
+  }
+
+  // [sweep]: zipped axes over sweepable fault-model parameters.
+  top_known.insert("sweep");
+  if (const auto* n = root.get("sweep")) {
+    const auto* t = n->as_table();
+    if (t == nullptr) r.error(n->source(), "sweep", "expected a table", show(*n));
+    for (const auto& [k, v] : t ? *t : toml::table{}) {
+      const std::string key(k.str());
+      if (sweepable.count(key) == 0) {
+        r.error(k.source(), "sweep." + key,
+                fmt::format("not a sweepable parameter of this scenario's fault models (sweepable: {})",
+                            fmt::join(sweepable, ", ")));
+        continue;
+      }
+      const auto* a = v.as_array();
+      if (a == nullptr || a->empty()) {
+        r.error(v.source(), "sweep." + key, "expected a non-empty array of numbers", show(v));
+        continue;
+      }
+      SweepAxis axis{key, {}};
+      for (const auto& item : *a) {
+        for (std::size_t m = 0; m < sc.fault_models.size(); ++m) {
+          if (sc.fault_models[m].info == nullptr) continue;
+          for (const auto& decl : sc.fault_models[m].info->params) {
+            if (decl.key != key) continue;
+            if (given_per_model[m].count(key)) {
+              r.error(v.source(), "sweep." + key, fmt::format("also set in fault_model[{}]; set it in one place", m));
+            }
+            if (auto value = param_value(r, item, "sweep." + key, decl)) {
+              if (axis.values.size() < a->size()) axis.values.push_back(std::holds_alternative<double>(*value)
+                                                                            ? std::get<double>(*value)
+                                                                            : static_cast<double>(std::get<std::int64_t>(*value)));
+            }
+          }
+        }
+      }
+      if (!sc.sweep.empty() && a->size() != sc.sweep.front().values.size()) {
+        r.error(v.source(), "sweep." + key,
+                fmt::format("expected {} values like sweep.{} (axes are zipped)", sc.sweep.front().values.size(),
+                            sc.sweep.front().param),
+                show(v));
+      }
+      sc.sweep.push_back(axis);
+    }
+  }
+  // Every required parameter must be given, either fixed or swept.
+  for (std::size_t m = 0; m < sc.fault_models.size(); ++m) {
+    const auto& spec = sc.fault_models[m];
+    if (spec.info == nullptr) continue;
+    for (const auto& decl : spec.info->params) {
+      const bool swept = std::any_of(sc.sweep.begin(), sc.sweep.end(), [&](const auto& a) { return a.param == decl.key; });
+      if (!spec.fixed.has(decl.key) && !swept && !given_per_model[m].count(decl.key)) {
+        r.error_at_file(fmt::format("fault_model[{}].{}", m, decl.key),
+                        fmt::format("required parameter of '{}' is missing ({}{}); set it or sweep it",
+                                    spec.info->name, describe_rule(decl), decl.unit.empty() ? "" : ", unit " + decl.unit));
+      }
+    }
+  }
+
+  auto camp = r.table(root, "campaign", top_known, true);
+  if (const auto* a = r.array(camp, "dtypes", true)) {
+    for (const auto& item : *a) {
+      const auto* s = item.as_string();
+      const auto enc = s ? nn::parse_encoding(s->get()) : std::nullopt;
+      if (!enc) {
+        r.error(item.source(), "campaign.dtypes", fmt::format("expected one of: {}", nn::kEncodingChoices), show(item));
+        continue;
+      }
+      sc.dtypes.push_back(DTypeSpec{*enc, {}, false});
+    }
+  }
+  if (const auto* a = r.array(camp, "protections", false)) {
+    sc.protections.clear();
+    for (const auto& item : *a) {
+      const auto* s = item.as_string();
+      const auto& known = known_protections();
+      if (s == nullptr || std::find(known.begin(), known.end(), s->get()) == known.end()) {
+        r.error(item.source(), "campaign.protections", fmt::format("unknown protection (known: {})", fmt::join(known, ", ")),
+                show(item));
+        continue;
+      }
+      sc.protections.push_back(s->get());
+    }
+  }
+  if (auto v = r.integer(camp, "trials", true, 1, 1'000'000)) sc.trials = static_cast<int>(*v);
+  if (auto v = r.integer(camp, "seed", false, 0, std::numeric_limits<std::int64_t>::max())) {
+    sc.seed = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = r.string(camp, "output", true)) sc.output = *v;
+  if (auto v = r.number(camp, "critical_drop", false, 0.0, 1.0)) sc.critical_drop = *v;
+  if (auto v = r.integer(camp, "batch", false, 1, 65536)) sc.batch = static_cast<std::size_t>(*v);
+  if (auto v = r.integer(camp, "engine_threads", false, 1, 64)) sc.engine_threads = static_cast<int>(*v);
+  const bool scale_in_memory = r.boolean(camp, "int8_scale_in_memory").value_or(false);
+  if (const auto* a = r.array(camp, "save_faultmaps", false)) {
+    sc.save_faultmaps.clear();
+    for (const auto& item : *a) {
+      const auto* i = item.as_integer();
+      if (i == nullptr || i->get() < 0) {
+        r.error(item.source(), "campaign.save_faultmaps", "expected trial numbers >= 0", show(item));
+        continue;
+      }
+      sc.save_faultmaps.push_back(static_cast<int>(i->get()));
+    }
+  }
+  std::map<std::string, nn::Encoding> overrides;
+  if (const auto* n = r.node(camp, "fixed_point_overrides", false)) {
+    if (const auto* t = n->as_table()) {
+      for (const auto& [k, v] : *t) {
+        const auto* s = v.as_string();
+        const auto enc = s ? nn::parse_encoding(s->get()) : std::nullopt;
+        if (!enc || enc->kind != nn::EncodingKind::fixed8) {
+          r.error(v.source(), fmt::format("campaign.fixed_point_overrides.{}", k.str()),
+                  "expected a fixed-point format q<m>.<n> with m + n = 7", show(v));
+          continue;
+        }
+        overrides[std::string(k.str())] = *enc;
+      }
+    } else {
+      r.error(n->source(), "campaign.fixed_point_overrides", "expected a table of layer = \"q<m>.<n>\"", show(*n));
+    }
+  }
+  for (auto& d : sc.dtypes) {
+    d.scale_in_memory = scale_in_memory;
+    if (d.encoding.kind == nn::EncodingKind::fixed8) d.layer_overrides = overrides;
+  }
+  r.reject_unknown(camp);
+
+  for (const auto& [k, v] : root) {
+    if (top_known.count(std::string(k.str())) == 0) {
+      r.error(k.source(), std::string(k.str()), fmt::format("unknown table or key (known: {})", fmt::join(top_known, ", ")));
+    }
+  }
+  if (!r.errors().empty()) throw InputError(fmt::format("{}", fmt::join(r.errors(), "\n")));
+  return sc;
+}
+
+}  // namespace weightfault::sim

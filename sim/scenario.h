@@ -1,0 +1,69 @@
+// A scenario: one study, loaded from a TOML file and validated strictly.
+// Every problem of a file is reported at once, each as
+//   file:line:col: key.path: rule; got 'value'
+// Unknown keys are errors; nothing is silently defaulted for a misspelled key.
+// The keys are documented in docs/scenarios.md.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/parameter.h"
+#include "memory_models/address_mapping.h"
+#include "memory_models/fault_model.h"
+#include "memory_models/placement.h"
+#include "sim/stored_image.h"
+
+namespace weightfault::sim {
+
+struct FaultModelSpec {
+  const memory::FaultModelInfo* info = nullptr;
+  ParamValues fixed;  // parameters given in the [[fault_model]] table, defaults filled in
+};
+
+struct SweepAxis {
+  std::string param;  // a sweepable parameter of one or more fault models
+  std::vector<double> values;
+};
+
+struct Scenario {
+  std::string file;
+  std::string text;  // the file as read
+
+  std::string model_file;
+  std::string dataset = "mnist";
+  std::string split = "test";
+  std::size_t limit = 0;
+
+  memory::Geometry geometry;
+  std::string mapping = "RoBaRaCoCh";
+  memory::PlacementPolicy placement = memory::PlacementPolicy::packed;
+
+  std::vector<FaultModelSpec> fault_models;
+  std::vector<SweepAxis> sweep;  // zipped: point p takes values[p] of every axis
+
+  std::vector<DTypeSpec> dtypes;
+  std::vector<std::string> protections{"none"};
+  int trials = 10;
+  std::uint64_t seed = 1;
+  std::string output;
+  double critical_drop = 0.1;  // accuracy drop (fraction) that makes a trial critical
+  std::size_t batch = 1000;
+  int engine_threads = 1;
+  std::vector<int> save_faultmaps{0};
+
+  std::size_t points() const { return sweep.empty() ? 1 : sweep.front().values.size(); }
+  // All parameters of fault model `m` at sweep point `p`.
+  ParamValues params_at(std::size_t m, std::size_t p) const;
+};
+
+const std::vector<std::string>& known_protections();
+
+// Throws InputError holding every problem found, one per line.
+Scenario load_scenario(const std::filesystem::path& path, const memory::FaultModelRegistry& registry);
+
+}  // namespace weightfault::sim
