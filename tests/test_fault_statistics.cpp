@@ -1,0 +1,169 @@
+// Question: do the plain fault models draw what they claim? Checked against
+// the analytic expectation with fixed seeds; every check has a negative
+// control showing it fails for a wrong expectation.
+//
+// Tolerances come from the sampling distribution: a mean of R counts has
+// standard error sqrt(var / R), accepted within 4 standard errors (false
+// alarm ~6e-5); a sample variance has standard error ~ var * sqrt(2 / (R-1)),
+// accepted within 5; a chi-square statistic is accepted below its 99.9 %
+// quantile.
+#include <doctest/doctest.h>
+
+#include <boost/math/distributions/chi_squared.hpp>
+#include <bit>
+#include <cmath>
+#include <numeric>
+
+#include "common/split_mix.h"
+#include "memory_models/fault_model.h"
+
+namespace wf = weightfault;
+using namespace wf::memory;
+
+namespace {
+
+struct Drawn {
+  std::vector<double> counts;
+  std::vector<BitFault> faults;  // all draws together
+};
+
+Drawn draw(const FaultModelInfo& info, const wf::ParamValues& params, const AddressMapping& mapping,
+           std::uint64_t extent, int draws, std::uint64_t seed) {
+  const auto model = info.create(params);
+  Drawn out;
+  for (int k = 0; k < draws; ++k) {
+    Rng rng(wf::stream_seed({seed, static_cast<std::uint64_t>(k)}));
+    FaultMap map;
+    model->generate({mapping, extent, 0.0, 0.0, 0}, rng, map);
+    out.counts.push_back(static_cast<double>(map.bit_faults().size()));
+    out.faults.insert(out.faults.end(), map.bit_faults().begin(), map.bit_faults().end());
+  }
+  return out;
+}
+
+bool counts_match_binomial(const std::vector<double>& counts, double n, double p) {
+  const double r = static_cast<double>(counts.size());
+  const double mean = std::accumulate(counts.begin(), counts.end(), 0.0) / r;
+  double ss = 0;
+  for (double c : counts) ss += (c - mean) * (c - mean);
+  const double var = ss / (r - 1);
+  const double mu = n * p, sigma2 = n * p * (1 - p);
+  const bool mean_ok = std::abs(mean - mu) < 4 * std::sqrt(sigma2 / r);
+  const bool var_ok = std::abs(var - sigma2) < 5 * sigma2 * std::sqrt(2 / (r - 1));
+  return mean_ok && var_ok;
+}
+
+// Pearson chi-square of observed bin counts against expected proportions.
+bool uniform_enough(const std::vector<double>& observed, const std::vector<double>& proportions) {
+  const double total = std::accumulate(observed.begin(), observed.end(), 0.0);
+  double chi2 = 0;
+  for (std::size_t i = 0; i < observed.size(); ++i) {
+    const double e = total * proportions[i];
+    chi2 += (observed[i] - e) * (observed[i] - e) / e;
+  }
+  const boost::math::chi_squared dist(static_cast<double>(observed.size() - 1));
+  return chi2 < boost::math::quantile(dist, 0.999);
+}
+
+wf::ParamValues params(std::initializer_list<std::pair<const char*, wf::ParamValue>> list) {
+  wf::ParamValues v;
+  for (const auto& [k, value] : list) v.set(k, value);
+  return v;
+}
+
+Geometry quickstart_geometry() {
+  Geometry g;
+  g.rows = 2048;
+  return g;  // 8 banks x 2048 rows x 1024 columns x 64 bits = 1 Gbit
+}
+
+}  // namespace
+
+TEST_CASE("uniform_ber fault counts follow Binomial(bits, ber) in mean and variance") {
+  const AddressMapping m(quickstart_geometry(), "RoBaRaCoCh");
+  const std::uint64_t bits = 1'000'000;
+  const double ber = 1e-4;
+  const auto d = draw(uniform_ber_info(), params({{"ber", ber}}), m, bits, 2000, 11);
+  CHECK(counts_match_binomial(d.counts, static_cast<double>(bits), ber));
+  // Negative controls: the same check against a wrong rate fails.
+  CHECK_FALSE(counts_match_binomial(d.counts, static_cast<double>(bits), ber * 1.2));
+  CHECK_FALSE(counts_match_binomial(d.counts, static_cast<double>(bits), ber / 1.2));
+}
+
+TEST_CASE("uniform_ber is exact at the ends: ber 0 gives nothing, ber 1 every bit once") {
+  const AddressMapping m(quickstart_geometry(), "RoBaRaCoCh");
+  CHECK(draw(uniform_ber_info(), params({{"ber", 0.0}}), m, 1000, 3, 1).faults.empty());
+  const auto all = draw(uniform_ber_info(), params({{"ber", 1.0}}), m, 1000, 1, 1);
+  REQUIRE(all.faults.size() == 1000);
+  for (std::uint64_t i = 0; i < 1000; ++i) CHECK(all.faults[i].linear_bit == i);
+}
+
+TEST_CASE("uniform_ber positions are uniform over bus bit positions and banks (chi-square)") {
+  const Geometry g = quickstart_geometry();
+  const AddressMapping m(g, "RoBaRaCoCh");
+  const auto d = draw(uniform_ber_info(), params({{"ber", 1e-6}}), m, g.total_bits(), 40, 12);
+  REQUIRE(d.faults.size() > 30000);
+  std::vector<double> by_bit(g.bus_width(), 0.0), by_bank(g.banks, 0.0);
+  for (const auto& f : d.faults) {
+    const auto a = m.to_physical(f.linear_bit);
+    by_bit[a.get(Field::bit)] += 1;
+    by_bank[a.get(Field::bank)] += 1;
+  }
+  const std::vector<double> flat_bits(g.bus_width(), 1.0 / static_cast<double>(g.bus_width()));
+  const std::vector<double> flat_banks(g.banks, 1.0 / static_cast<double>(g.banks));
+  CHECK(uniform_enough(by_bit, flat_bits));
+  CHECK(uniform_enough(by_bank, flat_banks));
+  // Negative control: against a distribution with bank 0 twice as likely, the check fails.
+  std::vector<double> skewed(g.banks, 1.0 / static_cast<double>(g.banks + 1));
+  skewed[0] *= 2;
+  CHECK_FALSE(uniform_enough(by_bank, skewed));
+}
+
+TEST_CASE("stuck_at: counts follow Binomial, 'either' splits evenly, and a cell at its stuck value never changes") {
+  const AddressMapping m(quickstart_geometry(), "RoBaRaCoCh");
+  const std::uint64_t bits = 200'000;
+  const double fraction = 5e-4;
+  const auto d = draw(stuck_at_info(), params({{"fraction", fraction}, {"value", std::string("either")}}), m, bits,
+                      1000, 13);
+  CHECK(counts_match_binomial(d.counts, static_cast<double>(bits), fraction));
+  CHECK_FALSE(counts_match_binomial(d.counts, static_cast<double>(bits), fraction * 1.2));
+  const double n = static_cast<double>(d.faults.size());
+  const double ones =
+      static_cast<double>(std::count_if(d.faults.begin(), d.faults.end(), [](const BitFault& f) { return f.kind == FaultKind::stuck_at_1; }));
+  CHECK(std::abs(ones - n / 2) < 4 * std::sqrt(n / 4));
+  CHECK_FALSE(std::abs(ones - n * 0.6) < 4 * std::sqrt(n / 4));  // negative control
+
+  // Apply stuck_at to a random image: only cells holding the other value change.
+  const Placement p({{"t", bits / 8, 8}}, PlacementPolicy::packed, m);
+  std::vector<std::uint8_t> golden(bits / 8);
+  wf::SplitMix64 rng(14);
+  for (auto& b : golden) b = static_cast<std::uint8_t>(rng.next());
+  const auto model = stuck_at_info().create(params({{"fraction", 0.01}, {"value", std::string("either")}}));
+  Rng draw_rng(15);
+  FaultMap map;
+  model->generate({m, bits, 0.0, 0.0, 0}, draw_rng, map);
+  auto image = golden;
+  map.apply(0.0, m, p, image);
+  std::size_t expected_changes = 0;
+  for (const auto& f : map.bit_faults()) {
+    const bool was = (golden[f.linear_bit / 8] >> (f.linear_bit % 8)) & 1;
+    const bool stuck = f.kind == FaultKind::stuck_at_1;
+    const bool now = (image[f.linear_bit / 8] >> (f.linear_bit % 8)) & 1;
+    CHECK(now == stuck);
+    if (was != stuck) ++expected_changes;
+  }
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < golden.size(); ++i) changed += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(golden[i] ^ image[i])));
+  CHECK(changed == expected_changes);
+  CHECK(changed < map.bit_faults().size());  // some cells already held their stuck value
+}
+
+TEST_CASE("the same stream seed draws the same faults; another trial draws others") {
+  const AddressMapping m(quickstart_geometry(), "RoBaRaCoCh");
+  const auto a = draw(uniform_ber_info(), params({{"ber", 1e-4}}), m, 100000, 1, 21);
+  const auto b = draw(uniform_ber_info(), params({{"ber", 1e-4}}), m, 100000, 1, 21);
+  const auto c = draw(uniform_ber_info(), params({{"ber", 1e-4}}), m, 100000, 1, 22);
+  REQUIRE(a.faults.size() == b.faults.size());
+  for (std::size_t i = 0; i < a.faults.size(); ++i) CHECK(a.faults[i].linear_bit == b.faults[i].linear_bit);
+  CHECK((a.faults.size() != c.faults.size() || a.faults[0].linear_bit != c.faults[0].linear_bit));
+}
