@@ -21,7 +21,7 @@
 namespace weightfault::sim {
 
 struct FaultModelSpec {
-  const memory::FaultModelInfo* info = nullptr;
+  const memory::FaultModelInfo* info = nullptr;  // points into the registry, which outlives the scenario
   ParamValues fixed;  // parameters given in the [[fault_model]] table, defaults filled in
 };
 
