@@ -40,9 +40,12 @@ std::optional<std::string> check_value(const ParamDecl& d, const ParamValue& val
   switch (d.type) {
     case ParamType::number: {
       double v = 0;
-      if (const auto* x = std::get_if<double>(&value)) v = *x;
-      else if (const auto* i = std::get_if<std::int64_t>(&value)) v = static_cast<double>(*i);
-      else return describe_rule(d);
+      if (const auto* x = std::get_if<double>(&value))
+        v = *x;
+      else if (const auto* i = std::get_if<std::int64_t>(&value))
+        v = static_cast<double>(*i);
+      else
+        return describe_rule(d);
       if (!std::isfinite(v) || v < d.min || v > d.max) return describe_rule(d);
       return std::nullopt;
     }

@@ -55,8 +55,9 @@ class ParamValues {
 namespace weightfault {
 
 // Builders for declarations (designated initializers would leave members unnamed).
-inline ParamDecl number_param(std::string key, std::string unit, std::string description, double min,
-                              double max, std::optional<double> default_value, bool sweepable) {
+inline ParamDecl number_param(std::string key, std::string unit, std::string description,
+                              double min, double max, std::optional<double> default_value,
+                              bool sweepable) {
   ParamDecl d;
   d.key = std::move(key);
   d.type = ParamType::number;
@@ -69,7 +70,8 @@ inline ParamDecl number_param(std::string key, std::string unit, std::string des
   return d;
 }
 
-inline ParamDecl choice_param(std::string key, std::string description, std::vector<std::string> choices,
+inline ParamDecl choice_param(std::string key, std::string description,
+                              std::vector<std::string> choices,
                               std::optional<std::string> default_value) {
   ParamDecl d;
   d.key = std::move(key);

@@ -55,13 +55,20 @@ AddressMapping::AddressMapping(const Geometry& geometry, const std::string& sche
   for (std::size_t k = 0; k < 5; ++k) {
     const std::string token = scheme.substr(2 * k, 2);
     Field f;
-    if (token == "Ch") f = Field::channel;
-    else if (token == "Ra") f = Field::rank;
-    else if (token == "Ba") f = Field::bank;
-    else if (token == "Ro") f = Field::row;
-    else if (token == "Co") f = Field::column;
-    else throw bad(fmt::format("unknown token '{}'", token));
-    if (seen[static_cast<std::size_t>(f)]) throw bad(fmt::format("token '{}' appears twice", token));
+    if (token == "Ch")
+      f = Field::channel;
+    else if (token == "Ra")
+      f = Field::rank;
+    else if (token == "Ba")
+      f = Field::bank;
+    else if (token == "Ro")
+      f = Field::row;
+    else if (token == "Co")
+      f = Field::column;
+    else
+      throw bad(fmt::format("unknown token '{}'", token));
+    if (seen[static_cast<std::size_t>(f)])
+      throw bad(fmt::format("token '{}' appears twice", token));
     seen[static_cast<std::size_t>(f)] = true;
     order_[k] = f;
   }

@@ -48,7 +48,8 @@ class FaultList final : public FaultModel {
                                        to_string(field), e.address.get(field), g.size(field) - 1));
         }
       }
-      sink.add(BitFault{ctx.mapping.to_linear(e.address), e.kind, ctx.model_index, ctx.t0_s, kNever});
+      sink.add(
+          BitFault{ctx.mapping.to_linear(e.address), e.kind, ctx.model_index, ctx.t0_s, kNever});
     }
     for (auto f : logical_) {
       f.model = ctx.model_index;
@@ -96,10 +97,12 @@ class FaultList final : public FaultModel {
         const std::vector<std::string> logical{"tensor", "element", "bit"};
         const std::vector<std::string> physical{"channel", "rank", "bank", "row", "column", "bit"};
         const auto starts = [&](const std::vector<std::string>& want) {
-          return (header.size() == want.size() || (header.size() == want.size() + 1 && header.back() == "kind")) &&
+          return (header.size() == want.size() ||
+                  (header.size() == want.size() + 1 && header.back() == "kind")) &&
                  std::equal(want.begin(), want.end(), header.begin());
         };
-        if (starts(logical)) logical_form_ = true;
+        if (starts(logical))
+          logical_form_ = true;
         else if (!starts(physical)) {
           fail(line, fmt::format("header '{}': expected 'tensor,element,bit[,kind]' or "
                                  "'channel,rank,bank,row,column,bit[,kind]'",
@@ -110,21 +113,25 @@ class FaultList final : public FaultModel {
       if (cells.size() != header.size()) {
         fail(line, fmt::format("expected {} columns, got {}", header.size(), cells.size()));
       }
-      const FaultKind kind = header.back() == "kind" ? kind_of(cells.back(), line) : FaultKind::flip;
+      const FaultKind kind =
+          header.back() == "kind" ? kind_of(cells.back(), line) : FaultKind::flip;
       if (logical_form_) {
         if (cells[0].empty()) fail(line, "tensor: empty name");
         const auto bit = number(cells[2], line, "bit");
         if (bit > 63) fail(line, fmt::format("bit: expected 0..63; got '{}'", cells[2]));
-        logical_.push_back({cells[0], number(cells[1], line, "element"), static_cast<std::uint32_t>(bit), kind, 0});
+        logical_.push_back({cells[0], number(cells[1], line, "element"),
+                            static_cast<std::uint32_t>(bit), kind, 0});
       } else {
         PhysicalEntry e{{}, kind, line};
         for (int f = 0; f < kFieldCount; ++f) {
-          e.address.set(static_cast<Field>(f), number(cells[static_cast<std::size_t>(f)], line, header[static_cast<std::size_t>(f)]));
+          e.address.set(static_cast<Field>(f), number(cells[static_cast<std::size_t>(f)], line,
+                                                      header[static_cast<std::size_t>(f)]));
         }
         physical_.push_back(e);
       }
     }
-    if (header.empty()) throw InputError(fmt::format("{}: empty fault list (no header line)", path_));
+    if (header.empty())
+      throw InputError(fmt::format("{}: empty fault list (no header line)", path_));
   }
 
   std::string path_;
@@ -138,7 +145,9 @@ class FaultList final : public FaultModel {
 FaultModelInfo fault_list_info() {
   return {"fault_list",
           "replay an explicit CSV list of faults (tensor/element/bit or physical address)",
-          {text_param("file", "CSV file: header 'tensor,element,bit[,kind]' or 'channel,rank,bank,row,column,bit[,kind]'")},
+          {text_param("file",
+                      "CSV file: header 'tensor,element,bit[,kind]' or "
+                      "'channel,rank,bank,row,column,bit[,kind]'")},
           [](const ParamValues& v) { return std::make_unique<FaultList>(v.text("file")); }};
 }
 

@@ -67,12 +67,14 @@ ApplyResult FaultMap::apply(double t_s, const AddressMapping& mapping, const Pla
       if (!in_pass(f.kind)) continue;
       const auto segment = placement.find(f.segment);
       if (!segment) {
-        throw InputError(fmt::format("fault on '{}': no such tensor in the stored image", f.segment));
+        throw InputError(
+            fmt::format("fault on '{}': no such tensor in the stored image", f.segment));
       }
       const auto& s = placement.segments()[*segment];
       if (f.element >= s.words || f.bit >= s.word_bits) {
-        throw InputError(fmt::format("fault on '{}' element {} bit {}: outside the tensor ({} words of {} bits)",
-                                     f.segment, f.element, f.bit, s.words, s.word_bits));
+        throw InputError(
+            fmt::format("fault on '{}' element {} bit {}: outside the tensor ({} words of {} bits)",
+                        f.segment, f.element, f.bit, s.words, s.word_bits));
       }
       write(placement.linear_bit(*segment, f.element, f.bit), f.kind);
       ++result.records_touching;

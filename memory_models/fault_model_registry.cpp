@@ -6,7 +6,8 @@
 namespace weightfault::memory {
 
 void FaultModelRegistry::add(FaultModelInfo info) {
-  if (find(info.name) != nullptr) throw std::logic_error("fault model registered twice: " + info.name);
+  if (find(info.name) != nullptr)
+    throw std::logic_error("fault model registered twice: " + info.name);
   models_.push_back(std::move(info));
 }
 

@@ -5,8 +5,8 @@
 #pragma once
 
 #include <cstdint>
-#include <limits>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <string_view>
 

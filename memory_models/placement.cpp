@@ -11,7 +11,8 @@ namespace weightfault::memory {
 Placement::Placement(std::vector<Segment> segments, PlacementPolicy policy,
                      const AddressMapping& mapping)
     : segments_(std::move(segments)) {
-  const std::uint64_t align = policy == PlacementPolicy::row_aligned ? mapping.row_alignment_bits() : 8;
+  const std::uint64_t align =
+      policy == PlacementPolicy::row_aligned ? mapping.row_alignment_bits() : 8;
   std::uint64_t next = 0;
   for (const auto& s : segments_) {
     next = (next + align - 1) / align * align;
@@ -22,8 +23,8 @@ Placement::Placement(std::vector<Segment> segments, PlacementPolicy policy,
   const std::uint64_t capacity = mapping.geometry().total_bits();
   if (extent_bits_ > capacity) {
     throw InputError(fmt::format(
-        "the stored image needs {} bits but the memory holds {} bits; enlarge the geometry", extent_bits_,
-        capacity));
+        "the stored image needs {} bits but the memory holds {} bits; enlarge the geometry",
+        extent_bits_, capacity));
   }
 }
 
@@ -34,7 +35,8 @@ std::optional<std::size_t> Placement::find(const std::string& name) const {
   return std::nullopt;
 }
 
-std::uint64_t Placement::linear_bit(std::size_t segment, std::uint64_t word, std::uint32_t bit) const {
+std::uint64_t Placement::linear_bit(std::size_t segment, std::uint64_t word,
+                                    std::uint32_t bit) const {
   return first_bit_[segment] + word * segments_[segment].word_bits + bit;
 }
 
@@ -45,7 +47,8 @@ std::optional<SegmentBit> Placement::locate(std::uint64_t linear_bit) const {
   const std::uint64_t offset = linear_bit - first_bit_[segment];
   const auto& s = segments_[segment];
   if (offset >= s.words * s.word_bits) return std::nullopt;
-  return SegmentBit{segment, offset / s.word_bits, static_cast<std::uint32_t>(offset % s.word_bits)};
+  return SegmentBit{segment, offset / s.word_bits,
+                    static_cast<std::uint32_t>(offset % s.word_bits)};
 }
 
 }  // namespace weightfault::memory

@@ -41,10 +41,13 @@ class StuckAt final : public FaultModel {
 FaultModelInfo stuck_at_info() {
   return {"stuck_at",
           "a fraction of cells stuck at 0, 1 or either",
-          {number_param("fraction", "1/bit", "probability that a cell is stuck", 0.0, 1.0, std::nullopt, true),
-           choice_param("value", "the value stuck cells hold; 'either' draws 0 or 1 per cell", {"0", "1", "either"},
-                        "either")},
-          [](const ParamValues& v) { return std::make_unique<StuckAt>(v.number("fraction"), v.text("value")); }};
+          {number_param("fraction", "1/bit", "probability that a cell is stuck", 0.0, 1.0,
+                        std::nullopt, true),
+           choice_param("value", "the value stuck cells hold; 'either' draws 0 or 1 per cell",
+                        {"0", "1", "either"}, "either")},
+          [](const ParamValues& v) {
+            return std::make_unique<StuckAt>(v.number("fraction"), v.text("value"));
+          }};
 }
 
 }  // namespace weightfault::memory

@@ -30,7 +30,8 @@ class UniformBer final : public FaultModel {
 FaultModelInfo uniform_ber_info() {
   return {"uniform_ber",
           "independent bit flips, probability `ber` per stored bit",
-          {number_param("ber", "1/bit", "probability that a stored bit is flipped", 0.0, 1.0, std::nullopt, true)},
+          {number_param("ber", "1/bit", "probability that a stored bit is flipped", 0.0, 1.0,
+                        std::nullopt, true)},
           [](const ParamValues& v) { return std::make_unique<UniformBer>(v.number("ber")); }};
 }
 

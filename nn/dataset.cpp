@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <numeric>
 
-#include "nn/idx_file.h"
 #include "common/input_error.h"
 #include "common/split_mix.h"
+#include "nn/idx_file.h"
 
 namespace weightfault::nn {
 namespace {

@@ -89,7 +89,8 @@ float fp16_to_float(std::uint16_t bits) {
 
 std::uint16_t float_to_bf16(float value) {
   const std::uint32_t x = std::bit_cast<std::uint32_t>(value);
-  if (std::isnan(value)) return static_cast<std::uint16_t>((x >> 16) | 0x0040);  // stay a (quiet) NaN
+  if (std::isnan(value))
+    return static_cast<std::uint16_t>((x >> 16) | 0x0040);  // stay a (quiet) NaN
   const std::uint32_t rounding = 0x7fff + ((x >> 16) & 1);  // round to nearest, ties to even
   return static_cast<std::uint16_t>((x + rounding) >> 16);
 }
@@ -106,7 +107,8 @@ std::uint8_t float_to_fixed8(float value, int frac_bits) {
 }
 
 float fixed8_to_float(std::uint8_t bits, int frac_bits) {
-  return static_cast<float>(std::ldexp(static_cast<double>(static_cast<std::int8_t>(bits)), -frac_bits));
+  return static_cast<float>(
+      std::ldexp(static_cast<double>(static_cast<std::int8_t>(bits)), -frac_bits));
 }
 
 float int8_sym_scale(std::span<const float> values) {

@@ -36,7 +36,8 @@ struct Encoding {
 // "fp32", "fp16", "bf16", "q<m>.<n>" with m + n = 7, "int8_sym"; nullopt otherwise.
 std::optional<Encoding> parse_encoding(std::string_view name);
 // For error messages and `weightfault list`.
-inline constexpr std::string_view kEncodingChoices = "fp32, fp16, bf16, q<m>.<n> (m + n = 7, e.g. q1.6), int8_sym";
+inline constexpr std::string_view kEncodingChoices =
+    "fp32, fp16, bf16, q<m>.<n> (m + n = 7, e.g. q1.6), int8_sym";
 
 std::uint16_t float_to_fp16(float value);
 float fp16_to_float(std::uint16_t bits);

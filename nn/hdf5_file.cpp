@@ -271,16 +271,17 @@ FloatArray read_float_dataset(const Object& parent, const std::string& name) {
 
 namespace weightfault::nn::h5 {
 
-Object create_dataset(const Object& parent, const std::string& name, hid_t file_type, hid_t mem_type,
-                      const std::vector<std::uint64_t>& dims, const void* fill) {
+Object create_dataset(const Object& parent, const std::string& name, hid_t file_type,
+                      hid_t mem_type, const std::vector<std::uint64_t>& dims, const void* fill) {
   std::vector<hsize_t> hdims(dims.begin(), dims.end());
-  Object space{H5Screate_simple(static_cast<int>(hdims.size()), hdims.data(), nullptr), H5Sclose, parent.file(),
-               parent.path()};
+  Object space{H5Screate_simple(static_cast<int>(hdims.size()), hdims.data(), nullptr), H5Sclose,
+               parent.file(), parent.path()};
   Object dcpl{H5Pcreate(H5P_DATASET_CREATE), H5Pclose, parent.file(), parent.path()};
   H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
   H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_ALLOC);
   H5Pset_fill_value(dcpl.id(), mem_type, fill);
-  Object ds{H5Dcreate2(parent.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+  Object ds{H5Dcreate2(parent.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, dcpl.id(),
+                       H5P_DEFAULT),
             H5Dclose, parent.file(), child_path(parent, name)};
   if (ds.id() < 0) fail(parent, fmt::format("cannot create dataset '{}'", name));
   return ds;
@@ -288,7 +289,8 @@ Object create_dataset(const Object& parent, const std::string& name, hid_t file_
 
 Object open_dataset(const Object& parent, const std::string& name) {
   if (!has_child(parent, name)) fail(parent, fmt::format("missing dataset '{}'", name));
-  Object ds{H5Dopen2(parent.id(), name.c_str(), H5P_DEFAULT), H5Dclose, parent.file(), child_path(parent, name)};
+  Object ds{H5Dopen2(parent.id(), name.c_str(), H5P_DEFAULT), H5Dclose, parent.file(),
+            child_path(parent, name)};
   if (ds.id() < 0) fail(parent, fmt::format("'{}' is not a dataset", name));
   return ds;
 }
@@ -307,16 +309,18 @@ void write_block(const Object& dataset, hid_t mem_type, const std::vector<std::u
   Object file_space{H5Dget_space(dataset.id()), H5Sclose, dataset.file(), dataset.path()};
   std::vector<hsize_t> start(offset.begin(), offset.end());
   std::vector<hsize_t> extent(count.begin(), count.end());
-  H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, extent.data(), nullptr);
-  Object mem_space{H5Screate_simple(static_cast<int>(extent.size()), extent.data(), nullptr), H5Sclose,
-                   dataset.file(), dataset.path()};
+  H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, extent.data(),
+                      nullptr);
+  Object mem_space{H5Screate_simple(static_cast<int>(extent.size()), extent.data(), nullptr),
+                   H5Sclose, dataset.file(), dataset.path()};
   if (H5Dwrite(dataset.id(), mem_type, mem_space.id(), file_space.id(), H5P_DEFAULT, data) < 0) {
     fail(dataset, "cannot write");
   }
 }
 
 void write_all(const Object& dataset, hid_t mem_type, const void* data) {
-  if (H5Dwrite(dataset.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) fail(dataset, "cannot write");
+  if (H5Dwrite(dataset.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    fail(dataset, "cannot write");
 }
 
 namespace {
@@ -332,7 +336,9 @@ std::vector<T> read_all(const Object& dataset, hid_t mem_type) {
 }
 }  // namespace
 
-std::vector<double> read_doubles(const Object& dataset) { return read_all<double>(dataset, H5T_NATIVE_DOUBLE); }
+std::vector<double> read_doubles(const Object& dataset) {
+  return read_all<double>(dataset, H5T_NATIVE_DOUBLE);
+}
 std::vector<std::int64_t> read_int64s(const Object& dataset) {
   return read_all<std::int64_t>(dataset, H5T_NATIVE_INT64);
 }

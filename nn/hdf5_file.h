@@ -77,8 +77,8 @@ namespace weightfault::nn::h5 {
 // Numeric datasets of any rank, for results files. Storage is allocated and
 // filled with `fill` at creation, so later writes change raw data only, never
 // the file's metadata (a killed writer leaves a readable file).
-Object create_dataset(const Object& parent, const std::string& name, hid_t file_type, hid_t mem_type,
-                      const std::vector<std::uint64_t>& dims, const void* fill);
+Object create_dataset(const Object& parent, const std::string& name, hid_t file_type,
+                      hid_t mem_type, const std::vector<std::uint64_t>& dims, const void* fill);
 Object open_dataset(const Object& parent, const std::string& name);
 // Writes a block at `offset` with extents `count` (same rank as the dataset).
 void write_block(const Object& dataset, hid_t mem_type, const std::vector<std::uint64_t>& offset,

@@ -44,15 +44,18 @@ class Worker {
  public:
   explicit Worker(const Shared& shared)
       : s_(shared),
-        engine_(shared.network, {.threads = shared.scenario.engine_threads, .batch = shared.scenario.batch}) {
+        engine_(shared.network,
+                {.threads = shared.scenario.engine_threads, .batch = shared.scenario.batch}) {
     for (const auto& image : s_.images) bytes_.push_back(image.golden_bytes());
   }
 
   // Evaluates every dtype of one trial; returns one record per dtype.
   std::vector<TrialRecord> run(std::size_t point, std::size_t trial, std::size_t& evaluations) {
-    const auto map = draw_fault_map(s_.scenario, s_.models[point], s_.mapping, s_.extent_bits, point, trial);
+    const auto map =
+        draw_fault_map(s_.scenario, s_.models[point], s_.mapping, s_.extent_bits, point, trial);
     std::vector<TrialRecord> out;
-    for (std::size_t d = 0; d < s_.images.size(); ++d) out.push_back(run_dtype(map, point, trial, d, evaluations));
+    for (std::size_t d = 0; d < s_.images.size(); ++d)
+      out.push_back(run_dtype(map, point, trial, d, evaluations));
     return out;
   }
 
@@ -61,18 +64,20 @@ class Worker {
     if (loaded_ == d) return;
     const auto& image = s_.images[d];
     values_.clear();
-    for (std::size_t t = 0; t < image.tensors().size(); ++t) values_.push_back(image.golden_values(t));
+    for (std::size_t t = 0; t < image.tensors().size(); ++t)
+      values_.push_back(image.golden_values(t));
     for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) push_layer(image, t);
     loaded_ = d;
   }
 
   // Tensors come in (kernel, bias) pairs per layer, in order.
   void push_layer(const StoredImage& image, std::size_t kernel_tensor) {
-    engine_.set_weights(image.tensors()[kernel_tensor].layer, values_[kernel_tensor], values_[kernel_tensor + 1]);
+    engine_.set_weights(image.tensors()[kernel_tensor].layer, values_[kernel_tensor],
+                        values_[kernel_tensor + 1]);
   }
 
-  TrialRecord run_dtype(const memory::FaultMap& map, std::size_t point, std::size_t trial, std::size_t d,
-                        std::size_t& evaluations) {
+  TrialRecord run_dtype(const memory::FaultMap& map, std::size_t point, std::size_t trial,
+                        std::size_t d, std::size_t& evaluations) {
     load_dtype(d);
     const StoredImage& image = s_.images[d];
     const auto& golden = image.golden_bytes();
@@ -97,7 +102,8 @@ class Worker {
     std::vector<std::size_t> touched_tensors;
     for (const auto& [segment, word] : words) {
       const auto& seg = image.placement().segments()[segment];
-      const std::uint64_t first_byte = image.placement().first_bit(segment) / 8 + word * seg.word_bits / 8;
+      const std::uint64_t first_byte =
+          image.placement().first_bit(segment) / 8 + word * seg.word_bits / 8;
       bool changed = false;
       for (std::uint32_t b = 0; b < seg.word_bits / 8; ++b) {
         const auto diff = static_cast<std::uint8_t>(bytes[first_byte + b] ^ golden[first_byte + b]);
@@ -111,9 +117,9 @@ class Worker {
       if (!changed) continue;
       const std::size_t t = image.tensor_of_segment(segment);
       const auto& st = image.tensors()[t];
-      const std::size_t layer_slot =
-          static_cast<std::size_t>(std::find(s_.weighted_layers.begin(), s_.weighted_layers.end(), st.layer) -
-                                   s_.weighted_layers.begin());
+      const std::size_t layer_slot = static_cast<std::size_t>(
+          std::find(s_.weighted_layers.begin(), s_.weighted_layers.end(), st.layer) -
+          s_.weighted_layers.begin());
       if (segment == st.scale_segment) {  // a faulted scale changes every weight of the tensor
         for (std::size_t e = 0; e < st.elements; ++e) values_[t][e] = image.decode(t, e, bytes);
         rec.weights_changed[layer_slot] += static_cast<std::int64_t>(st.elements);
@@ -124,10 +130,12 @@ class Worker {
       touched_tensors.push_back(t & ~std::size_t{1});  // the layer's kernel tensor
     }
     std::sort(touched_tensors.begin(), touched_tensors.end());
-    touched_tensors.erase(std::unique(touched_tensors.begin(), touched_tensors.end()), touched_tensors.end());
+    touched_tensors.erase(std::unique(touched_tensors.begin(), touched_tensors.end()),
+                          touched_tensors.end());
 
     if (touched_tensors.empty()) {
-      rec.correct = s_.reference_correct[d];  // nothing this image stores changed: the golden result
+      rec.correct =
+          s_.reference_correct[d];  // nothing this image stores changed: the golden result
     } else {
       for (const auto t : touched_tensors) push_layer(image, t);
       rec.correct = static_cast<std::int64_t>(nn::evaluate(engine_, s_.data).correct);
@@ -155,18 +163,22 @@ class Worker {
 std::string format_duration(double seconds) {
   if (!(seconds >= 0) || seconds > 1e7) return "?";
   const auto s = static_cast<long>(seconds + 0.5);
-  return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s / 60 % 60) : fmt::format("{}m{:02}s", s / 60, s % 60);
+  return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s / 60 % 60)
+                   : fmt::format("{}m{:02}s", s / 60, s % 60);
 }
 
 }  // namespace
 
-memory::FaultMap draw_fault_map(const Scenario& scenario, const std::vector<std::unique_ptr<memory::FaultModel>>& models,
-                                const memory::AddressMapping& mapping, std::uint64_t extent_bits, std::size_t point,
-                                std::size_t trial) {
+memory::FaultMap draw_fault_map(const Scenario& scenario,
+                                const std::vector<std::unique_ptr<memory::FaultModel>>& models,
+                                const memory::AddressMapping& mapping, std::uint64_t extent_bits,
+                                std::size_t point, std::size_t trial) {
   memory::FaultMap map;
   for (std::size_t m = 0; m < models.size(); ++m) {
-    memory::Rng rng(stream_seed({scenario.seed, point, trial, m, static_cast<std::uint64_t>(StreamPurpose::faults)}));
-    const memory::FaultModelContext ctx{mapping, extent_bits, 0.0, 0.0, static_cast<std::uint16_t>(m)};
+    memory::Rng rng(stream_seed(
+        {scenario.seed, point, trial, m, static_cast<std::uint64_t>(StreamPurpose::faults)}));
+    const memory::FaultModelContext ctx{mapping, extent_bits, 0.0, 0.0,
+                                        static_cast<std::uint16_t>(m)};
     models[m]->generate(ctx, rng, map);
   }
   return map;
@@ -177,7 +189,8 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   (void)registry;
   const auto start = Clock::now();
   if (options.only_trial && (*options.only_trial < 0 || *options.only_trial >= sc.trials)) {
-    throw InputError(fmt::format("--only-trial {}: the scenario has trials 0..{}", *options.only_trial, sc.trials - 1));
+    throw InputError(fmt::format("--only-trial {}: the scenario has trials 0..{}",
+                                 *options.only_trial, sc.trials - 1));
   }
   Shared shared{sc,
                 nn::load_model(sc.model_file),
@@ -193,7 +206,8 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   }
   for (const auto& dtype : sc.dtypes) {
     shared.images.emplace_back(shared.network, dtype, sc.placement, shared.mapping);
-    shared.extent_bits = std::max(shared.extent_bits, shared.images.back().placement().extent_bits());
+    shared.extent_bits =
+        std::max(shared.extent_bits, shared.images.back().placement().extent_bits());
   }
   for (std::size_t p = 0; p < sc.points(); ++p) {
     shared.models.emplace_back();
@@ -227,8 +241,8 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     for (const int k : sc.save_faultmaps) {
       if (k >= sc.trials) continue;
       writer.write_faultmap(p, static_cast<std::size_t>(k),
-                            draw_fault_map(sc, shared.models[p], shared.mapping, shared.extent_bits, p,
-                                           static_cast<std::size_t>(k)),
+                            draw_fault_map(sc, shared.models[p], shared.mapping, shared.extent_bits,
+                                           p, static_cast<std::size_t>(k)),
                             shared.mapping);
     }
   }
@@ -238,11 +252,13 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     for (std::size_t d = 0; d < shared.images.size(); ++d) {
       const auto& image = shared.images[d];
       for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) {
-        engine.set_weights(image.tensors()[t].layer, image.golden_values(t), image.golden_values(t + 1));
+        engine.set_weights(image.tensors()[t].layer, image.golden_values(t),
+                           image.golden_values(t + 1));
       }
       const auto m = nn::evaluate(engine, shared.data);
       shared.reference_correct.push_back(static_cast<std::int64_t>(m.correct));
-      for (std::size_t p = 0; p < sc.protections.size(); ++p) writer.write_reference(p, d, static_cast<std::int64_t>(m.correct), m.top1());
+      for (std::size_t p = 0; p < sc.protections.size(); ++p)
+        writer.write_reference(p, d, static_cast<std::int64_t>(m.correct), m.top1());
     }
   }
   writer.flush();
@@ -250,7 +266,8 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   std::vector<std::pair<std::size_t, std::size_t>> tasks;
   for (std::size_t p = 0; p < sc.points(); ++p) {
     for (int k = 0; k < sc.trials; ++k) {
-      if (!options.only_trial || *options.only_trial == k) tasks.emplace_back(p, static_cast<std::size_t>(k));
+      if (!options.only_trial || *options.only_trial == k)
+        tasks.emplace_back(p, static_cast<std::size_t>(k));
     }
   }
 
@@ -304,7 +321,8 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     if (options.progress) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double rate = static_cast<double>(written) / elapsed;
-      std::fprintf(stderr, "\r%zu/%zu trials, %.2f trials/s, ETA %s   ", written, tasks.size(), rate,
+      std::fprintf(stderr, "\r%zu/%zu trials, %.2f trials/s, ETA %s   ", written, tasks.size(),
+                   rate,
                    format_duration(static_cast<double>(tasks.size() - written) / rate).c_str());
       std::fflush(stderr);
     }

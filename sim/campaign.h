@@ -18,15 +18,16 @@
 namespace weightfault::sim {
 
 struct CampaignOptions {
-  int threads = 1;                 // size of the trial pool
-  std::optional<int> only_trial;   // rerun trial K of every sweep point
+  int threads = 1;                // size of the trial pool
+  std::optional<int> only_trial;  // rerun trial K of every sweep point
   std::string data_root = "data";
-  bool progress = false;           // progress line on stderr
+  bool progress = false;  // progress line on stderr
 };
 
 struct CampaignSummary {
   std::size_t trials_run = 0;
-  std::size_t evaluations = 0;  // dataset evaluations (skipped when no fault touched a dtype's image)
+  std::size_t evaluations =
+      0;  // dataset evaluations (skipped when no fault touched a dtype's image)
   double seconds = 0.0;
 };
 
@@ -34,9 +35,10 @@ struct CampaignSummary {
 enum class StreamPurpose : std::uint64_t { faults = 1 };
 
 // The fault map of (point, trial): every fault model's faults over [0, extent_bits).
-memory::FaultMap draw_fault_map(const Scenario& scenario, const std::vector<std::unique_ptr<memory::FaultModel>>& models,
-                                const memory::AddressMapping& mapping, std::uint64_t extent_bits, std::size_t point,
-                                std::size_t trial);
+memory::FaultMap draw_fault_map(const Scenario& scenario,
+                                const std::vector<std::unique_ptr<memory::FaultModel>>& models,
+                                const memory::AddressMapping& mapping, std::uint64_t extent_bits,
+                                std::size_t point, std::size_t trial);
 
 CampaignSummary run_campaign(const Scenario& scenario, const memory::FaultModelRegistry& registry,
                              const CampaignOptions& options);

@@ -7,13 +7,13 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/input_error.h"
+#include "memory_models/fault_model.h"
 #include "nn/dataset.h"
 #include "nn/evaluation.h"
 #include "nn/inference_engine.h"
-#include "common/input_error.h"
 #include "nn/keras_import.h"
 #include "nn/model_file.h"
-#include "memory_models/fault_model.h"
 #include "sim/campaign.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
@@ -126,19 +126,21 @@ int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry)
   options.progress = ::isatty(STDERR_FILENO) != 0;
   if (args.only_trial >= 0) options.only_trial = args.only_trial;
   const auto summary = wf::sim::run_campaign(sc, registry, options);
-  fmt::print("wrote {}: {} trials x {} dtypes ({} evaluations) in {:.1f} s ({:.2f} trials/s)\n", sc.output,
-             summary.trials_run, sc.dtypes.size(), summary.evaluations, summary.seconds,
+  fmt::print("wrote {}: {} trials x {} dtypes ({} evaluations) in {:.1f} s ({:.2f} trials/s)\n",
+             sc.output, summary.trials_run, sc.dtypes.size(), summary.evaluations, summary.seconds,
              static_cast<double>(summary.trials_run) / summary.seconds);
   fmt::print("{}", wf::sim::report_results(sc.output, "table"));
   return 0;
 }
 
-int run_validate(const std::vector<std::string>& files, const wf::memory::FaultModelRegistry& registry) {
+int run_validate(const std::vector<std::string>& files,
+                 const wf::memory::FaultModelRegistry& registry) {
   int status = 0;
   for (const auto& f : files) {
     try {
       const auto sc = wf::sim::load_scenario(f, registry);
-      fmt::print("{}: ok ({} sweep points x {} trials x {} dtypes)\n", f, sc.points(), sc.trials, sc.dtypes.size());
+      fmt::print("{}: ok ({} sweep points x {} trials x {} dtypes)\n", f, sc.points(), sc.trials,
+                 sc.dtypes.size());
     } catch (const wf::InputError& e) {
       fmt::print(stderr, "{}\n", e.what());
       status = 1;
@@ -152,18 +154,22 @@ int run_list(const wf::memory::FaultModelRegistry& registry) {
   for (const auto& m : registry.all()) fmt::print("  {:<14} {}\n", m.name, m.description);
   fmt::print("dtypes:\n  {}\n", wf::nn::kEncodingChoices);
   fmt::print("protections:\n  {}\n", fmt::join(wf::sim::known_protections(), ", "));
-  fmt::print("address mappings:\n  any order of the tokens Ch, Ra, Ba, Ro, Co (e.g. RoBaRaCoCh, ChRaBaRoCo)\n");
+  fmt::print(
+      "address mappings:\n  any order of the tokens Ch, Ra, Ba, Ro, Co (e.g. RoBaRaCoCh, "
+      "ChRaBaRoCo)\n");
   return 0;
 }
 
 int run_describe(const std::string& name, const wf::memory::FaultModelRegistry& registry) {
   const auto* info = registry.find(name);
   if (info == nullptr) {
-    throw wf::InputError(fmt::format("unknown name '{}' (fault models: {})", name, fmt::join(registry.names(), ", ")));
+    throw wf::InputError(fmt::format("unknown name '{}' (fault models: {})", name,
+                                     fmt::join(registry.names(), ", ")));
   }
   fmt::print("{}: {}\n", info->name, info->description);
   for (const auto& p : info->params) {
-    fmt::print("  {:<10} {}{}; {}{}{}\n", p.key, wf::describe_rule(p), p.unit.empty() ? "" : " [" + p.unit + "]",
+    fmt::print("  {:<10} {}{}; {}{}{}\n", p.key, wf::describe_rule(p),
+               p.unit.empty() ? "" : " [" + p.unit + "]",
                p.default_value ? "default " + wf::to_string(*p.default_value) : "required",
                p.sweepable ? ", sweepable" : "", "\n             " + p.description);
   }
@@ -221,15 +227,18 @@ int main(int argc, char** argv) {
   RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "Run a scenario's campaign and write its HDF5 results");
   run_cmd->add_option("scenario", run.scenario, "scenario file (.toml)")->required();
-  run_cmd->add_option("--output,-o", run.output, "results file (default: the scenario's campaign.output)");
+  run_cmd->add_option("--output,-o", run.output,
+                      "results file (default: the scenario's campaign.output)");
   run_cmd->add_option("--threads,-j", run.threads, "trials evaluated in parallel")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  run_cmd->add_option("--trials", run.trials, "override campaign.trials")->check(CLI::Range(1, 1000000));
+  run_cmd->add_option("--trials", run.trials, "override campaign.trials")
+      ->check(CLI::Range(1, 1000000));
   run_cmd->add_option("--seed", run.seed, "override campaign.seed")->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--only-trial", run.only_trial, "rerun only trial K of every sweep point")
       ->check(CLI::NonNegativeNumber);
-  run_cmd->add_option("--data-root", run.data_root, "folder holding external/<dataset>/")->capture_default_str();
+  run_cmd->add_option("--data-root", run.data_root, "folder holding external/<dataset>/")
+      ->capture_default_str();
 
   std::vector<std::string> validate_files;
   auto* validate_cmd = app.add_subcommand("validate", "Check scenario files without running them");

@@ -24,17 +24,20 @@ std::string report_results(const std::filesystem::path& path, const std::string&
   const auto sweep_group = h5::open_group(file, "sweep");
   const auto sweep_names = h5::child_names(sweep_group);
   std::vector<std::vector<double>> sweep_values;
-  for (const auto& n : sweep_names) sweep_values.push_back(h5::read_doubles(h5::open_dataset(sweep_group, n)));
+  for (const auto& n : sweep_names)
+    sweep_values.push_back(h5::read_doubles(h5::open_dataset(sweep_group, n)));
 
   nlohmann::json rows = nlohmann::json::array();
   std::string table;
   std::string header = fmt::format("{:<12} {:<9}", "protection", "dtype");
   for (const auto& n : sweep_names) header += fmt::format(" {:>10}", n);
-  header += fmt::format(" {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}", "trials", "reference", "mean", "ci95_low", "ci95_high",
-                        "critical");
+  header += fmt::format(" {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}", "trials", "reference", "mean",
+                        "ci95_low", "ci95_high", "critical");
   std::string csv = "protection,dtype";
   for (const auto& n : sweep_names) csv += "," + n;
-  csv += ",trials_finished,trials,reference_accuracy,mean_accuracy,ci95_low,ci95_high,critical_fraction,critical_ci95_low,critical_ci95_high\n";
+  csv +=
+      ",trials_finished,trials,reference_accuracy,mean_accuracy,ci95_low,ci95_high,critical_"
+      "fraction,critical_ci95_low,critical_ci95_high\n";
   table = header + "\n";
 
   const auto results = h5::open_group(file, "results");
@@ -69,10 +72,12 @@ std::string report_results(const std::filesystem::path& path, const std::string&
           line += fmt::format(" {:>10.3g}", sweep_values[a][p]);
           csv_line += fmt::format(",{}", sweep_values[a][p]);
         }
-        line += fmt::format(" {:>3}/{:<3} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.3f}", s.finished, N, reference,
-                            s.accuracy.mean, s.accuracy.low, s.accuracy.high, s.critical.fraction);
-        csv_line += fmt::format(",{},{},{},{},{},{},{},{},{}\n", s.finished, N, reference, s.accuracy.mean, s.accuracy.low,
-                                s.accuracy.high, s.critical.fraction, s.critical.low, s.critical.high);
+        line += fmt::format(" {:>3}/{:<3} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.3f}", s.finished,
+                            N, reference, s.accuracy.mean, s.accuracy.low, s.accuracy.high,
+                            s.critical.fraction);
+        csv_line += fmt::format(",{},{},{},{},{},{},{},{},{}\n", s.finished, N, reference,
+                                s.accuracy.mean, s.accuracy.low, s.accuracy.high,
+                                s.critical.fraction, s.critical.low, s.critical.high);
         table += line + "\n";
         csv += csv_line;
         for (auto& [key, value] : row.items()) {
@@ -83,10 +88,14 @@ std::string report_results(const std::filesystem::path& path, const std::string&
     }
   }
   if (format == "csv") return csv;
-  if (format == "json") return nlohmann::json{{"file", path.string()}, {"status", status}, {"rows", rows}}.dump(2) + "\n";
-  return fmt::format("{} ({}; mean accuracy over finished trials, 95 % t interval; critical = accuracy below "
-                     "reference - {})\n",
-                     path.string(), status, critical_drop) +
+  if (format == "json")
+    return nlohmann::json{{"file", path.string()}, {"status", status}, {"rows", rows}}.dump(2) +
+           "\n";
+  return fmt::format(
+             "{} ({}; mean accuracy over finished trials, 95 % t interval; critical = accuracy "
+             "below "
+             "reference - {})\n",
+             path.string(), status, critical_drop) +
          table;
 }
 

@@ -18,13 +18,15 @@ constexpr std::uint8_t kZero = 0;
 
 using Dims = std::vector<std::uint64_t>;
 
-h5::Object make_double(const h5::Object& parent, const std::string& name, const Dims& dims, const std::string& units) {
+h5::Object make_double(const h5::Object& parent, const std::string& name, const Dims& dims,
+                       const std::string& units) {
   auto ds = h5::create_dataset(parent, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims, &kNaN);
   h5::write_string_attribute(ds, "units", units);
   return ds;
 }
 
-h5::Object make_int(const h5::Object& parent, const std::string& name, const Dims& dims, const std::string& units) {
+h5::Object make_int(const h5::Object& parent, const std::string& name, const Dims& dims,
+                    const std::string& units) {
   auto ds = h5::create_dataset(parent, name, H5T_STD_I64LE, H5T_NATIVE_INT64, dims, &kUnset);
   h5::write_string_attribute(ds, "units", units);
   return ds;
@@ -41,7 +43,8 @@ std::string utc_now() {
 
 }  // namespace
 
-ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& sc, const ResultsLayout& layout)
+ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& sc,
+                             const ResultsLayout& layout)
     : scenario_(sc), layout_(layout) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   file_ = h5::create_file(path);
@@ -72,7 +75,8 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
   const auto reference = h5::create_group(file_, "reference");
   const auto results = h5::create_group(file_, "results");
   std::vector<h5::Object> protection_groups;
-  for (const auto& p : layout.protections) protection_groups.push_back(h5::create_group(results, p));
+  for (const auto& p : layout.protections)
+    protection_groups.push_back(h5::create_group(results, p));
   cells_.resize(layout.protections.size() * layout.dtypes.size());
   const std::uint64_t L = layout.layers.size();
   for (std::size_t d = 0; d < layout.dtypes.size(); ++d) {
@@ -89,13 +93,14 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
       c.weights_changed = make_int(c.group, "weights_changed", {P, N, T, L}, "count");
       h5::write_string_list_attribute(c.weights_changed, "layers", layout.layers);
       c.flips = make_int(c.group, "bit_flips_by_position_per_trial", {P, N, B}, "count");
-      c.finished = h5::create_dataset(c.group, "finished", H5T_STD_U8LE, H5T_NATIVE_UINT8, {P, N}, &kZero);
+      c.finished =
+          h5::create_dataset(c.group, "finished", H5T_STD_U8LE, H5T_NATIVE_UINT8, {P, N}, &kZero);
       h5::write_string_attribute(c.finished, "units", "flag");
       c.reference = make_double(c.group, "reference_accuracy", {1}, "fraction");
       make_int(c.group, "bit_flips_by_position", {P, B}, "count");
       const auto summary = h5::create_group(c.group, "summary");
-      for (const char* name : {"mean_accuracy", "std_accuracy", "ci95_low", "ci95_high", "critical_fraction",
-                               "critical_ci95_low", "critical_ci95_high"}) {
+      for (const char* name : {"mean_accuracy", "std_accuracy", "ci95_low", "ci95_high",
+                               "critical_fraction", "critical_ci95_low", "critical_ci95_high"}) {
         make_double(summary, name, {P, T}, "fraction");
       }
       make_int(summary, "trials_finished", {P}, "count");
@@ -107,7 +112,8 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
   h5::flush(file_);
 }
 
-void ResultsWriter::write_reference(std::size_t protection, std::size_t dtype, std::int64_t correct, double accuracy) {
+void ResultsWriter::write_reference(std::size_t protection, std::size_t dtype, std::int64_t correct,
+                                    double accuracy) {
   Cell& c = cell(protection, dtype);
   c.reference_accuracy = accuracy;
   h5::write_all(c.reference, H5T_NATIVE_DOUBLE, &accuracy);
@@ -120,28 +126,35 @@ void ResultsWriter::write_reference(std::size_t protection, std::size_t dtype, s
   }
 }
 
-void ResultsWriter::write_faultmap(std::size_t point, std::size_t trial, const memory::FaultMap& map,
+void ResultsWriter::write_faultmap(std::size_t point, std::size_t trial,
+                                   const memory::FaultMap& map,
                                    const memory::AddressMapping& mapping) {
   // One row per record: channel, rank, bank, row, column, bit, wildcard mask, kind, model.
   std::vector<std::int64_t> rows;
-  const auto push = [&](const memory::PhysicalAddress& a, std::uint8_t wildcard, memory::FaultKind kind,
-                        std::uint16_t model) {
-    for (int f = 0; f < memory::kFieldCount; ++f) rows.push_back(static_cast<std::int64_t>(a.get(static_cast<memory::Field>(f))));
+  const auto push = [&](const memory::PhysicalAddress& a, std::uint8_t wildcard,
+                        memory::FaultKind kind, std::uint16_t model) {
+    for (int f = 0; f < memory::kFieldCount; ++f)
+      rows.push_back(static_cast<std::int64_t>(a.get(static_cast<memory::Field>(f))));
     rows.push_back(wildcard);
     rows.push_back(static_cast<std::int64_t>(kind));
     rows.push_back(model);
   };
-  for (const auto& b : map.bit_faults()) push(mapping.to_physical(b.linear_bit), 0, b.kind, b.model);
+  for (const auto& b : map.bit_faults())
+    push(mapping.to_physical(b.linear_bit), 0, b.kind, b.model);
   for (const auto& r : map.records()) push(r.address, r.wildcard, r.kind, r.model);
   const std::string name = "point_" + std::to_string(point) + "_trial_" + std::to_string(trial);
-  auto ds = h5::create_dataset(faultmaps_, name, H5T_STD_I64LE, H5T_NATIVE_INT64, {rows.size() / 9, 9}, &kUnset);
+  auto ds = h5::create_dataset(faultmaps_, name, H5T_STD_I64LE, H5T_NATIVE_INT64,
+                               {rows.size() / 9, 9}, &kUnset);
   if (!rows.empty()) h5::write_all(ds, H5T_NATIVE_INT64, rows.data());
   h5::write_string_list_attribute(
-      ds, "columns", {"channel", "rank", "bank", "row", "column", "bit", "wildcard", "kind", "model"});
+      ds, "columns",
+      {"channel", "rank", "bank", "row", "column", "bit", "wildcard", "kind", "model"});
   h5::write_string_attribute(ds, "units", "index");
   h5::write_string_attribute(ds, "kinds", "0 = flip, 1 = stuck_at_0, 2 = stuck_at_1");
-  h5::write_string_attribute(ds, "wildcard", "bit i set: field i (channel, rank, bank, row, column, bit) is any value");
-  h5::write_int_attribute(ds, "logical_faults", {static_cast<std::int64_t>(map.logical_faults().size())});
+  h5::write_string_attribute(
+      ds, "wildcard", "bit i set: field i (channel, rank, bank, row, column, bit) is any value");
+  h5::write_int_attribute(ds, "logical_faults",
+                          {static_cast<std::int64_t>(map.logical_faults().size())});
 }
 
 void ResultsWriter::write_trial(const TrialRecord& r) {
@@ -151,18 +164,21 @@ void ResultsWriter::write_trial(const TrialRecord& r) {
   h5::write_block(c.correct, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, 1}, &r.correct);
   h5::write_block(c.faults_active, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, 1}, &r.faults_active);
   h5::write_block(c.bits_changed, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, 1}, &r.bits_changed);
-  h5::write_block(c.weights_changed, H5T_NATIVE_INT64, {p, k, 0, 0}, {1, 1, 1, r.weights_changed.size()},
-                  r.weights_changed.data());
+  h5::write_block(c.weights_changed, H5T_NATIVE_INT64, {p, k, 0, 0},
+                  {1, 1, 1, r.weights_changed.size()}, r.weights_changed.data());
   h5::write_block(c.flips, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, r.flips_by_position.size()},
                   r.flips_by_position.data());
   const std::uint8_t one = 1;
-  h5::write_block(c.finished, H5T_NATIVE_UINT8, {p, k}, {1, 1}, &one);  // last: the trial is complete
+  h5::write_block(c.finished, H5T_NATIVE_UINT8, {p, k}, {1, 1},
+                  &one);  // last: the trial is complete
   c.accuracy_values[p * static_cast<std::uint64_t>(scenario_.trials) + k] = r.accuracy;
   const std::size_t B = r.flips_by_position.size();
   for (std::size_t b = 0; b < B; ++b) c.flips_total[p * B + b] += r.flips_by_position[b];
 }
 
-void ResultsWriter::flush() { h5::flush(file_); }
+void ResultsWriter::flush() {
+  h5::flush(file_);
+}
 
 void ResultsWriter::finish() {
   const std::size_t P = scenario_.points(), N = static_cast<std::size_t>(scenario_.trials);
@@ -183,13 +199,15 @@ void ResultsWriter::finish() {
       finished[p] = static_cast<std::int64_t>(s.finished);
     }
     const std::pair<const char*, std::vector<double>*> columns[] = {
-        {"mean_accuracy", &mean}, {"std_accuracy", &sd},          {"ci95_low", &lo},         {"ci95_high", &hi},
-        {"critical_fraction", &crit}, {"critical_ci95_low", &clo}, {"critical_ci95_high", &chi}};
+        {"mean_accuracy", &mean},    {"std_accuracy", &sd},        {"ci95_low", &lo},
+        {"ci95_high", &hi},          {"critical_fraction", &crit}, {"critical_ci95_low", &clo},
+        {"critical_ci95_high", &chi}};
     for (const auto& [name, values] : columns) {
       h5::write_all(h5::open_dataset(summary, name), H5T_NATIVE_DOUBLE, values->data());
     }
     h5::write_all(h5::open_dataset(summary, "trials_finished"), H5T_NATIVE_INT64, finished.data());
-    h5::write_all(h5::open_dataset(c.group, "bit_flips_by_position"), H5T_NATIVE_INT64, c.flips_total.data());
+    h5::write_all(h5::open_dataset(c.group, "bit_flips_by_position"), H5T_NATIVE_INT64,
+                  c.flips_total.data());
   }
   h5::write_string_attribute(file_, "status", "complete");
   h5::flush(file_);

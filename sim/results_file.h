@@ -20,8 +20,8 @@ namespace weightfault::sim {
 struct ResultsLayout {
   std::vector<std::string> protections;
   std::vector<std::string> dtypes;
-  std::vector<int> word_bits;       // per dtype: bits of its widest word
-  std::vector<std::string> layers;  // layers with weights, in order
+  std::vector<int> word_bits;            // per dtype: bits of its widest word
+  std::vector<std::string> layers;       // layers with weights, in order
   std::vector<std::string> sweep_units;  // per sweep axis
   std::string model_name;
   std::size_t images = 0;
@@ -39,9 +39,11 @@ struct TrialRecord {
 
 class ResultsWriter {
  public:
-  ResultsWriter(const std::filesystem::path& path, const Scenario& scenario, const ResultsLayout& layout);
+  ResultsWriter(const std::filesystem::path& path, const Scenario& scenario,
+                const ResultsLayout& layout);
 
-  void write_reference(std::size_t protection, std::size_t dtype, std::int64_t correct, double accuracy);
+  void write_reference(std::size_t protection, std::size_t dtype, std::int64_t correct,
+                       double accuracy);
   void write_faultmap(std::size_t point, std::size_t trial, const memory::FaultMap& map,
                       const memory::AddressMapping& mapping);
   void write_trial(const TrialRecord& record);  // raw data only
@@ -51,12 +53,15 @@ class ResultsWriter {
 
  private:
   struct Cell {
-    nn::h5::Object group, accuracy, correct, faults_active, bits_changed, weights_changed, flips, finished, reference;
-    std::vector<double> accuracy_values;  // [P][N], NaN = unfinished
+    nn::h5::Object group, accuracy, correct, faults_active, bits_changed, weights_changed, flips,
+        finished, reference;
+    std::vector<double> accuracy_values;    // [P][N], NaN = unfinished
     std::vector<std::int64_t> flips_total;  // [P][bits]
     double reference_accuracy = 0.0;
   };
-  Cell& cell(std::size_t protection, std::size_t dtype) { return cells_[protection * layout_.dtypes.size() + dtype]; }
+  Cell& cell(std::size_t protection, std::size_t dtype) {
+    return cells_[protection * layout_.dtypes.size() + dtype];
+  }
 
   const Scenario& scenario_;
   ResultsLayout layout_;

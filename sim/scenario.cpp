@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "common/input_error.h"
 
@@ -35,7 +35,8 @@ class Reader {
 
   void error(const toml::source_region& at, const std::string& key, const std::string& rule,
              const std::optional<std::string>& got = std::nullopt) {
-    std::string msg = fmt::format("{}:{}:{}: {}: {}", file_, at.begin.line, at.begin.column, key, rule);
+    std::string msg =
+        fmt::format("{}:{}:{}: {}: {}", file_, at.begin.line, at.begin.column, key, rule);
     if (got) msg += fmt::format("; got '{}'", *got);
     errors_.push_back(msg);
   }
@@ -44,51 +45,61 @@ class Reader {
   }
   const std::vector<std::string>& errors() const { return errors_; }
 
-  std::string full(const Table& t, const std::string& key) const { return t.path.empty() ? key : t.path + "." + key; }
+  std::string full(const Table& t, const std::string& key) const {
+    return t.path.empty() ? key : t.path + "." + key;
+  }
 
   const toml::node* node(Table& t, const std::string& key, bool required) {
     t.known.insert(key);
     const toml::node* n = t.table ? t.table->get(key) : nullptr;
     if (n == nullptr && required) {
-      if (t.table) error(t.table->source(), full(t, key), "required key is missing");
-      else error_at_file(full(t, key), "required key is missing");
+      if (t.table)
+        error(t.table->source(), full(t, key), "required key is missing");
+      else
+        error_at_file(full(t, key), "required key is missing");
     }
     return n;
   }
 
   std::optional<std::string> string(Table& t, const std::string& key, bool required,
-                                     const std::vector<std::string>& choices = {}) {
+                                    const std::vector<std::string>& choices = {}) {
     const auto* n = node(t, key, required);
     if (n == nullptr) return std::nullopt;
     const auto* s = n->as_string();
-    const std::string rule = choices.empty() ? "expected a string" : fmt::format("expected one of: {}", fmt::join(choices, ", "));
-    if (s == nullptr || (!choices.empty() && std::find(choices.begin(), choices.end(), s->get()) == choices.end())) {
+    const std::string rule = choices.empty()
+                                 ? "expected a string"
+                                 : fmt::format("expected one of: {}", fmt::join(choices, ", "));
+    if (s == nullptr || (!choices.empty() &&
+                         std::find(choices.begin(), choices.end(), s->get()) == choices.end())) {
       error(n->source(), full(t, key), rule, show(*n));
       return std::nullopt;
     }
     return s->get();
   }
 
-  std::optional<std::int64_t> integer(Table& t, const std::string& key, bool required, std::int64_t min,
-                                      std::int64_t max) {
+  std::optional<std::int64_t> integer(Table& t, const std::string& key, bool required,
+                                      std::int64_t min, std::int64_t max) {
     const auto* n = node(t, key, required);
     if (n == nullptr) return std::nullopt;
     const auto* i = n->as_integer();
     if (i == nullptr || i->get() < min || i->get() > max) {
-      error(n->source(), full(t, key), fmt::format("expected an integer in [{}, {}]", min, max), show(*n));
+      error(n->source(), full(t, key), fmt::format("expected an integer in [{}, {}]", min, max),
+            show(*n));
       return std::nullopt;
     }
     return i->get();
   }
 
-  std::optional<double> number(Table& t, const std::string& key, bool required, double min, double max) {
+  std::optional<double> number(Table& t, const std::string& key, bool required, double min,
+                               double max) {
     const auto* n = node(t, key, required);
     if (n == nullptr) return std::nullopt;
     std::optional<double> v;
     if (const auto* f = n->as_floating_point()) v = f->get();
     if (const auto* i = n->as_integer()) v = static_cast<double>(i->get());
     if (!v || !(*v >= min && *v <= max)) {
-      error(n->source(), full(t, key), fmt::format("expected a number in [{}, {}]", min, max), show(*n));
+      error(n->source(), full(t, key), fmt::format("expected a number in [{}, {}]", min, max),
+            show(*n));
       return std::nullopt;
     }
     return v;
@@ -113,8 +124,8 @@ class Reader {
     return a;
   }
 
-  Table table(const toml::table& parent, const std::string& key, std::set<std::string>& parent_known,
-              bool required) {
+  Table table(const toml::table& parent, const std::string& key,
+              std::set<std::string>& parent_known, bool required) {
     parent_known.insert(key);
     Table t{nullptr, key, {}};
     const auto* n = parent.get(key);
@@ -132,7 +143,8 @@ class Reader {
     for (const auto& [k, v] : *t.table) {
       const std::string key(k.str());
       if (t.known.count(key) == 0) {
-        error(k.source(), full(t, key), fmt::format("unknown key (known: {})", fmt::join(t.known, ", ")));
+        error(k.source(), full(t, key),
+              fmt::format("unknown key (known: {})", fmt::join(t.known, ", ")));
       }
     }
   }
@@ -143,11 +155,15 @@ class Reader {
 };
 
 // Applies one parameter declaration to a value node.
-std::optional<ParamValue> param_value(Reader& r, const toml::node& n, const std::string& key, const ParamDecl& d) {
+std::optional<ParamValue> param_value(Reader& r, const toml::node& n, const std::string& key,
+                                      const ParamDecl& d) {
   std::optional<ParamValue> v;
-  if (const auto* f = n.as_floating_point()) v = f->get();
-  else if (const auto* i = n.as_integer()) v = i->get();
-  else if (const auto* s = n.as_string()) v = s->get();
+  if (const auto* f = n.as_floating_point())
+    v = f->get();
+  else if (const auto* i = n.as_integer())
+    v = i->get();
+  else if (const auto* s = n.as_string())
+    v = s->get();
   if (!v) {
     r.error(n.source(), key, describe_rule(d), show(n));
     return std::nullopt;
@@ -176,7 +192,8 @@ ParamValues Scenario::params_at(std::size_t m, std::size_t p) const {
   return values;
 }
 
-Scenario load_scenario(const std::filesystem::path& path, const memory::FaultModelRegistry& registry) {
+Scenario load_scenario(const std::filesystem::path& path,
+                       const memory::FaultModelRegistry& registry) {
   Scenario sc;
   sc.file = path.string();
   {
@@ -202,8 +219,10 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
 
   auto dataset = r.table(root, "dataset", top_known, true);
   if (auto v = r.string(dataset, "name", true, {"mnist", "fashion-mnist"})) sc.dataset = *v;
-  if (auto v = r.string(dataset, "split", false, {"test", "train", "calibration", "train_full"})) sc.split = *v;
-  if (auto v = r.integer(dataset, "limit", false, 0, 1'000'000)) sc.limit = static_cast<std::size_t>(*v);
+  if (auto v = r.string(dataset, "split", false, {"test", "train", "calibration", "train_full"}))
+    sc.split = *v;
+  if (auto v = r.integer(dataset, "limit", false, 0, 1'000'000))
+    sc.limit = static_cast<std::size_t>(*v);
   r.reject_unknown(dataset);
 
   auto mem = r.table(root, "memory", top_known, false);
@@ -237,7 +256,8 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
     }
   }
   if (auto v = r.string(mem, "placement", false, {"packed", "row_aligned"})) {
-    sc.placement = *v == "packed" ? memory::PlacementPolicy::packed : memory::PlacementPolicy::row_aligned;
+    sc.placement =
+        *v == "packed" ? memory::PlacementPolicy::packed : memory::PlacementPolicy::row_aligned;
   }
   r.reject_unknown(mem);
 
@@ -257,8 +277,10 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
         if (auto name = r.string(t, "name", true)) {
           spec.info = registry.find(*name);
           if (spec.info == nullptr) {
-            r.error(t.table->get("name")->source(), r.full(t, "name"),
-                    fmt::format("unknown fault model (known: {})", fmt::join(registry.names(), ", ")), *name);
+            r.error(
+                t.table->get("name")->source(), r.full(t, "name"),
+                fmt::format("unknown fault model (known: {})", fmt::join(registry.names(), ", ")),
+                *name);
           }
         }
         if (spec.info != nullptr) {
@@ -267,7 +289,8 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
             if (decl.sweepable) sweepable.insert(decl.key);
             if (const auto* v = t.table->get(decl.key)) {
               given.insert(decl.key);
-              if (auto value = param_value(r, *v, r.full(t, decl.key), decl)) spec.fixed.set(decl.key, *value);
+              if (auto value = param_value(r, *v, r.full(t, decl.key), decl))
+                spec.fixed.set(decl.key, *value);
             } else if (decl.default_value) {
               spec.fixed.set(decl.key, *decl.default_value);
             }
@@ -290,9 +313,10 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
     for (const auto& [k, v] : t ? *t : toml::table{}) {
       const std::string key(k.str());
       if (sweepable.count(key) == 0) {
-        r.error(k.source(), "sweep." + key,
-                fmt::format("not a sweepable parameter of this scenario's fault models (sweepable: {})",
-                            fmt::join(sweepable, ", ")));
+        r.error(
+            k.source(), "sweep." + key,
+            fmt::format("not a sweepable parameter of this scenario's fault models (sweepable: {})",
+                        fmt::join(sweepable, ", ")));
         continue;
       }
       const auto* a = v.as_array();
@@ -307,20 +331,22 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
           for (const auto& decl : sc.fault_models[m].info->params) {
             if (decl.key != key) continue;
             if (given_per_model[m].count(key)) {
-              r.error(v.source(), "sweep." + key, fmt::format("also set in fault_model[{}]; set it in one place", m));
+              r.error(v.source(), "sweep." + key,
+                      fmt::format("also set in fault_model[{}]; set it in one place", m));
             }
             if (auto value = param_value(r, item, "sweep." + key, decl)) {
-              if (axis.values.size() < a->size()) axis.values.push_back(std::holds_alternative<double>(*value)
-                                                                            ? std::get<double>(*value)
-                                                                            : static_cast<double>(std::get<std::int64_t>(*value)));
+              if (axis.values.size() < a->size())
+                axis.values.push_back(std::holds_alternative<double>(*value)
+                                          ? std::get<double>(*value)
+                                          : static_cast<double>(std::get<std::int64_t>(*value)));
             }
           }
         }
       }
       if (!sc.sweep.empty() && a->size() != sc.sweep.front().values.size()) {
         r.error(v.source(), "sweep." + key,
-                fmt::format("expected {} values like sweep.{} (axes are zipped)", sc.sweep.front().values.size(),
-                            sc.sweep.front().param),
+                fmt::format("expected {} values like sweep.{} (axes are zipped)",
+                            sc.sweep.front().values.size(), sc.sweep.front().param),
                 show(v));
       }
       sc.sweep.push_back(axis);
@@ -331,11 +357,14 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
     const auto& spec = sc.fault_models[m];
     if (spec.info == nullptr) continue;
     for (const auto& decl : spec.info->params) {
-      const bool swept = std::any_of(sc.sweep.begin(), sc.sweep.end(), [&](const auto& a) { return a.param == decl.key; });
+      const bool swept = std::any_of(sc.sweep.begin(), sc.sweep.end(),
+                                     [&](const auto& a) { return a.param == decl.key; });
       if (!spec.fixed.has(decl.key) && !swept && !given_per_model[m].count(decl.key)) {
-        r.error_at_file(fmt::format("fault_model[{}].{}", m, decl.key),
-                        fmt::format("required parameter of '{}' is missing ({}{}); set it or sweep it",
-                                    spec.info->name, describe_rule(decl), decl.unit.empty() ? "" : ", unit " + decl.unit));
+        r.error_at_file(
+            fmt::format("fault_model[{}].{}", m, decl.key),
+            fmt::format("required parameter of '{}' is missing ({}{}); set it or sweep it",
+                        spec.info->name, describe_rule(decl),
+                        decl.unit.empty() ? "" : ", unit " + decl.unit));
       }
     }
   }
@@ -346,7 +375,8 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
       const auto* s = item.as_string();
       const auto enc = s ? nn::parse_encoding(s->get()) : std::nullopt;
       if (!enc) {
-        r.error(item.source(), "campaign.dtypes", fmt::format("expected one of: {}", nn::kEncodingChoices), show(item));
+        r.error(item.source(), "campaign.dtypes",
+                fmt::format("expected one of: {}", nn::kEncodingChoices), show(item));
         continue;
       }
       sc.dtypes.push_back(DTypeSpec{*enc, {}, false});
@@ -358,8 +388,8 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
       const auto* s = item.as_string();
       const auto& known = known_protections();
       if (s == nullptr || std::find(known.begin(), known.end(), s->get()) == known.end()) {
-        r.error(item.source(), "campaign.protections", fmt::format("unknown protection (known: {})", fmt::join(known, ", ")),
-                show(item));
+        r.error(item.source(), "campaign.protections",
+                fmt::format("unknown protection (known: {})", fmt::join(known, ", ")), show(item));
         continue;
       }
       sc.protections.push_back(s->get());
@@ -372,14 +402,16 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
   if (auto v = r.string(camp, "output", true)) sc.output = *v;
   if (auto v = r.number(camp, "critical_drop", false, 0.0, 1.0)) sc.critical_drop = *v;
   if (auto v = r.integer(camp, "batch", false, 1, 65536)) sc.batch = static_cast<std::size_t>(*v);
-  if (auto v = r.integer(camp, "engine_threads", false, 1, 64)) sc.engine_threads = static_cast<int>(*v);
+  if (auto v = r.integer(camp, "engine_threads", false, 1, 64))
+    sc.engine_threads = static_cast<int>(*v);
   const bool scale_in_memory = r.boolean(camp, "int8_scale_in_memory").value_or(false);
   if (const auto* a = r.array(camp, "save_faultmaps", false)) {
     sc.save_faultmaps.clear();
     for (const auto& item : *a) {
       const auto* i = item.as_integer();
       if (i == nullptr || i->get() < 0) {
-        r.error(item.source(), "campaign.save_faultmaps", "expected trial numbers >= 0", show(item));
+        r.error(item.source(), "campaign.save_faultmaps", "expected trial numbers >= 0",
+                show(item));
         continue;
       }
       sc.save_faultmaps.push_back(static_cast<int>(i->get()));
@@ -399,7 +431,8 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
         overrides[std::string(k.str())] = *enc;
       }
     } else {
-      r.error(n->source(), "campaign.fixed_point_overrides", "expected a table of layer = \"q<m>.<n>\"", show(*n));
+      r.error(n->source(), "campaign.fixed_point_overrides",
+              "expected a table of layer = \"q<m>.<n>\"", show(*n));
     }
   }
   for (auto& d : sc.dtypes) {
@@ -410,7 +443,8 @@ Scenario load_scenario(const std::filesystem::path& path, const memory::FaultMod
 
   for (const auto& [k, v] : root) {
     if (top_known.count(std::string(k.str())) == 0) {
-      r.error(k.source(), std::string(k.str()), fmt::format("unknown table or key (known: {})", fmt::join(top_known, ", ")));
+      r.error(k.source(), std::string(k.str()),
+              fmt::format("unknown table or key (known: {})", fmt::join(top_known, ", ")));
     }
   }
   if (!r.errors().empty()) throw InputError(fmt::format("{}", fmt::join(r.errors(), "\n")));

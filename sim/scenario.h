@@ -21,7 +21,8 @@
 namespace weightfault::sim {
 
 struct FaultModelSpec {
-  const memory::FaultModelInfo* info = nullptr;  // points into the registry, which outlives the scenario
+  const memory::FaultModelInfo* info =
+      nullptr;        // points into the registry, which outlives the scenario
   ParamValues fixed;  // parameters given in the [[fault_model]] table, defaults filled in
 };
 
@@ -64,6 +65,7 @@ struct Scenario {
 const std::vector<std::string>& known_protections();
 
 // Throws InputError holding every problem found, one per line.
-Scenario load_scenario(const std::filesystem::path& path, const memory::FaultModelRegistry& registry);
+Scenario load_scenario(const std::filesystem::path& path,
+                       const memory::FaultModelRegistry& registry);
 
 }  // namespace weightfault::sim

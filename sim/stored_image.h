@@ -21,7 +21,7 @@
 namespace weightfault::sim {
 
 struct DTypeSpec {
-  nn::Encoding encoding;                               // model-wide
+  nn::Encoding encoding;                                // model-wide
   std::map<std::string, nn::Encoding> layer_overrides;  // layer name -> encoding
   bool scale_in_memory = false;                         // int8_sym: scale word is fault-prone
   std::string label() const { return encoding.name(); }
@@ -47,7 +47,9 @@ class StoredImage {
   const std::vector<std::uint8_t>& golden_bytes() const { return bytes_; }
   const std::vector<StoredTensor>& tensors() const { return tensors_; }
   // What a fault-free read decodes to (the dtype's quantized weights).
-  const std::vector<float>& golden_values(std::size_t tensor) const { return golden_values_[tensor]; }
+  const std::vector<float>& golden_values(std::size_t tensor) const {
+    return golden_values_[tensor];
+  }
   // Tensor index of a segment (SIZE_MAX for none); scale segments map to their tensor.
   std::size_t tensor_of_segment(std::size_t segment) const { return tensor_of_segment_[segment]; }
   // Bits per word of the tensor that owns a segment.

@@ -25,7 +25,8 @@ MeanInterval mean_t_interval(std::span<const double> values) {
   for (double v : values) ss += (v - out.mean) * (v - out.mean);
   out.std_dev = std::sqrt(ss / static_cast<double>(out.n - 1));
   const boost::math::students_t dist(static_cast<double>(out.n - 1));
-  const double half = boost::math::quantile(dist, 0.975) * out.std_dev / std::sqrt(static_cast<double>(out.n));
+  const double half =
+      boost::math::quantile(dist, 0.975) * out.std_dev / std::sqrt(static_cast<double>(out.n));
   out.low = out.mean - half;
   out.high = out.mean + half;
   return out;

@@ -5,8 +5,8 @@
 #pragma once
 
 #include <cstddef>
-#include <vector>
 #include <span>
+#include <vector>
 
 namespace weightfault::sim {
 

@@ -15,5 +15,5 @@ echo "exit status: $status"
 echo "stderr: $message"
 [ "$status" -eq 1 ] || { echo "FAIL: expected exit status 1"; exit 1; }
 [ "$lines" -eq 1 ] || { echo "FAIL: expected one line on stderr, got $lines"; exit 1; }
-echo "$message" | grep -Eq "$regex" || { echo "FAIL: stderr does not match: $regex"; exit 1; }
+echo "$message" | grep -Eq -- "$regex" || { echo "FAIL: stderr does not match: $regex"; exit 1; }
 echo "PASS"

@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nn/network.h"
 #include "common/split_mix.h"
+#include "nn/network.h"
 
 namespace weightfault::test {
 

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <numeric>
 
+#include "common/input_error.h"
 #include "nn/dataset.h"
 #include "nn/idx_file.h"
-#include "common/input_error.h"
 #include "tests/fixtures.h"
 
 namespace wf = weightfault;

@@ -43,11 +43,11 @@ TEST_CASE("every fp16 pattern decodes as IEEE binary16 defines and encodes back"
 }
 
 TEST_CASE("fp16 stores round to nearest even and overflow to Inf") {
-  CHECK(wf::nn::float_to_fp16(1.0f + 0x1p-11f) == 0x3c00);                // tie -> even (1.0)
-  CHECK(wf::nn::float_to_fp16(1.0f + 3 * 0x1p-11f) == 0x3c02);            // tie -> even (up)
-  CHECK(wf::nn::float_to_fp16(65504.0f) == 0x7bff);                       // largest finite
-  CHECK(wf::nn::float_to_fp16(65520.0f) == 0x7c00);                       // rounds to Inf
-  CHECK(wf::nn::float_to_fp16(0x1p-25f) == 0x0000);                       // tie below the smallest subnormal
+  CHECK(wf::nn::float_to_fp16(1.0f + 0x1p-11f) == 0x3c00);      // tie -> even (1.0)
+  CHECK(wf::nn::float_to_fp16(1.0f + 3 * 0x1p-11f) == 0x3c02);  // tie -> even (up)
+  CHECK(wf::nn::float_to_fp16(65504.0f) == 0x7bff);             // largest finite
+  CHECK(wf::nn::float_to_fp16(65520.0f) == 0x7c00);             // rounds to Inf
+  CHECK(wf::nn::float_to_fp16(0x1p-25f) == 0x0000);             // tie below the smallest subnormal
   CHECK(wf::nn::float_to_fp16(0x1.8p-25f) == 0x0001);
 }
 
@@ -72,11 +72,11 @@ TEST_CASE("a flipped fp32 exponent bit reads what hardware reads, Inf and NaN in
     words[static_cast<std::size_t>(bit / 8)] ^= static_cast<std::uint8_t>(1u << (bit % 8));
     return wf::nn::decode_word(fp32, words, 0, 1.0f);
   };
-  CHECK(flipped(1.0f, 30) == INFINITY);                 // 0x3f800000 -> 0x7f800000
-  CHECK(flipped(0.5f, 30) == 0x1p127f);                 // 0x3f000000 -> 0x7f000000
-  CHECK(std::isnan(flipped(1.5f, 30)));                 // 0x3fc00000 -> 0x7fc00000
-  CHECK(flipped(0.75f, 31) == -0.75f);                  // sign
-  CHECK(flipped(0.75f, 23) == 1.5f);                    // exponent LSB
+  CHECK(flipped(1.0f, 30) == INFINITY);                     // 0x3f800000 -> 0x7f800000
+  CHECK(flipped(0.5f, 30) == 0x1p127f);                     // 0x3f000000 -> 0x7f000000
+  CHECK(std::isnan(flipped(1.5f, 30)));                     // 0x3fc00000 -> 0x7fc00000
+  CHECK(flipped(0.75f, 31) == -0.75f);                      // sign
+  CHECK(flipped(0.75f, 23) == 1.5f);                        // exponent LSB
   CHECK(flipped(-0.046875f, 29) == -0.046875f * 0x1p-64f);  // an exponent bit that was set
 }
 
@@ -93,8 +93,8 @@ TEST_CASE("q<m>.<n> decodes every pattern as int8 / 2^n, round-trips, and satura
     CHECK(wf::nn::float_to_fixed8(-max * 10, n) == 0x80);
     CHECK(wf::nn::float_to_fixed8(INFINITY, n) == 0x7f);
   }
-  CHECK(wf::nn::float_to_fixed8(0.0078125f, 6) == 0);   // 0.5 LSB: tie -> even (0)
-  CHECK(wf::nn::float_to_fixed8(0.0234375f, 6) == 2);   // 1.5 LSB: tie -> even (2)
+  CHECK(wf::nn::float_to_fixed8(0.0078125f, 6) == 0);  // 0.5 LSB: tie -> even (0)
+  CHECK(wf::nn::float_to_fixed8(0.0234375f, 6) == 2);  // 1.5 LSB: tie -> even (2)
   CHECK(wf::nn::float_to_fixed8(-0.3f, 6) == static_cast<std::uint8_t>(-19));
 }
 

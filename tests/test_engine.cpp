@@ -6,8 +6,8 @@
 #include <bit>
 #include <cmath>
 
-#include "nn/inference_engine.h"
 #include "common/input_error.h"
+#include "nn/inference_engine.h"
 #include "tests/fixtures.h"
 #include "tests/reference_layers.h"
 

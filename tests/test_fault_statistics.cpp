@@ -9,8 +9,8 @@
 // quantile.
 #include <doctest/doctest.h>
 
-#include <boost/math/distributions/chi_squared.hpp>
 #include <bit>
+#include <boost/math/distributions/chi_squared.hpp>
 #include <cmath>
 #include <numeric>
 
@@ -119,17 +119,22 @@ TEST_CASE("uniform_ber positions are uniform over bus bit positions and banks (c
   CHECK_FALSE(uniform_enough(by_bank, skewed));
 }
 
-TEST_CASE("stuck_at: counts follow Binomial, 'either' splits evenly, and a cell at its stuck value never changes") {
+TEST_CASE(
+    "stuck_at: counts follow Binomial, 'either' splits evenly, and a cell at its stuck value never "
+    "changes") {
   const AddressMapping m(quickstart_geometry(), "RoBaRaCoCh");
   const std::uint64_t bits = 200'000;
   const double fraction = 5e-4;
-  const auto d = draw(stuck_at_info(), params({{"fraction", fraction}, {"value", std::string("either")}}), m, bits,
-                      1000, 13);
+  const auto d =
+      draw(stuck_at_info(), params({{"fraction", fraction}, {"value", std::string("either")}}), m,
+           bits, 1000, 13);
   CHECK(counts_match_binomial(d.counts, static_cast<double>(bits), fraction));
   CHECK_FALSE(counts_match_binomial(d.counts, static_cast<double>(bits), fraction * 1.2));
   const double n = static_cast<double>(d.faults.size());
   const double ones =
-      static_cast<double>(std::count_if(d.faults.begin(), d.faults.end(), [](const BitFault& f) { return f.kind == FaultKind::stuck_at_1; }));
+      static_cast<double>(std::count_if(d.faults.begin(), d.faults.end(), [](const BitFault& f) {
+        return f.kind == FaultKind::stuck_at_1;
+      }));
   CHECK(std::abs(ones - n / 2) < 4 * std::sqrt(n / 4));
   CHECK_FALSE(std::abs(ones - n * 0.6) < 4 * std::sqrt(n / 4));  // negative control
 
@@ -138,7 +143,8 @@ TEST_CASE("stuck_at: counts follow Binomial, 'either' splits evenly, and a cell 
   std::vector<std::uint8_t> golden(bits / 8);
   wf::SplitMix64 rng(14);
   for (auto& b : golden) b = static_cast<std::uint8_t>(rng.next());
-  const auto model = stuck_at_info().create(params({{"fraction", 0.01}, {"value", std::string("either")}}));
+  const auto model =
+      stuck_at_info().create(params({{"fraction", 0.01}, {"value", std::string("either")}}));
   Rng draw_rng(15);
   FaultMap map;
   model->generate({m, bits, 0.0, 0.0, 0}, draw_rng, map);
@@ -153,7 +159,8 @@ TEST_CASE("stuck_at: counts follow Binomial, 'either' splits evenly, and a cell 
     if (was != stuck) ++expected_changes;
   }
   std::size_t changed = 0;
-  for (std::size_t i = 0; i < golden.size(); ++i) changed += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(golden[i] ^ image[i])));
+  for (std::size_t i = 0; i < golden.size(); ++i)
+    changed += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(golden[i] ^ image[i])));
   CHECK(changed == expected_changes);
   CHECK(changed < map.bit_faults().size());  // some cells already held their stuck value
 }
@@ -164,6 +171,7 @@ TEST_CASE("the same stream seed draws the same faults; another trial draws other
   const auto b = draw(uniform_ber_info(), params({{"ber", 1e-4}}), m, 100000, 1, 21);
   const auto c = draw(uniform_ber_info(), params({{"ber", 1e-4}}), m, 100000, 1, 22);
   REQUIRE(a.faults.size() == b.faults.size());
-  for (std::size_t i = 0; i < a.faults.size(); ++i) CHECK(a.faults[i].linear_bit == b.faults[i].linear_bit);
+  for (std::size_t i = 0; i < a.faults.size(); ++i)
+    CHECK(a.faults[i].linear_bit == b.faults[i].linear_bit);
   CHECK((a.faults.size() != c.faults.size() || a.faults[0].linear_bit != c.faults[0].linear_bit));
 }

@@ -6,10 +6,10 @@
 
 #include <cmath>
 
+#include "common/input_error.h"
 #include "nn/dataset.h"
 #include "nn/evaluation.h"
 #include "nn/inference_engine.h"
-#include "common/input_error.h"
 #include "nn/keras_import.h"
 #include "nn/model_file.h"
 #include "tests/fixtures.h"

@@ -37,7 +37,8 @@ TEST_CASE("address mappings map linear <-> physical both ways for every bit") {
     std::set<std::array<std::uint64_t, kFieldCount>> seen;
     for (std::uint64_t bit = 0; bit < g.total_bits(); ++bit) {
       const auto a = m.to_physical(bit);
-      for (int f = 0; f < kFieldCount; ++f) REQUIRE(a.get(static_cast<Field>(f)) < g.size(static_cast<Field>(f)));
+      for (int f = 0; f < kFieldCount; ++f)
+        REQUIRE(a.get(static_cast<Field>(f)) < g.size(static_cast<Field>(f)));
       REQUIRE(m.to_linear(a) == bit);
       seen.insert(a.fields);
     }
@@ -61,10 +62,10 @@ TEST_CASE("RoBaRaCoCh interleaves channels; ChRaBaRoCo fills a bank row by row")
 TEST_CASE("a bad mapping scheme names the problem and the valid tokens") {
   CHECK_THROWS_WITH_AS(AddressMapping(small_geometry(), "RoBaRaCoXx"),
                        doctest::Contains("unknown token 'Xx'"), wf::InputError);
-  CHECK_THROWS_WITH_AS(AddressMapping(small_geometry(), "RoRoRaCoCh"), doctest::Contains("appears twice"),
-                       wf::InputError);
-  CHECK_THROWS_WITH_AS(AddressMapping(small_geometry(), "RoBa"), doctest::Contains("Ch, Ra, Ba, Ro, Co"),
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(AddressMapping(small_geometry(), "RoRoRaCoCh"),
+                       doctest::Contains("appears twice"), wf::InputError);
+  CHECK_THROWS_WITH_AS(AddressMapping(small_geometry(), "RoBa"),
+                       doctest::Contains("Ch, Ra, Ba, Ro, Co"), wf::InputError);
 }
 
 TEST_CASE("placement: packed and row-aligned offsets, located both ways") {
@@ -102,14 +103,15 @@ TEST_CASE("applying a fault map: flips, stuck-at cells, and the golden image unt
   const Geometry g = small_geometry();
   const AddressMapping m(g, "RoBaRaCoCh");
   const Placement p({{"t", 16, 8}}, PlacementPolicy::packed, m);
-  const std::vector<std::uint8_t> golden{0x0f, 0xf0, 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const std::vector<std::uint8_t> golden{0x0f, 0xf0, 0x00, 0xff, 0, 0, 0, 0,
+                                         0,    0,    0,    0,    0, 0, 0, 0};
   FaultMap map;
   map.add(BitFault{0, FaultKind::flip});         // 0x0f -> 0x0e
   map.add(BitFault{8, FaultKind::stuck_at_0});   // 0xf0 bit 0 already 0: no change
   map.add(BitFault{12, FaultKind::stuck_at_0});  // 0xf0 -> 0xe0
   map.add(BitFault{16, FaultKind::flip});        // flipped, then stuck at 1 below: reads 1
   map.add(BitFault{16, FaultKind::stuck_at_1});
-  map.add(BitFault{24, FaultKind::stuck_at_1});  // 0xff already 1
+  map.add(BitFault{24, FaultKind::stuck_at_1});          // 0xff already 1
   map.add(BitFault{40, FaultKind::flip, 0, 5.0, 10.0});  // not active at t = 0
   auto image = golden;
   const auto result = map.apply(0.0, m, p, image);
@@ -172,8 +174,10 @@ TEST_CASE("a logical fault resolves through the placement and is checked") {
   CHECK(image[5] == 0x02);  // b starts at byte 2; word 1 = bytes 4..5; bit 9 = byte 5 bit 1
   FaultMap bad;
   bad.add(LogicalFault{"b", 1, 16, FaultKind::flip, 0});
-  CHECK_THROWS_WITH_AS(bad.apply(0.0, m, p, image), doctest::Contains("outside the tensor"), wf::InputError);
+  CHECK_THROWS_WITH_AS(bad.apply(0.0, m, p, image), doctest::Contains("outside the tensor"),
+                       wf::InputError);
   FaultMap missing;
   missing.add(LogicalFault{"zz", 0, 0, FaultKind::flip, 0});
-  CHECK_THROWS_WITH_AS(missing.apply(0.0, m, p, image), doctest::Contains("no such tensor"), wf::InputError);
+  CHECK_THROWS_WITH_AS(missing.apply(0.0, m, p, image), doctest::Contains("no such tensor"),
+                       wf::InputError);
 }

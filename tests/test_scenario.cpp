@@ -78,92 +78,149 @@ TEST_CASE("a valid scenario loads with defaults filled in") {
 }
 
 TEST_CASE("scenario: an unknown key is an error listing the known keys") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "limit = 100", "limt = 100")), doctest::Contains("s.toml:6:1: dataset.limt: unknown key (known: limit, name, split)"), wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(replace(kValid, "limit = 100", "limt = 100")),
+      doctest::Contains("s.toml:6:1: dataset.limt: unknown key (known: limit, name, split)"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: an unknown top-level table is an error") {
-  CHECK_THROWS_WITH_AS(load_text(std::string(kValid) + "[campain]\nx = 1\n"), doctest::Contains("campain: unknown table or key (known: campaign, dataset, fault_model, memory, model, sweep)"), wf::InputError);
+  CHECK_THROWS_WITH_AS(load_text(std::string(kValid) + "[campain]\nx = 1\n"),
+                       doctest::Contains("campain: unknown table or key (known: campaign, dataset, "
+                                         "fault_model, memory, model, sweep)"),
+                       wf::InputError);
 }
 
 TEST_CASE("scenario: a wrong type names the rule and the value") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "trials = 3", "trials = \"three\"")), doctest::Contains("campaign.trials: expected an integer in [1, 1000000]; got 'three'"), wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(replace(kValid, "trials = 3", "trials = \"three\"")),
+      doctest::Contains("campaign.trials: expected an integer in [1, 1000000]; got 'three'"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: an out-of-range value is an error") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "rows = 2048", "rows = 0")), doctest::Contains(":8:8: memory.rows: expected an integer in [1, 16777216]; got '0'"), wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(replace(kValid, "rows = 2048", "rows = 0")),
+      doctest::Contains(":8:8: memory.rows: expected an integer in [1, 16777216]; got '0'"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: an unknown fault model lists the known ones") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "\"uniform_ber\"", "\"uniform_bre\"")), doctest::Contains("fault_model[0].name: unknown fault model (known: uniform_ber, stuck_at, fault_list); got 'uniform_bre'"), wf::InputError);
+  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "\"uniform_ber\"", "\"uniform_bre\"")),
+                       doctest::Contains("fault_model[0].name: unknown fault model (known: "
+                                         "uniform_ber, stuck_at, fault_list); got 'uniform_bre'"),
+                       wf::InputError);
 }
 
 TEST_CASE("scenario: an unknown dtype lists the valid ones") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "\"q1.6\"", "\"q2.6\"")), doctest::Contains("campaign.dtypes: expected one of: fp32, fp16, bf16, q<m>.<n> (m + n = 7, e.g. q1.6), int8_sym; got 'q2.6'"), wf::InputError);
+  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "\"q1.6\"", "\"q2.6\"")),
+                       doctest::Contains("campaign.dtypes: expected one of: fp32, fp16, bf16, "
+                                         "q<m>.<n> (m + n = 7, e.g. q1.6), int8_sym; got 'q2.6'"),
+                       wf::InputError);
 }
 
 TEST_CASE("scenario: an unknown protection lists the known ones") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "trials = 3", "trials = 3\nprotections = [\"ecc\"]")), doctest::Contains("campaign.protections: unknown protection (known: none); got 'ecc'"), wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(replace(kValid, "trials = 3", "trials = 3\nprotections = [\"ecc\"]")),
+      doctest::Contains("campaign.protections: unknown protection (known: none); got 'ecc'"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: a missing required key is named") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "output = \"results/x.h5\"", "")), doctest::Contains("campaign.output: required key is missing"), wf::InputError);
+  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "output = \"results/x.h5\"", "")),
+                       doctest::Contains("campaign.output: required key is missing"),
+                       wf::InputError);
 }
 
 TEST_CASE("scenario: a missing required table is named") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "[model]\nfile = \"data/models/mnist_cnn.h5\"", "")), doctest::Contains("model: required table is missing"), wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(replace(kValid, "[model]\nfile = \"data/models/mnist_cnn.h5\"", "")),
+      doctest::Contains("model: required table is missing"), wf::InputError);
 }
 
 TEST_CASE("scenario: a fault-model parameter out of range names the parameter's rule") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "ber = [1e-6, 1e-5]", "ber = [1e-6, 1.5]")), doctest::Contains("sweep.ber: a number in [0, 1]; got '1.5'"), wf::InputError);
+  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "ber = [1e-6, 1e-5]", "ber = [1e-6, 1.5]")),
+                       doctest::Contains("sweep.ber: a number in [0, 1]; got '1.5'"),
+                       wf::InputError);
 }
 
 TEST_CASE("scenario: sweeping a parameter no fault model has lists the sweepable ones") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "ber = [1e-6, 1e-5]", "ber = [1e-6, 1e-5]\nrate = [1, 2]")), doctest::Contains("sweep.rate: not a sweepable parameter of this scenario's fault models (sweepable: ber)"), wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(replace(kValid, "ber = [1e-6, 1e-5]", "ber = [1e-6, 1e-5]\nrate = [1, 2]")),
+      doctest::Contains(
+          "sweep.rate: not a sweepable parameter of this scenario's fault models (sweepable: ber)"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: zipped sweep axes of different lengths are an error") {
-  const std::string text = replace(replace(kValid, "name = \"uniform_ber\"", "name = \"uniform_ber\"\n[[fault_model]]\nname = \"stuck_at\""),
-                                   "ber = [1e-6, 1e-5]", "ber = [1e-6, 1e-5]\nfraction = [1e-6]");
-  CHECK_THROWS_WITH_AS(load_text(text), doctest::Contains("sweep.fraction: expected 2 values like sweep.ber (axes are zipped)"), wf::InputError);
+  const std::string text =
+      replace(replace(kValid, "name = \"uniform_ber\"",
+                      "name = \"uniform_ber\"\n[[fault_model]]\nname = \"stuck_at\""),
+              "ber = [1e-6, 1e-5]", "ber = [1e-6, 1e-5]\nfraction = [1e-6]");
+  CHECK_THROWS_WITH_AS(
+      load_text(text),
+      doctest::Contains("sweep.fraction: expected 2 values like sweep.ber (axes are zipped)"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: a parameter both set and swept is an error") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "name = \"uniform_ber\"", "name = \"uniform_ber\"\nber = 1e-3")), doctest::Contains("sweep.ber: also set in fault_model[0]; set it in one place"), wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(replace(kValid, "name = \"uniform_ber\"", "name = \"uniform_ber\"\nber = 1e-3")),
+      doctest::Contains("sweep.ber: also set in fault_model[0]; set it in one place"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: a required fault-model parameter that is neither set nor swept is named") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "ber = [1e-6, 1e-5]", "")), doctest::Contains("fault_model[0].ber: required parameter of 'uniform_ber' is missing (a number in [0, 1], unit 1/bit)"), wf::InputError);
+  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "ber = [1e-6, 1e-5]", "")),
+                       doctest::Contains("fault_model[0].ber: required parameter of 'uniform_ber' "
+                                         "is missing (a number in [0, 1], unit 1/bit)"),
+                       wf::InputError);
 }
 
 TEST_CASE("scenario: a bad address mapping explains the tokens") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "\"RoBaRaCoCh\"", "\"RowBankCol\"")), doctest::Contains("memory.mapping: address mapping 'RowBankCol': unknown token 'wB'"), wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(replace(kValid, "\"RoBaRaCoCh\"", "\"RowBankCol\"")),
+      doctest::Contains("memory.mapping: address mapping 'RowBankCol': unknown token 'wB'"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: an invalid device width lists the valid ones") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "rows = 2048", "rows = 2048\ndevice_width = 6")), doctest::Contains("memory.device_width: expected one of: 4, 8, 16; got '6'"), wf::InputError);
+  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "rows = 2048", "rows = 2048\ndevice_width = 6")),
+                       doctest::Contains("memory.device_width: expected one of: 4, 8, 16; got '6'"),
+                       wf::InputError);
 }
 
 TEST_CASE("scenario: an unknown dataset lists the valid ones") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "name = \"mnist\"", "name = \"cifar10\"")), doctest::Contains("dataset.name: expected one of: mnist, fashion-mnist; got 'cifar10'"), wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(replace(kValid, "name = \"mnist\"", "name = \"cifar10\"")),
+      doctest::Contains("dataset.name: expected one of: mnist, fashion-mnist; got 'cifar10'"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: a TOML syntax error gives file, line and column") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "trials = 3", "trials = = 3")), doctest::Contains("s.toml:16:10: TOML syntax error"), wf::InputError);
+  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "trials = 3", "trials = = 3")),
+                       doctest::Contains("s.toml:16:10: TOML syntax error"), wf::InputError);
 }
 
 TEST_CASE("scenario: a missing file is reported") {
   wf::memory::FaultModelRegistry registry;
-  CHECK_THROWS_WITH_AS(wf::sim::load_scenario("no/such.toml", registry), "no/such.toml: scenario file not found",
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(wf::sim::load_scenario("no/such.toml", registry),
+                       "no/such.toml: scenario file not found", wf::InputError);
 }
 
 TEST_CASE("scenario: a fixed-point override must be a q<m>.<n> format") {
-  CHECK_THROWS_WITH_AS(load_text(replace(kValid, "trials = 3", "trials = 3\nfixed_point_overrides = { dense_1 = \"fp16\" }")), doctest::Contains("campaign.fixed_point_overrides.dense_1: expected a fixed-point format q<m>.<n> with m + n = 7; got 'fp16'"), wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(replace(kValid, "trials = 3",
+                        "trials = 3\nfixed_point_overrides = { dense_1 = \"fp16\" }")),
+      doctest::Contains("campaign.fixed_point_overrides.dense_1: expected a fixed-point format "
+                        "q<m>.<n> with m + n = 7; got 'fp16'"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: all mistakes of a file are reported together, one per line") {
-  const std::string text = replace(replace(replace(kValid, "limit = 100", "limt = 100"), "trials = 3", "trials = -1"),
-                                   "\"q1.6\"", "\"q9.9\"");
+  const std::string text =
+      replace(replace(replace(kValid, "limit = 100", "limt = 100"), "trials = 3", "trials = -1"),
+              "\"q1.6\"", "\"q9.9\"");
   const std::string message = error_of(text);
   CHECK(message.find("dataset.limt") != std::string::npos);
   CHECK(message.find("campaign.trials") != std::string::npos);

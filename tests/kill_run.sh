@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Kills a running campaign with SIGKILL after its first finished trial and
+# checks that the results file opens and holds 0 < finished < total trials.
+# Usage: kill_run.sh WEIGHTFAULT MODEL DATA_ROOT WORKDIR
+set -u
+wf=$1 model=$2 data_root=$3 dir=$4
+rm -rf "$dir" && mkdir -p "$dir"
+cat >"$dir/kill.toml" <<TOML
+[model]
+file = "$model"
+[dataset]
+name = "mnist"
+limit = 1000
+[memory]
+rows = 2048
+[[fault_model]]
+name = "uniform_ber"
+ber = 1e-5
+[campaign]
+dtypes = ["fp32"]
+trials = 60
+batch = 1000
+output = "$dir/out.h5"
+TOML
+"$wf" run "$dir/kill.toml" --data-root "$data_root" >"$dir/log" 2>&1 &
+pid=$!
+# A concurrent reader must not take HDF5's file lock.
+export HDF5_USE_FILE_LOCKING=FALSE
+finished=0
+for _ in $(seq 1 1200); do
+  finished=$("$wf" report "$dir/out.h5" --format csv 2>/dev/null | awk -F, 'NR==2 {print $3}')
+  [ -n "$finished" ] && [ "$finished" -ge 1 ] && break
+  sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+unset HDF5_USE_FILE_LOCKING
+echo "killed after seeing $finished finished trial(s)"
+csv=$("$wf" report "$dir/out.h5" --format csv) || { echo "FAIL: the killed run's file does not open"; cat "$dir/log"; exit 1; }
+echo "$csv"
+read -r finished total < <(echo "$csv" | awk -F, 'NR==2 {print $3, $4}')
+if [ "$finished" -gt 0 ] && [ "$finished" -lt "$total" ]; then
+  echo "PASS: $finished of $total trials kept"
+else
+  echo "FAIL: expected 0 < finished < total, got $finished of $total"
+  exit 1
+fi

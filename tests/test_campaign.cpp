@@ -1,0 +1,203 @@
+// Questions: is a campaign reproducible whatever the trial pool size? Does a
+// replayed fault_list flip give exactly the predictions of the plain-loop
+// reference layers on the same corrupted weights? Does --only-trial rerun a
+// trial exactly?
+#include <doctest/doctest.h>
+
+#include <bit>
+#include <fstream>
+
+#include "memory_models/fault_model.h"
+#include "nn/dataset.h"
+#include "nn/hdf5_file.h"
+#include "nn/inference_engine.h"
+#include "nn/metrics.h"
+#include "nn/model_file.h"
+#include "sim/campaign.h"
+#include "sim/scenario.h"
+#include "sim/stored_image.h"
+#include "tests/fixtures.h"
+#include "tests/reference_layers.h"
+
+namespace wf = weightfault;
+namespace h5 = wf::nn::h5;
+
+namespace {
+
+const wf::memory::FaultModelRegistry& builtin_registry() {
+  static const wf::memory::FaultModelRegistry registry = [] {
+    wf::memory::FaultModelRegistry r;
+    wf::memory::register_builtin_fault_models(r);
+    return r;
+  }();
+  return registry;
+}
+
+wf::sim::Scenario write_and_load(const std::filesystem::path& dir, const std::string& body) {
+  const auto path = dir / "scenario.toml";
+  std::ofstream(path) << "[model]\nfile = \"" << wf::test::mnist_cnn_path().string() << "\"\n"
+                      << body;
+  return wf::sim::load_scenario(path, builtin_registry());
+}
+
+std::vector<double> doubles(const std::filesystem::path& file, const std::string& path) {
+  const auto f = h5::open_file(file);
+  const auto slash = path.rfind('/');
+  return h5::read_doubles(
+      h5::open_dataset(h5::open_group(f, path.substr(0, slash)), path.substr(slash + 1)));
+}
+
+std::vector<std::int64_t> ints(const std::filesystem::path& file, const std::string& path) {
+  const auto f = h5::open_file(file);
+  const auto slash = path.rfind('/');
+  return h5::read_int64s(
+      h5::open_dataset(h5::open_group(f, path.substr(0, slash)), path.substr(slash + 1)));
+}
+
+const char* const kSmallCampaign = R"(
+[dataset]
+name = "mnist"
+limit = 300
+[memory]
+rows = 2048
+[[fault_model]]
+name = "uniform_ber"
+[sweep]
+ber = [3e-6, 1e-5]
+[campaign]
+dtypes = ["fp32", "q1.6"]
+trials = 4
+seed = 7
+batch = 300
+output = "unused.h5"
+)";
+
+}  // namespace
+
+TEST_CASE("a campaign gives identical results with 1 and 2 threads") {
+  const auto dir = wf::test::fresh_dir("campaign_threads");
+  auto sc = write_and_load(dir, kSmallCampaign);
+  wf::sim::CampaignOptions options;
+  options.data_root = wf::test::data_root().string();
+  sc.output = (dir / "one.h5").string();
+  options.threads = 1;
+  wf::sim::run_campaign(sc, builtin_registry(), options);
+  sc.output = (dir / "two.h5").string();
+  options.threads = 2;
+  wf::sim::run_campaign(sc, builtin_registry(), options);
+
+  for (const char* dtype : {"fp32", "q1.6"}) {
+    const std::string cell = std::string("results/none/") + dtype;
+    for (const char* name : {"accuracy"}) {
+      CHECK(doubles(dir / "one.h5", cell + "/" + name) ==
+            doubles(dir / "two.h5", cell + "/" + name));
+    }
+    for (const char* name : {"correct", "faults_active", "bits_changed", "weights_changed",
+                             "bit_flips_by_position_per_trial", "bit_flips_by_position"}) {
+      INFO(cell, "/", name);
+      CHECK(ints(dir / "one.h5", cell + "/" + name) == ints(dir / "two.h5", cell + "/" + name));
+    }
+  }
+  // The run is a real test of determinism: at least 4 trials with faults that change accuracy.
+  const auto acc = doubles(dir / "one.h5", "results/none/fp32/accuracy");
+  const double reference = doubles(dir / "one.h5", "results/none/fp32/reference_accuracy").at(0);
+  CHECK(std::count_if(acc.begin(), acc.end(), [&](double a) { return a != reference; }) >= 4);
+  const auto finished = ints(dir / "one.h5", "results/none/fp32/faults_active");
+  CHECK(std::all_of(finished.begin(), finished.end(), [](std::int64_t n) { return n > 0; }));
+
+  SUBCASE("--only-trial reruns one trial exactly") {
+    sc.output = (dir / "only.h5").string();
+    options.only_trial = 2;
+    wf::sim::run_campaign(sc, builtin_registry(), options);
+    const auto only = doubles(dir / "only.h5", "results/none/fp32/accuracy");
+    for (std::size_t p = 0; p < 2; ++p) {
+      for (std::size_t k = 0; k < 4; ++k) {
+        if (k == 2)
+          CHECK(only[p * 4 + k] == acc[p * 4 + k]);
+        else
+          CHECK(std::isnan(only[p * 4 + k]));
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "a replayed bit-30 flip of a dense weight gives exactly the reference layers' predictions") {
+  const auto dir = wf::test::fresh_dir("campaign_fault_list");
+  const auto net = wf::nn::load_model(wf::test::mnist_cnn_path());
+  const auto data = wf::nn::load_dataset(wf::test::data_root(), "mnist", "test", 40);
+  // The dense_1 weight with the largest magnitude: its bit-30 flip multiplies it by 2^128.
+  const auto dense = net.index_of("dense_1");
+  const auto& kernel = net.layer(dense).params.at("kernel").values;
+  const auto element = static_cast<std::size_t>(
+      std::max_element(kernel.begin(), kernel.end(),
+                       [](float a, float b) { return std::abs(a) < std::abs(b); }) -
+      kernel.begin());
+  std::ofstream(dir / "faults.csv")
+      << "tensor,element,bit,kind\ndense_1/kernel," << element << ",30,flip\n";
+
+  // Through the simulator: stored image, fault map from fault_list, decode, oneDNN.
+  wf::ParamValues params;
+  params.set("file", (dir / "faults.csv").string());
+  const auto model = builtin_registry().find("fault_list")->create(params);
+  wf::memory::Geometry geometry;
+  geometry.rows = 2048;
+  const wf::memory::AddressMapping mapping(geometry, "RoBaRaCoCh");
+  const wf::sim::StoredImage image(net, {*wf::nn::parse_encoding("fp32"), {}, false},
+                                   wf::memory::PlacementPolicy::packed, mapping);
+  wf::memory::FaultMap map;
+  wf::memory::Rng rng(1);
+  model->generate({mapping, image.placement().extent_bits(), 0.0, 0.0, 0}, rng, map);
+  auto bytes = image.golden_bytes();
+  map.apply(0.0, mapping, image.placement(), bytes);
+  std::size_t kernel_tensor = 0;
+  while (image.tensors()[kernel_tensor].layer != dense) ++kernel_tensor;
+  std::vector<float> faulted(kernel.size());
+  for (std::size_t e = 0; e < kernel.size(); ++e)
+    faulted[e] = image.decode(kernel_tensor, e, bytes);
+  CHECK(std::bit_cast<std::uint32_t>(faulted[element]) ==
+        (std::bit_cast<std::uint32_t>(kernel[element]) ^ (1u << 30)));
+
+  wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = 40});
+  engine.set_weights(dense, faulted, net.layer(dense).params.at("bias").values);
+  std::vector<float> logits;
+  engine.infer(data.pixels, data.size(), logits);
+
+  auto corrupted = net;
+  corrupted.mutable_layer(dense).params.at("kernel").values = faulted;
+  std::vector<float> input(data.pixels.size());
+  for (std::size_t i = 0; i < input.size(); ++i)
+    input[i] = static_cast<float>(data.pixels[i]) / 255.0f;
+  const auto want = wf::reference::logits(corrupted, input, data.size());
+  const auto golden = wf::reference::logits(net, input, data.size());
+
+  std::size_t changed = 0;
+  for (std::size_t s = 0; s < data.size(); ++s) {
+    const std::span<const float> got_row(logits.data() + s * 10, 10);
+    const std::span<const float> want_row(want.data() + s * 10, 10);
+    const std::span<const float> golden_row(golden.data() + s * 10, 10);
+    CHECK(wf::nn::predicted_class(got_row) == wf::nn::predicted_class(want_row));
+    if (wf::nn::predicted_class(want_row) != wf::nn::predicted_class(golden_row)) ++changed;
+  }
+  CHECK(changed >= 1);
+
+  // And the campaign over the same list counts exactly the reference's correct predictions.
+  auto sc = write_and_load(
+      dir,
+      "[dataset]\nname = \"mnist\"\nlimit = 40\n[memory]\nrows = 2048\n"
+      "[[fault_model]]\nname = \"fault_list\"\nfile = \"" +
+          (dir / "faults.csv").string() +
+          "\"\n[campaign]\ndtypes = [\"fp32\"]\ntrials = 1\nbatch = 40\noutput = \"" +
+          (dir / "r.h5").string() + "\"\n");
+  wf::sim::CampaignOptions options;
+  options.data_root = wf::test::data_root().string();
+  wf::sim::run_campaign(sc, builtin_registry(), options);
+  std::int64_t reference_correct = 0;
+  for (std::size_t s = 0; s < data.size(); ++s) {
+    if (wf::nn::predicted_class(std::span<const float>(want.data() + s * 10, 10)) == data.labels[s])
+      ++reference_correct;
+  }
+  CHECK(ints(dir / "r.h5", "results/none/fp32/correct").at(0) == reference_correct);
+  CHECK(ints(dir / "r.h5", "results/none/fp32/weights_changed").at(2) ==
+        1);  // dense_1 is the third weighted layer
+}
