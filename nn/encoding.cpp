@@ -1,5 +1,7 @@
 #include "nn/encoding.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -48,7 +50,7 @@ std::string Encoding::name() const {
     case EncodingKind::bf16:
       return "bf16";
     case EncodingKind::fixed8:
-      return "q" + std::to_string(int_bits) + "." + std::to_string(frac_bits);
+      return fmt::format("q{}.{}", int_bits, frac_bits);
     case EncodingKind::int8_sym:
       return "int8_sym";
   }
