@@ -24,7 +24,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 }  // namespace
 
@@ -33,8 +35,10 @@ int main(int argc, char** argv) {
   int threads = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i];
-    if (key == "--trials") trials = std::stoi(argv[i + 1]);
-    else if (key == "--threads") threads = std::stoi(argv[i + 1]);
+    if (key == "--trials")
+      trials = std::stoi(argv[i + 1]);
+    else if (key == "--threads")
+      threads = std::stoi(argv[i + 1]);
     else {
       fmt::print(stderr, "unknown option {}\n", key);
       return 2;
@@ -46,7 +50,8 @@ int main(int argc, char** argv) {
     const wf::memory::Geometry geometry;  // 8 banks x 65536 rows x 1024 columns x 64 bits = 4 GiB
     const wf::memory::AddressMapping mapping(geometry, "RoBaRaCoCh");
     const std::uint64_t image_bits = std::uint64_t{8} << 30;  // 1 GiB
-    const wf::memory::Placement placement({{"image", image_bits / 32, 32}}, wf::memory::PlacementPolicy::packed, mapping);
+    const wf::memory::Placement placement({{"image", image_bits / 32, 32}},
+                                          wf::memory::PlacementPolicy::packed, mapping);
 
     // Baseline: one Bernoulli draw per bit (what O(faults) sampling avoids).
     {
@@ -56,14 +61,17 @@ int main(int argc, char** argv) {
       std::uint64_t hits = 0;
       const auto start = Clock::now();
       for (std::uint64_t b = 0; b < bits; ++b) hits += flip(rng) ? 1 : 0;
-      const double per_gib = seconds_since(start) * static_cast<double>(image_bits) / static_cast<double>(bits);
-      fmt::print("baseline: one Bernoulli draw per bit, 1 GiB: {:.2f} s per map (measured on 64 MiB, {} hits)\n",
-                 per_gib, hits);
+      const double per_gib =
+          seconds_since(start) * static_cast<double>(image_bits) / static_cast<double>(bits);
+      fmt::print(
+          "baseline: one Bernoulli draw per bit, 1 GiB: {:.2f} s per map (measured on 64 MiB, {} "
+          "hits)\n",
+          per_gib, hits);
     }
 
     fmt::print("\nuniform_ber over a 1 GiB image ({:.3g} bits)\n", static_cast<double>(image_bits));
-    fmt::print("{:>8} {:>12} {:>14} {:>14} {:>14} {:>14}\n", "ber", "faults/map", "sample ms/map", "faults/s",
-               "apply ms/map", "ns/fault (all)");
+    fmt::print("{:>8} {:>12} {:>14} {:>14} {:>14} {:>14}\n", "ber", "faults/map", "sample ms/map",
+               "faults/s", "apply ms/map", "ns/fault (all)");
     std::vector<std::uint8_t> image(image_bits / 8, 0);
     const auto* info = registry.find("uniform_ber");
     for (double ber = 1e-9; ber < 2e-3; ber *= 10) {
@@ -86,13 +94,16 @@ int main(int argc, char** argv) {
         ++maps;
       }
       const double per_map = static_cast<double>(faults) / static_cast<double>(maps);
-      fmt::print("{:>8.0e} {:>12.4g} {:>14.4f} {:>14.4g} {:>14.4f} {:>14.1f}\n", ber, per_map, 1e3 * sample_s / maps,
-                 static_cast<double>(faults) / sample_s, 1e3 * apply_s / maps,
+      fmt::print("{:>8.0e} {:>12.4g} {:>14.4f} {:>14.4g} {:>14.4f} {:>14.1f}\n", ber, per_map,
+                 1e3 * sample_s / maps, static_cast<double>(faults) / sample_s,
+                 1e3 * apply_s / maps,
                  faults ? 1e9 * (sample_s + apply_s) / static_cast<double>(faults) : 0.0);
     }
 
-    fmt::print("\ncampaign trials per second, scenarios/quickstart.toml, {} trials per point, {} thread(s)\n", trials,
-               threads);
+    fmt::print(
+        "\ncampaign trials per second, scenarios/quickstart.toml, {} trials per point, {} "
+        "thread(s)\n",
+        trials, threads);
     const auto scenario = wf::sim::load_scenario("scenarios/quickstart.toml", registry);
     const auto out = std::filesystem::temp_directory_path() / "weightfault-bench-campaign.h5";
     fmt::print("{:>8} {:>10} {:>12} {:>10}\n", "ber", "trials/s", "evaluations", "seconds");
@@ -104,8 +115,8 @@ int main(int argc, char** argv) {
       wf::sim::CampaignOptions options;
       options.threads = threads;
       const auto s = wf::sim::run_campaign(sc, registry, options);
-      fmt::print("{:>8.0e} {:>10.2f} {:>12} {:>10.1f}\n", ber, static_cast<double>(s.trials_run) / s.seconds,
-                 s.evaluations, s.seconds);
+      fmt::print("{:>8.0e} {:>10.2f} {:>12} {:>10.1f}\n", ber,
+                 static_cast<double>(s.trials_run) / s.seconds, s.evaluations, s.seconds);
     }
     std::filesystem::remove(out);
   } catch (const std::exception& e) {

@@ -7,8 +7,9 @@
 #include "common/input_error.h"
 
 namespace weightfault::nn {
+namespace {
 
-Metrics evaluate(InferenceEngine& engine, const Dataset& data) {
+void check_fits(const InferenceEngine& engine, const Dataset& data) {
   const Network& net = engine.network();
   const Shape& input = net.output_shape(net.input_layer());
   const Shape image{data.channels, data.height, data.width};
@@ -20,15 +21,101 @@ Metrics evaluate(InferenceEngine& engine, const Dataset& data) {
     throw InputError(fmt::format("dataset '{}' has {} classes but model '{}' outputs {}", data.name,
                                  data.num_classes, net.name, net.num_classes()));
   }
-  Metrics metrics(net.num_classes());
+}
+
+// Runs every batch; `before_run(batch_index)` may load state, `after_run` may save it.
+template <typename Before, typename After>
+Metrics run_batches(InferenceEngine& engine, const Dataset& data, std::size_t stage,
+                    Before before_run, After after_run) {
+  check_fits(engine, data);
+  Metrics metrics(engine.network().num_classes());
   std::vector<float> logits;
-  for (std::size_t first = 0; first < data.size(); first += engine.batch_size()) {
+  std::size_t index = 0;
+  for (std::size_t first = 0; first < data.size(); first += engine.batch_size(), ++index) {
     const std::size_t count = std::min(engine.batch_size(), data.size() - first);
-    engine.infer({data.pixels.data() + first * data.image_size(), count * data.image_size()}, count,
-                 logits);
+    if (stage == 0)
+      engine.load_inputs(
+          {data.pixels.data() + first * data.image_size(), count * data.image_size()}, count);
+    before_run(index);
+    engine.run_from(stage);
+    after_run(index);
+    engine.read_logits(count, logits);
     metrics.add(logits, {data.labels.data() + first, count});
   }
   return metrics;
+}
+
+std::size_t batches_of(const InferenceEngine& engine, const Dataset& data) {
+  return (data.size() + engine.batch_size() - 1) / engine.batch_size();
+}
+
+}  // namespace
+
+Metrics evaluate(InferenceEngine& engine, const Dataset& data) {
+  return run_batches(
+      engine, data, 0, [](std::size_t) {}, [](std::size_t) {});
+}
+
+std::size_t ResumeCache::bytes() const {
+  std::size_t total = 0;
+  for (const auto& d : data) total += d.size();
+  return total;
+}
+
+ResumeCache record_resume_cache(InferenceEngine& engine, const Dataset& data,
+                                std::span<const std::size_t> layers, std::size_t budget_bytes) {
+  std::vector<std::size_t> candidates;
+  for (const auto layer : layers) {
+    const std::size_t stage = engine.stage_of(layer);
+    if (stage > 0) candidates.push_back(stage);  // stage 0 is a full run anyway
+  }
+  std::sort(candidates.rbegin(), candidates.rend());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  ResumeCache cache;
+  const std::size_t batches = batches_of(engine, data);
+  std::size_t used = 0;
+  for (const auto stage : candidates) {
+    const std::size_t bytes = engine.boundary_bytes(stage) * batches;
+    if (used + bytes > budget_bytes) continue;
+    used += bytes;
+    cache.stages.push_back(stage);
+  }
+  std::sort(cache.stages.begin(), cache.stages.end());
+  for (const auto stage : cache.stages) {
+    cache.bytes_per_batch.push_back(engine.boundary_bytes(stage));
+    cache.data.emplace_back(engine.boundary_bytes(stage) * batches);
+  }
+  cache.metrics = run_batches(
+      engine, data, 0, [](std::size_t) {},
+      [&](std::size_t batch) {
+        for (std::size_t k = 0; k < cache.stages.size(); ++k) {
+          const std::size_t size = cache.bytes_per_batch[k];
+          engine.save_boundary(cache.stages[k],
+                               std::span<std::uint8_t>(cache.data[k]).subspan(batch * size, size));
+        }
+      });
+  return cache;
+}
+
+Metrics evaluate_from(InferenceEngine& engine, const Dataset& data, const ResumeCache& cache,
+                      std::size_t first_changed_layer) {
+  const std::size_t wanted = engine.stage_of(first_changed_layer);
+  std::size_t k = cache.stages.size();
+  while (k > 0 && cache.stages[k - 1] > wanted) --k;
+  if (k == 0) return evaluate(engine, data);
+  --k;
+  const std::size_t size = cache.bytes_per_batch[k];
+  if (size != engine.boundary_bytes(cache.stages[k])) {
+    throw std::logic_error("resume cache recorded by an engine with other layouts");
+  }
+  return run_batches(
+      engine, data, cache.stages[k],
+      [&](std::size_t batch) {
+        engine.load_boundary(
+            cache.stages[k],
+            std::span<const std::uint8_t>(cache.data[k]).subspan(batch * size, size));
+      },
+      [](std::size_t) {});
 }
 
 }  // namespace weightfault::nn

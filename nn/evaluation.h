@@ -1,5 +1,11 @@
-// Evaluation of an engine over a dataset, batch by batch.
+// Evaluation of an engine over a dataset, batch by batch -- in full, or
+// starting at a later layer from recorded activations (the hot path of a
+// fault campaign: a fault in the last layers re-runs only those layers).
 #pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
 
 #include "nn/dataset.h"
 #include "nn/inference_engine.h"
@@ -9,5 +15,28 @@ namespace weightfault::nn {
 
 // Throws InputError if the dataset's images do not fit the network's input.
 Metrics evaluate(InferenceEngine& engine, const Dataset& data);
+
+// The activations entering chosen stages for every batch of a dataset,
+// recorded from one full evaluation with the engine's current weights.
+// Immutable once recorded; usable by any engine built from the same network
+// and options (same layouts), so trial workers share one.
+struct ResumeCache {
+  std::vector<std::size_t> stages;              // ascending
+  std::vector<std::size_t> bytes_per_batch;     // per stage
+  std::vector<std::vector<std::uint8_t>> data;  // per stage: all batches back to back
+  Metrics metrics;                              // of the recorded (full) evaluation
+  std::size_t bytes() const;
+};
+
+// Records the stages of `layers` whose activations fit in `budget_bytes`,
+// preferring the latest stages (they serve the most trials for the least memory).
+ResumeCache record_resume_cache(InferenceEngine& engine, const Dataset& data,
+                                std::span<const std::size_t> layers, std::size_t budget_bytes);
+
+// Evaluates with the layers before `first_changed_layer` unchanged since the
+// cache was recorded: starts at the latest cached stage not after that layer's
+// stage. Bit-identical to evaluate().
+Metrics evaluate_from(InferenceEngine& engine, const Dataset& data, const ResumeCache& cache,
+                      std::size_t first_changed_layer);
 
 }  // namespace weightfault::nn

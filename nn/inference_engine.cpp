@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
@@ -21,7 +22,12 @@ using DataType = memory::data_type;
 struct Step {
   dnnl::primitive primitive;
   std::unordered_map<int, memory> args;
+  std::size_t stage = 0;  // position in topological order of the layer it computes
 };
+
+bool is_output_arg(int arg) {
+  return arg == DNNL_ARG_DST || arg == DNNL_ARG_TO;
+}
 
 struct WeightSlot {
   memory plain_kernel;  // OIHW / OI, what callers write
@@ -69,13 +75,54 @@ struct InferenceEngine::Impl {
   memory logits;  // plain [batch][classes]
   std::size_t logits_layer = 0;
   std::vector<bool> fused_into_previous;  // activation executed as a post-op
+  std::size_t current_stage = 0;          // stage of the steps being built
+  std::vector<std::size_t> stage_of_layer;
+  std::vector<std::vector<memory>> boundaries;  // per stage
+
+  void add_step(Step step) {
+    step.stage = current_stage;
+    steps.push_back(std::move(step));
+  }
+
+  // Memories (by data handle) written before `stage` and read from it on: the
+  // state a run starting at `stage` needs, in a deterministic order.
+  std::vector<memory> boundary(std::size_t stage) const {
+    std::vector<void*> written{input.get_data_handle()};
+    for (const auto& step : steps) {
+      if (step.stage >= stage) continue;
+      for (const auto& [arg, mem] : step.args) {
+        if (is_output_arg(arg)) written.push_back(mem.get_data_handle());
+      }
+    }
+    std::vector<memory> out;
+    std::vector<void*> taken;
+    for (const auto& step : steps) {
+      if (step.stage < stage) continue;
+      std::vector<std::pair<int, memory>> args(step.args.begin(), step.args.end());
+      std::sort(args.begin(), args.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (const auto& [arg, mem] : args) {
+        void* h = mem.get_data_handle();
+        if (is_output_arg(arg) || std::find(written.begin(), written.end(), h) == written.end())
+          continue;
+        const auto at =
+            static_cast<std::size_t>(std::find(taken.begin(), taken.end(), h) - taken.begin());
+        if (at == taken.size()) {
+          taken.push_back(h);
+          out.push_back(mem);
+        } else if (mem.get_desc().get_size() > out[at].get_desc().get_size()) {
+          out[at] = mem;  // the larger of two views of one buffer
+        }
+      }
+    }
+    return out;
+  }
 
   // Returns `mem` in layout `want`, adding a reorder step if needed.
   memory as_layout(const memory& mem, const memory::desc& want) {
     if (mem.get_desc() == want) return mem;
     memory converted(want, engine);
-    steps.push_back(
-        {dnnl::reorder(mem, converted), {{DNNL_ARG_FROM, mem}, {DNNL_ARG_TO, converted}}});
+    add_step({dnnl::reorder(mem, converted), {{DNNL_ARG_FROM, mem}, {DNNL_ARG_TO, converted}}});
     return converted;
   }
 
@@ -101,7 +148,11 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
   im.outputs.resize(layers.size());
   im.fused_into_previous.assign(layers.size(), false);
 
+  im.stage_of_layer.assign(layers.size(), 0);
   for (const auto i : network.topological_order()) {
+    im.stage_of_layer[i] = im.current_stage = static_cast<std::size_t>(
+        std::find(network.topological_order().begin(), network.topological_order().end(), i) -
+        network.topological_order().begin());
     const Layer& layer = layers[i];
     const Shape& out_shape = network.output_shape(i);
     const auto& in_idx = network.inputs_of(i);
@@ -170,11 +221,11 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
         if (slot.needs_reorder) slot.kernel_reorder = dnnl::reorder(slot.plain_kernel, slot.kernel);
         slot.bias = memory(bias_md, im.engine);
         im.outputs[i] = memory(dst_md, im.engine);
-        im.steps.push_back({prim,
-                            {{DNNL_ARG_SRC, src},
-                             {DNNL_ARG_WEIGHTS, slot.kernel},
-                             {DNNL_ARG_BIAS, slot.bias},
-                             {DNNL_ARG_DST, im.outputs[i]}}});
+        im.add_step({prim,
+                     {{DNNL_ARG_SRC, src},
+                      {DNNL_ARG_WEIGHTS, slot.kernel},
+                      {DNNL_ARG_BIAS, slot.bias},
+                      {DNNL_ARG_DST, im.outputs[i]}}});
         im.weights.emplace(i, std::move(slot));
         restore_weights(i);
         break;
@@ -187,7 +238,7 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
                                                alpha, beta);
         const dnnl::eltwise_forward::primitive_desc pd(desc, im.engine);
         im.outputs[i] = memory(pd.dst_desc(), im.engine);
-        im.steps.push_back(
+        im.add_step(
             {dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, im.outputs[i]}}});
         break;
       }
@@ -215,8 +266,7 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
                                                   strides, kernel, {0, 0}, pad_l, pad_r);
         const dnnl::pooling_v2_forward::primitive_desc pd(desc, im.engine);
         memory pooled(pd.dst_desc(), im.engine);
-        im.steps.push_back(
-            {dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, pooled}}});
+        im.add_step({dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, pooled}}});
         im.outputs[i] = global ? im.as_flat(pooled, batch, out_shape[0]) : pooled;
         break;
       }
@@ -235,13 +285,13 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
           std::memcpy(m.get_data_handle(), values.data(), values.size() * sizeof(float));
           return m;
         };
-        im.steps.push_back({dnnl::batch_normalization_forward(pd),
-                            {{DNNL_ARG_SRC, src},
-                             {DNNL_ARG_SCALE, vector_memory("gamma")},
-                             {DNNL_ARG_SHIFT, vector_memory("beta")},
-                             {DNNL_ARG_MEAN, vector_memory("moving_mean")},
-                             {DNNL_ARG_VARIANCE, vector_memory("moving_variance")},
-                             {DNNL_ARG_DST, im.outputs[i]}}});
+        im.add_step({dnnl::batch_normalization_forward(pd),
+                     {{DNNL_ARG_SRC, src},
+                      {DNNL_ARG_SCALE, vector_memory("gamma")},
+                      {DNNL_ARG_SHIFT, vector_memory("beta")},
+                      {DNNL_ARG_MEAN, vector_memory("moving_mean")},
+                      {DNNL_ARG_VARIANCE, vector_memory("moving_variance")},
+                      {DNNL_ARG_DST, im.outputs[i]}}});
         break;
       }
       case LayerOp::add: {
@@ -250,7 +300,7 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
                                       src.get_desc());
         const dnnl::binary::primitive_desc pd(desc, im.engine);
         im.outputs[i] = memory(pd.dst_desc(), im.engine);
-        im.steps.push_back(
+        im.add_step(
             {dnnl::binary(pd),
              {{DNNL_ARG_SRC_0, src}, {DNNL_ARG_SRC_1, other}, {DNNL_ARG_DST, im.outputs[i]}}});
         break;
@@ -262,7 +312,7 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
         const dnnl::softmax_forward::desc desc(prop_kind::forward_inference, src.get_desc(), 1);
         const dnnl::softmax_forward::primitive_desc pd(desc, im.engine);
         im.outputs[i] = memory(pd.dst_desc(), im.engine);
-        im.steps.push_back(
+        im.add_step(
             {dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, im.outputs[i]}}});
         break;
       }
@@ -274,9 +324,12 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
   // Class scores are the logits before a final softmax: metrics apply a stable
   // log-softmax themselves, and argmax over logits avoids ties of saturated probabilities.
   const auto out = network.output_layer();
+  im.current_stage = layers.size();  // the final view/reorder runs after every layer
   im.logits_layer = layers[out].op == LayerOp::softmax ? network.inputs_of(out).front() : out;
   im.logits = im.as_flat(im.outputs[im.logits_layer], batch,
                          static_cast<std::int64_t>(network.num_classes()));
+  for (std::size_t stage = 0; stage <= layers.size(); ++stage)
+    im.boundaries.push_back(im.boundary(stage));
 }
 
 InferenceEngine::~InferenceEngine() = default;
@@ -294,22 +347,70 @@ void InferenceEngine::infer_normalized(std::span<const float> inputs, std::size_
   std::memcpy(dst, inputs.data(), inputs.size() * sizeof(float));
   // Unused rows of a partial batch are zero; rows are independent, so they change nothing.
   std::fill(dst + inputs.size(), dst + options_.batch * per_sample, 0.0f);
-  omp_set_num_threads(options_.threads);
-  for (auto& step : im.steps) step.primitive.execute(im.stream, step.args);
-  im.stream.wait();
-  const std::size_t classes = network_.num_classes();
-  const auto* src = static_cast<const float*>(im.logits.get_data_handle());
-  logits.assign(src, src + count * classes);
+  run_from(0);
+  read_logits(count, logits);
 }
 
 void InferenceEngine::infer(std::span<const std::uint8_t> pixels, std::size_t count,
                             std::vector<float>& logits) {
+  load_inputs(pixels, count);
+  run_from(0);
+  read_logits(count, logits);
+}
+
+void InferenceEngine::load_inputs(std::span<const std::uint8_t> pixels, std::size_t count) {
+  Impl& im = *impl_;
+  if (count > options_.batch) throw InputError("more images than the engine's batch size");
+  const std::size_t capacity = im.input.get_desc().get_size() / sizeof(float);
+  if (pixels.size() > capacity) throw InputError("more input values than the engine's batch holds");
   const auto& norm = network_.normalization;
-  std::vector<float> inputs(pixels.size());
-  for (std::size_t k = 0; k < pixels.size(); ++k) {
-    inputs[k] = static_cast<float>(pixels[k]) * norm.scale + norm.offset;
+  auto* dst = static_cast<float*>(im.input.get_data_handle());
+  for (std::size_t k = 0; k < pixels.size(); ++k)
+    dst[k] = static_cast<float>(pixels[k]) * norm.scale + norm.offset;
+  std::fill(dst + pixels.size(), dst + capacity, 0.0f);
+}
+
+void InferenceEngine::run_from(std::size_t stage) {
+  Impl& im = *impl_;
+  omp_set_num_threads(options_.threads);
+  for (auto& step : im.steps) {
+    if (step.stage >= stage) step.primitive.execute(im.stream, step.args);
   }
-  infer_normalized(inputs, count, logits);
+  im.stream.wait();
+}
+
+void InferenceEngine::read_logits(std::size_t count, std::vector<float>& logits) const {
+  const std::size_t classes = network_.num_classes();
+  const auto* src = static_cast<const float*>(impl_->logits.get_data_handle());
+  logits.assign(src, src + count * classes);
+}
+
+std::size_t InferenceEngine::stage_of(std::size_t layer) const {
+  return impl_->stage_of_layer.at(layer);
+}
+
+std::size_t InferenceEngine::boundary_bytes(std::size_t stage) const {
+  std::size_t bytes = 0;
+  for (const auto& m : impl_->boundaries.at(stage)) bytes += m.get_desc().get_size();
+  return bytes;
+}
+
+void InferenceEngine::save_boundary(std::size_t stage, std::span<std::uint8_t> out) const {
+  std::size_t at = 0;
+  for (const auto& m : impl_->boundaries.at(stage)) {
+    const std::size_t size = m.get_desc().get_size();
+    std::memcpy(out.data() + at, m.get_data_handle(), size);
+    at += size;
+  }
+}
+
+void InferenceEngine::load_boundary(std::size_t stage, std::span<const std::uint8_t> in) {
+  std::size_t at = 0;
+  for (const auto& m : impl_->boundaries.at(stage)) {
+    const std::size_t size = m.get_desc().get_size();
+    std::memcpy(m.get_data_handle(), in.data() + at, size);
+    at += size;
+  }
 }
 
 void InferenceEngine::set_weights(std::size_t layer, std::span<const float> kernel,

@@ -52,6 +52,18 @@ class InferenceEngine {
   // Puts the network's own (golden) weights of `layer` back.
   void restore_weights(std::size_t layer);
 
+  // Incremental evaluation (nn/evaluation.h): a run may start at the stage of
+  // a layer (its position in topological order) once the activations entering
+  // that stage -- its boundary -- are loaded from a run with the same weights
+  // before it. Running from a stage gives bit-identical results to a full run.
+  std::size_t stage_of(std::size_t layer) const;
+  std::size_t boundary_bytes(std::size_t stage) const;  // per batch
+  void save_boundary(std::size_t stage, std::span<std::uint8_t> out) const;
+  void load_boundary(std::size_t stage, std::span<const std::uint8_t> in);
+  void load_inputs(std::span<const std::uint8_t> pixels, std::size_t count);
+  void run_from(std::size_t stage);
+  void read_logits(std::size_t count, std::vector<float>& logits) const;
+
   // Output of `layer` for the last batch, plain layout [batch][C][H][W] or
   // [batch][F]. With fused activations a conv/dense reports its activated output.
   std::vector<float> layer_output(std::size_t layer);

@@ -36,7 +36,8 @@ struct Shared {
   std::uint64_t extent_bits = 0;    // widest image: faults beyond it touch nothing
   std::vector<std::vector<std::unique_ptr<memory::FaultModel>>> models;  // [point][model]
   std::vector<std::int64_t> reference_correct;                           // per dtype
-  std::vector<std::size_t> weighted_layers;                              // layer indices
+  std::vector<nn::ResumeCache> caches;       // per dtype: golden activations to restart at a layer
+  std::vector<std::size_t> weighted_layers;  // layer indices
 };
 
 // Per-worker mutable state: an engine and working copies, restored after each trial.
@@ -137,8 +138,15 @@ class Worker {
       rec.correct =
           s_.reference_correct[d];  // nothing this image stores changed: the golden result
     } else {
-      for (const auto t : touched_tensors) push_layer(image, t);
-      rec.correct = static_cast<std::int64_t>(nn::evaluate(engine_, s_.data).correct);
+      std::size_t first_layer = image.tensors()[touched_tensors.front()].layer;
+      for (const auto t : touched_tensors) {
+        push_layer(image, t);
+        const std::size_t layer = image.tensors()[t].layer;
+        if (engine_.stage_of(layer) < engine_.stage_of(first_layer)) first_layer = layer;
+      }
+      // Layers before the first changed one hold golden weights: start there.
+      rec.correct = static_cast<std::int64_t>(
+          nn::evaluate_from(engine_, s_.data, s_.caches[d], first_layer).correct);
       ++evaluations;
     }
     rec.accuracy = static_cast<double>(rec.correct) / static_cast<double>(s_.data.size());
@@ -200,6 +208,7 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
                 0,
                 {},
                 {},
+                {},
                 {}};
   for (const auto i : shared.network.topological_order()) {
     if (shared.network.layer(i).has_weights()) shared.weighted_layers.push_back(i);
@@ -255,7 +264,11 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
         engine.set_weights(image.tensors()[t].layer, image.golden_values(t),
                            image.golden_values(t + 1));
       }
-      const auto m = nn::evaluate(engine, shared.data);
+      const std::size_t budget =
+          sc.activation_cache_mib * (std::size_t{1} << 20) / shared.images.size();
+      shared.caches.push_back(
+          nn::record_resume_cache(engine, shared.data, shared.weighted_layers, budget));
+      const auto& m = shared.caches.back().metrics;
       shared.reference_correct.push_back(static_cast<std::int64_t>(m.correct));
       for (std::size_t p = 0; p < sc.protections.size(); ++p)
         writer.write_reference(p, d, static_cast<std::int64_t>(m.correct), m.top1());

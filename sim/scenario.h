@@ -55,6 +55,8 @@ struct Scenario {
   double critical_drop = 0.1;  // accuracy drop (fraction) that makes a trial critical
   std::size_t batch = 1000;
   int engine_threads = 1;
+  std::size_t activation_cache_mib =
+      2048;  // golden activations kept to restart at a layer (all dtypes)
   std::vector<int> save_faultmaps{0};
 
   std::size_t points() const { return sweep.empty() ? 1 : sweep.front().values.size(); }

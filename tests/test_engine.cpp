@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/input_error.h"
+#include "nn/evaluation.h"
 #include "nn/inference_engine.h"
 #include "tests/fixtures.h"
 #include "tests/reference_layers.h"
@@ -64,4 +65,53 @@ TEST_CASE("results do not depend on the engine's batch size beyond rounding") {
   large.infer_normalized(input, 6, b);
   REQUIRE(a.size() == b.size());
   for (std::size_t k = 0; k < a.size(); ++k) CHECK(a[k] == doctest::Approx(b[k]).epsilon(1e-5));
+}
+
+TEST_CASE("evaluating from a cached layer boundary is bit-identical to a full evaluation") {
+  // A residual network, so a boundary can hold more than one activation.
+  wf::SplitMix64 rng(40);
+  wf::nn::Network net;
+  net.add_layer(wf::test::make_input({1, 28, 28}));
+  net.add_layer(wf::test::make_conv("stem", "input", 1, 4, 3, 2, {1, 1, 1, 1}, rng));
+  net.add_layer(wf::test::make_layer("stem_relu", wf::nn::LayerOp::relu, {"stem"}));
+  net.add_layer(wf::test::make_conv("conv_a", "stem_relu", 4, 4, 3, 1, {1, 1, 1, 1}, rng));
+  net.add_layer(wf::test::make_layer("add", wf::nn::LayerOp::add, {"conv_a", "stem_relu"}));
+  net.add_layer(wf::test::make_layer("flatten", wf::nn::LayerOp::flatten, {"add"}));
+  net.add_layer(wf::test::make_dense("fc1", "flatten", 4 * 14 * 14, 32, rng));
+  net.add_layer(wf::test::make_layer("fc1_relu", wf::nn::LayerOp::relu, {"fc1"}));
+  net.add_layer(wf::test::make_dense("fc2", "fc1_relu", 32, 10, rng));
+  net.finalize();
+  wf::nn::Dataset data;
+  data.name = "random";
+  data.height = data.width = 28;
+  for (int i = 0; i < 37; ++i) {  // 37 images in batches of 8: the last batch is partial
+    for (int p = 0; p < 784; ++p) data.pixels.push_back(static_cast<std::uint8_t>(rng.next()));
+    data.labels.push_back(static_cast<std::uint8_t>(rng.below(10)));
+  }
+  wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = 8});
+  const std::vector<std::size_t> weighted{net.index_of("stem"), net.index_of("conv_a"),
+                                          net.index_of("fc1"), net.index_of("fc2")};
+  const auto cache = wf::nn::record_resume_cache(engine, data, weighted, std::size_t{1} << 30);
+  CHECK(cache.stages.size() ==
+        4);  // every weighted layer (the stem restarts from the normalized input)
+  CHECK(cache.metrics.correct == wf::nn::evaluate(engine, data).correct);
+  for (const auto layer : weighted) {
+    INFO("first changed layer ", net.layer(layer).name);
+    for (const auto changed : weighted) {
+      if (engine.stage_of(changed) < engine.stage_of(layer)) continue;
+      auto kernel = net.layer(changed).params.at("kernel").values;
+      for (auto& w : kernel) w = -w;  // a large change, so predictions move
+      engine.set_weights(changed, kernel, net.layer(changed).params.at("bias").values);
+    }
+    const auto full = wf::nn::evaluate(engine, data);
+    const auto resumed = wf::nn::evaluate_from(engine, data, cache, layer);
+    CHECK(resumed.correct == full.correct);
+    CHECK(resumed.loss_sum == full.loss_sum);  // same logits bit for bit
+    CHECK(resumed.class_correct == full.class_correct);
+    for (const auto w : weighted) engine.restore_weights(w);
+  }
+  // A budget that holds only the smallest boundary keeps the last stage only.
+  const auto small = wf::nn::record_resume_cache(
+      engine, data, weighted, engine.boundary_bytes(engine.stage_of(weighted[3])) * 5);
+  CHECK(small.stages == std::vector<std::size_t>{engine.stage_of(weighted[3])});
 }
