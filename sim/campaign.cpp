@@ -255,23 +255,42 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
                             shared.mapping);
     }
   }
-  // Fault-free reference of every dtype.
+  // Fault-free reference of every dtype, recording the golden activations
+  // that trials restart from; dtypes run in parallel on the trial pool's threads.
   {
-    nn::InferenceEngine engine(shared.network, {.threads = sc.engine_threads, .batch = sc.batch});
-    for (std::size_t d = 0; d < shared.images.size(); ++d) {
-      const auto& image = shared.images[d];
-      for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) {
-        engine.set_weights(image.tensors()[t].layer, image.golden_values(t),
-                           image.golden_values(t + 1));
-      }
-      const std::size_t budget =
-          sc.activation_cache_mib * (std::size_t{1} << 20) / shared.images.size();
-      shared.caches.push_back(
-          nn::record_resume_cache(engine, shared.data, shared.weighted_layers, budget));
-      const auto& m = shared.caches.back().metrics;
+    const std::size_t dtypes = shared.images.size();
+    const std::size_t budget = sc.activation_cache_mib * (std::size_t{1} << 20) / dtypes;
+    shared.caches.resize(dtypes);
+    std::atomic<std::size_t> next_dtype{0};
+    std::exception_ptr setup_failure;
+    std::mutex setup_mutex;
+    std::vector<std::thread> setup;
+    const auto setup_threads = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(options.threads), dtypes));
+    for (std::size_t w = 0; w < setup_threads; ++w) {
+      setup.emplace_back([&] {
+        try {
+          nn::InferenceEngine engine(shared.network, {.threads = sc.engine_threads, .batch = sc.batch});
+          for (std::size_t d = next_dtype++; d < dtypes; d = next_dtype++) {
+            const auto& image = shared.images[d];
+            for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) {
+              engine.set_weights(image.tensors()[t].layer, image.golden_values(t), image.golden_values(t + 1));
+            }
+            shared.caches[d] = nn::record_resume_cache(engine, shared.data, shared.weighted_layers, budget);
+          }
+        } catch (...) {
+          std::lock_guard lock(setup_mutex);
+          if (!setup_failure) setup_failure = std::current_exception();
+        }
+      });
+    }
+    for (auto& t : setup) t.join();
+    if (setup_failure) std::rethrow_exception(setup_failure);
+    for (std::size_t d = 0; d < dtypes; ++d) {
+      const auto& m = shared.caches[d].metrics;
       shared.reference_correct.push_back(static_cast<std::int64_t>(m.correct));
-      for (std::size_t p = 0; p < sc.protections.size(); ++p)
+      for (std::size_t p = 0; p < sc.protections.size(); ++p) {
         writer.write_reference(p, d, static_cast<std::int64_t>(m.correct), m.top1());
+      }
     }
   }
   writer.flush();

@@ -22,6 +22,9 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <thread>
+
 namespace {
 
 namespace wf = weightfault;
@@ -108,7 +111,8 @@ int run_info(const std::string& model) {
 struct RunArgs {
   std::string scenario;
   std::string output;
-  int threads = 1;
+  // Results never depend on the pool size, so use every core by default.
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int trials = 0;
   std::int64_t seed = -1;
   int only_trial = -1;
