@@ -265,17 +265,21 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     std::exception_ptr setup_failure;
     std::mutex setup_mutex;
     std::vector<std::thread> setup;
-    const auto setup_threads = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(options.threads), dtypes));
+    const auto setup_threads = std::max<std::size_t>(
+        1, std::min<std::size_t>(static_cast<std::size_t>(options.threads), dtypes));
     for (std::size_t w = 0; w < setup_threads; ++w) {
       setup.emplace_back([&] {
         try {
-          nn::InferenceEngine engine(shared.network, {.threads = sc.engine_threads, .batch = sc.batch});
+          nn::InferenceEngine engine(shared.network,
+                                     {.threads = sc.engine_threads, .batch = sc.batch});
           for (std::size_t d = next_dtype++; d < dtypes; d = next_dtype++) {
             const auto& image = shared.images[d];
             for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) {
-              engine.set_weights(image.tensors()[t].layer, image.golden_values(t), image.golden_values(t + 1));
+              engine.set_weights(image.tensors()[t].layer, image.golden_values(t),
+                                 image.golden_values(t + 1));
             }
-            shared.caches[d] = nn::record_resume_cache(engine, shared.data, shared.weighted_layers, budget);
+            shared.caches[d] =
+                nn::record_resume_cache(engine, shared.data, shared.weighted_layers, budget);
           }
         } catch (...) {
           std::lock_guard lock(setup_mutex);
