@@ -32,12 +32,13 @@ struct Shared {
   nn::Network network;
   nn::Dataset data;
   memory::AddressMapping mapping;
-  std::vector<StoredImage> images;  // per dtype
+  std::vector<StoredImage> images;  // [protection * dtypes + dtype]
   std::uint64_t extent_bits = 0;    // widest image: faults beyond it touch nothing
   std::vector<std::vector<std::unique_ptr<memory::FaultModel>>> models;  // [point][model]
-  std::vector<std::int64_t> reference_correct;                           // per dtype
-  std::vector<nn::ResumeCache> caches;       // per dtype: golden activations to restart at a layer
+  std::vector<std::int64_t> reference_correct;                           // per image
+  std::vector<nn::ResumeCache> caches;       // per image: golden activations to restart at a layer
   std::vector<std::size_t> weighted_layers;  // layer indices
+  std::vector<int> word_bits;                // per dtype: widest word over protections
 };
 
 // Per-worker mutable state: an engine and working copies, restored after each trial.
@@ -50,25 +51,25 @@ class Worker {
     for (const auto& image : s_.images) bytes_.push_back(image.golden_bytes());
   }
 
-  // Evaluates every dtype of one trial; returns one record per dtype.
+  // Evaluates every (protection, dtype) image of one trial; one record each.
   std::vector<TrialRecord> run(std::size_t point, std::size_t trial, std::size_t& evaluations) {
     const auto map =
         draw_fault_map(s_.scenario, s_.models[point], s_.mapping, s_.extent_bits, point, trial);
     std::vector<TrialRecord> out;
-    for (std::size_t d = 0; d < s_.images.size(); ++d)
-      out.push_back(run_dtype(map, point, trial, d, evaluations));
+    for (std::size_t i = 0; i < s_.images.size(); ++i)
+      out.push_back(run_image(map, point, trial, i, evaluations));
     return out;
   }
 
  private:
-  void load_dtype(std::size_t d) {
-    if (loaded_ == d) return;
-    const auto& image = s_.images[d];
+  void load_image(std::size_t i) {
+    if (loaded_ == i) return;
+    const auto& image = s_.images[i];
     values_.clear();
     for (std::size_t t = 0; t < image.tensors().size(); ++t)
       values_.push_back(image.golden_values(t));
     for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) push_layer(image, t);
-    loaded_ = d;
+    loaded_ = i;
   }
 
   // Tensors come in (kernel, bias) pairs per layer, in order.
@@ -77,30 +78,38 @@ class Worker {
                         values_[kernel_tensor + 1]);
   }
 
-  TrialRecord run_dtype(const memory::FaultMap& map, std::size_t point, std::size_t trial,
-                        std::size_t d, std::size_t& evaluations) {
-    load_dtype(d);
-    const StoredImage& image = s_.images[d];
+  std::size_t layer_slot(std::size_t layer) const {
+    return static_cast<std::size_t>(
+        std::find(s_.weighted_layers.begin(), s_.weighted_layers.end(), layer) -
+        s_.weighted_layers.begin());
+  }
+
+  TrialRecord run_image(const memory::FaultMap& map, std::size_t point, std::size_t trial,
+                        std::size_t i, std::size_t& evaluations) {
+    load_image(i);
+    const StoredImage& image = s_.images[i];
+    const std::size_t dtypes = s_.scenario.dtypes.size();
     const auto& golden = image.golden_bytes();
-    auto& bytes = bytes_[d];
+    auto& bytes = bytes_[i];
     const auto applied = map.apply(0.0, s_.mapping, image.placement(), bytes);
 
     TrialRecord rec;
     rec.point = point;
     rec.trial = trial;
-    rec.dtype = d;
+    rec.protection = i / dtypes;
+    rec.dtype = i % dtypes;
     rec.faults_active = static_cast<std::int64_t>(applied.records_touching);
     rec.weights_changed.assign(s_.weighted_layers.size(), 0);
-    rec.flips_by_position.assign(static_cast<std::size_t>(image.max_word_bits()), 0);
+    rec.flips_by_position.assign(static_cast<std::size_t>(s_.word_bits[rec.dtype]), 0);
 
-    // Which stored words differ from golden now (several faults may hit one word).
+    // Stored words that differ from golden now (several faults may hit one word).
     std::vector<std::pair<std::size_t, std::uint64_t>> words;  // (segment, word)
     for (const auto bit : applied.touched_bits) {
       if (const auto at = image.placement().locate(bit)) words.emplace_back(at->segment, at->word);
     }
     std::sort(words.begin(), words.end());
     words.erase(std::unique(words.begin(), words.end()), words.end());
-    std::vector<std::size_t> touched_tensors;
+    std::vector<std::pair<std::size_t, std::size_t>> groups;  // (tensor, group) to decode again
     for (const auto& [segment, word] : words) {
       const auto& seg = image.placement().segments()[segment];
       const std::uint64_t first_byte =
@@ -111,60 +120,70 @@ class Worker {
         if (diff == 0) continue;
         changed = true;
         rec.bits_changed += std::popcount(diff);
-        for (int i = 0; i < 8; ++i) {
-          if ((diff >> i) & 1) ++rec.flips_by_position[b * 8 + static_cast<std::uint32_t>(i)];
+        for (std::uint32_t k = 0; k < 8; ++k) {
+          if ((diff >> k) & 1) ++rec.flips_by_position[b * 8 + k];
         }
       }
       if (!changed) continue;
-      const std::size_t t = image.tensor_of_segment(segment);
-      const auto& st = image.tensors()[t];
-      const std::size_t layer_slot = static_cast<std::size_t>(
-          std::find(s_.weighted_layers.begin(), s_.weighted_layers.end(), st.layer) -
-          s_.weighted_layers.begin());
-      if (segment == st.scale_segment) {  // a faulted scale changes every weight of the tensor
-        for (std::size_t e = 0; e < st.elements; ++e) values_[t][e] = image.decode(t, e, bytes);
-        rec.weights_changed[layer_slot] += static_cast<std::int64_t>(st.elements);
-      } else {
-        values_[t][word] = image.decode(t, word, bytes);
-        ++rec.weights_changed[layer_slot];
-      }
-      touched_tensors.push_back(t & ~std::size_t{1});  // the layer's kernel tensor
+      const auto range = image.groups_of(segment, word);
+      for (std::size_t g = range.first; g < range.last; ++g) groups.emplace_back(range.tensor, g);
     }
-    std::sort(touched_tensors.begin(), touched_tensors.end());
-    touched_tensors.erase(std::unique(touched_tensors.begin(), touched_tensors.end()),
-                          touched_tensors.end());
+    std::sort(groups.begin(), groups.end());
+    groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
 
-    if (touched_tensors.empty()) {
-      rec.correct =
-          s_.reference_correct[d];  // nothing this image stores changed: the golden result
+    // Decode the touched groups; a layer changes when a decoded weight differs from golden.
+    std::vector<std::size_t> changed_tensors;
+    for (const auto& [t, g] : groups) {
+      image.decode_group(t, g, bytes, values_[t]);
+      const auto& st = image.tensors()[t];
+      const auto& gold = image.golden_values(t);
+      const std::size_t first = g * st.group_elements,
+                        last = std::min(first + st.group_elements, st.elements);
+      for (std::size_t e = first; e < last; ++e) {
+        if (std::bit_cast<std::uint32_t>(values_[t][e]) != std::bit_cast<std::uint32_t>(gold[e])) {
+          ++rec.weights_changed[layer_slot(st.layer)];
+          changed_tensors.push_back(t & ~std::size_t{1});  // the layer's kernel tensor
+        }
+      }
+    }
+    std::sort(changed_tensors.begin(), changed_tensors.end());
+    changed_tensors.erase(std::unique(changed_tensors.begin(), changed_tensors.end()),
+                          changed_tensors.end());
+
+    if (changed_tensors.empty()) {
+      rec.correct = s_.reference_correct[i];  // every weight reads as golden: the golden result
     } else {
-      std::size_t first_layer = image.tensors()[touched_tensors.front()].layer;
-      for (const auto t : touched_tensors) {
+      std::size_t first_layer = image.tensors()[changed_tensors.front()].layer;
+      for (const auto t : changed_tensors) {
         push_layer(image, t);
         const std::size_t layer = image.tensors()[t].layer;
         if (engine_.stage_of(layer) < engine_.stage_of(first_layer)) first_layer = layer;
       }
       // Layers before the first changed one hold golden weights: start there.
       rec.correct = static_cast<std::int64_t>(
-          nn::evaluate_from(engine_, s_.data, s_.caches[d], first_layer).correct);
+          nn::evaluate_from(engine_, s_.data, s_.caches[i], first_layer).correct);
       ++evaluations;
     }
     rec.accuracy = static_cast<double>(rec.correct) / static_cast<double>(s_.data.size());
 
     // Restore golden state: bytes, decoded values, engine weights.
     for (const auto bit : applied.touched_bits) bytes[bit / 8] = golden[bit / 8];
-    for (const auto t : touched_tensors) {
-      values_[t] = image.golden_values(t);
-      values_[t + 1] = image.golden_values(t + 1);
-      push_layer(image, t);
+    for (const auto& [t, g] : groups) {
+      const auto& st = image.tensors()[t];
+      const std::size_t first = g * st.group_elements,
+                        last = std::min(first + st.group_elements, st.elements);
+      std::copy(image.golden_values(t).begin() + static_cast<std::ptrdiff_t>(first),
+                image.golden_values(t).begin() + static_cast<std::ptrdiff_t>(last),
+                values_[t].begin() + static_cast<std::ptrdiff_t>(first));
     }
+    for (const auto t : changed_tensors) push_layer(image, t);
     return rec;
   }
 
   const Shared& s_;
   nn::InferenceEngine engine_;
-  std::vector<std::vector<std::uint8_t>> bytes_;  // per dtype, equal to golden between trials
-  std::vector<std::vector<float>> values_;        // decoded tensors of the loaded dtype
+  std::vector<std::vector<std::uint8_t>> bytes_;  // per image, equal to golden between trials
+  std::vector<std::vector<float>> values_;        // decoded tensors of the loaded image
   std::size_t loaded_ = SIZE_MAX;
 };
 
@@ -209,14 +228,20 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
                 {},
                 {},
                 {},
+                {},
                 {}};
   for (const auto i : shared.network.topological_order()) {
     if (shared.network.layer(i).has_weights()) shared.weighted_layers.push_back(i);
   }
-  for (const auto& dtype : sc.dtypes) {
-    shared.images.emplace_back(shared.network, dtype, sc.placement, shared.mapping);
-    shared.extent_bits =
-        std::max(shared.extent_bits, shared.images.back().placement().extent_bits());
+  shared.word_bits.assign(sc.dtypes.size(), 8);
+  for (const auto& protection : sc.protections) {
+    for (std::size_t d = 0; d < sc.dtypes.size(); ++d) {
+      shared.images.emplace_back(shared.network, protection, sc.dtypes[d], sc.placement,
+                                 shared.mapping);
+      shared.extent_bits =
+          std::max(shared.extent_bits, shared.images.back().placement().extent_bits());
+      shared.word_bits[d] = std::max(shared.word_bits[d], shared.images.back().max_word_bits());
+    }
   }
   for (std::size_t p = 0; p < sc.points(); ++p) {
     shared.models.emplace_back();
@@ -226,11 +251,10 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   }
 
   ResultsLayout layout;
-  layout.protections = sc.protections;
-  for (const auto& image : shared.images) {
-    layout.dtypes.push_back(image.label());
-    layout.word_bits.push_back(image.max_word_bits());
-  }
+  for (const auto& protection : sc.protections) layout.protections.push_back(protection.name);
+  for (std::size_t d = 0; d < sc.dtypes.size(); ++d) layout.dtypes.push_back(sc.dtypes[d].label());
+  layout.word_bits = shared.word_bits;
+  for (const auto& image : shared.images) layout.bits_per_weight.push_back(image.bits_per_weight());
   for (const auto i : shared.weighted_layers) layout.layers.push_back(shared.network.layer(i).name);
   for (const auto& axis : sc.sweep) {
     std::string unit;
@@ -256,7 +280,7 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     }
   }
   // Fault-free reference of every dtype, recording the golden activations
-  // that trials restart from; dtypes run in parallel on the trial pool's threads.
+  // that trials restart from; images run in parallel on the trial pool's threads.
   {
     const std::size_t dtypes = shared.images.size();
     const std::size_t budget = sc.activation_cache_mib * (std::size_t{1} << 20) / dtypes;
@@ -289,12 +313,11 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     }
     for (auto& t : setup) t.join();
     if (setup_failure) std::rethrow_exception(setup_failure);
-    for (std::size_t d = 0; d < dtypes; ++d) {
-      const auto& m = shared.caches[d].metrics;
+    for (std::size_t i = 0; i < dtypes; ++i) {
+      const auto& m = shared.caches[i].metrics;
       shared.reference_correct.push_back(static_cast<std::int64_t>(m.correct));
-      for (std::size_t p = 0; p < sc.protections.size(); ++p) {
-        writer.write_reference(p, d, static_cast<std::int64_t>(m.correct), m.top1());
-      }
+      writer.write_reference(i / sc.dtypes.size(), i % sc.dtypes.size(),
+                             static_cast<std::int64_t>(m.correct), m.top1());
     }
   }
   writer.flush();

@@ -157,7 +157,9 @@ int run_list(const wf::memory::FaultModelRegistry& registry) {
   fmt::print("fault models:\n");
   for (const auto& m : registry.all()) fmt::print("  {:<14} {}\n", m.name, m.description);
   fmt::print("dtypes:\n  {}\n", wf::nn::kEncodingChoices);
-  fmt::print("protections:\n  {}\n", fmt::join(wf::sim::known_protections(), ", "));
+  fmt::print("protections (chain stages with '+', e.g. scale+secded):\n  none\n");
+  for (const auto& st : wf::nn::protection_stages())
+    fmt::print("  {:<14} {}\n", st.name, st.description);
   fmt::print(
       "address mappings:\n  any order of the tokens Ch, Ra, Ba, Ro, Co (e.g. RoBaRaCoCh, "
       "ChRaBaRoCo)\n");

@@ -97,6 +97,9 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
           h5::create_dataset(c.group, "finished", H5T_STD_U8LE, H5T_NATIVE_UINT8, {P, N}, &kZero);
       h5::write_string_attribute(c.finished, "units", "flag");
       c.reference = make_double(c.group, "reference_accuracy", {1}, "fraction");
+      auto bpw = make_double(c.group, "bits_per_weight", {1}, "bit");
+      h5::write_all(bpw, H5T_NATIVE_DOUBLE,
+                    &layout.bits_per_weight.at(p * layout.dtypes.size() + d));
       make_int(c.group, "bit_flips_by_position", {P, B}, "count");
       const auto summary = h5::create_group(c.group, "summary");
       for (const char* name : {"mean_accuracy", "std_accuracy", "ci95_low", "ci95_high",

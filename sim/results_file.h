@@ -23,6 +23,7 @@ struct ResultsLayout {
   std::vector<int> word_bits;            // per dtype: bits of its widest word
   std::vector<std::string> layers;       // layers with weights, in order
   std::vector<std::string> sweep_units;  // per sweep axis
+  std::vector<double> bits_per_weight;   // per (protection, dtype): stored bits incl. checks
   std::string model_name;
   std::size_t images = 0;
 };

@@ -177,8 +177,9 @@ std::optional<ParamValue> param_value(Reader& r, const toml::node& n, const std:
 
 }  // namespace
 
-const std::vector<std::string>& known_protections() {
-  static const std::vector<std::string> names{"none"};
+std::vector<std::string> known_protections() {
+  std::vector<std::string> names{"none"};
+  for (const auto& s : nn::protection_stages()) names.push_back(s.name);
   return names;
 }
 
@@ -382,17 +383,64 @@ Scenario load_scenario(const std::filesystem::path& path,
       sc.dtypes.push_back(DTypeSpec{*enc, {}, false});
     }
   }
+  // [protection.<stage>] tables: parameters of protection stages, shared by every chain using the
+  // stage.
+  top_known.insert("protection");
+  ParamValues stage_params;
+  for (const auto& stage : nn::protection_stages()) {
+    for (const auto& decl : stage.params) {
+      if (decl.default_value) stage_params.set(stage.name + "." + decl.key, *decl.default_value);
+    }
+  }
+  if (const auto* n = root.get("protection")) {
+    if (const auto* t = n->as_table()) {
+      for (const auto& [k, v] : *t) {
+        const std::string stage_name(k.str());
+        const auto* stage = nn::find_stage(stage_name);
+        std::vector<std::string> stage_names;
+        for (const auto& st : nn::protection_stages()) stage_names.push_back(st.name);
+        if (stage == nullptr) {
+          r.error(
+              k.source(), "protection." + stage_name,
+              fmt::format("unknown protection stage (known: {})", fmt::join(stage_names, ", ")));
+          continue;
+        }
+        Reader::Table table{v.as_table(), "protection." + stage_name, {}};
+        if (table.table == nullptr) {
+          r.error(v.source(), "protection." + stage_name, "expected a table", show(v));
+          continue;
+        }
+        for (const auto& decl : stage->params) {
+          table.known.insert(decl.key);
+          if (const auto* value = table.table->get(decl.key)) {
+            if (auto pv = param_value(r, *value, r.full(table, decl.key), decl)) {
+              stage_params.set(stage_name + "." + decl.key, *pv);
+            }
+          }
+        }
+        r.reject_unknown(table);
+      }
+    } else {
+      r.error(n->source(), "protection", "expected tables [protection.<stage>]", show(*n));
+    }
+  }
   if (const auto* a = r.array(camp, "protections", false)) {
     sc.protections.clear();
     for (const auto& item : *a) {
       const auto* s = item.as_string();
-      const auto& known = known_protections();
-      if (s == nullptr || std::find(known.begin(), known.end(), s->get()) == known.end()) {
+      nn::ProtectionSpec spec;
+      if (s == nullptr) {
         r.error(item.source(), "campaign.protections",
-                fmt::format("unknown protection (known: {})", fmt::join(known, ", ")), show(item));
+                "expected a string such as \"none\" or \"scale+secded\"", show(item));
         continue;
       }
-      sc.protections.push_back(s->get());
+      if (const auto problem = nn::parse_protection_chain(s->get(), spec.stages)) {
+        r.error(item.source(), "campaign.protections", *problem, show(item));
+        continue;
+      }
+      spec.name = s->get();
+      spec.params = stage_params;
+      sc.protections.push_back(spec);
     }
   }
   if (auto v = r.integer(camp, "trials", true, 1, 1'000'000)) sc.trials = static_cast<int>(*v);

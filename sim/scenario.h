@@ -16,6 +16,7 @@
 #include "memory_models/address_mapping.h"
 #include "memory_models/fault_model.h"
 #include "memory_models/placement.h"
+#include "nn/protection.h"
 #include "sim/stored_image.h"
 
 namespace weightfault::sim {
@@ -48,7 +49,7 @@ struct Scenario {
   std::vector<SweepAxis> sweep;  // zipped: point p takes values[p] of every axis
 
   std::vector<DTypeSpec> dtypes;
-  std::vector<std::string> protections{"none"};
+  std::vector<nn::ProtectionSpec> protections{nn::ProtectionSpec{"none", {}, {}}};
   int trials = 10;
   std::uint64_t seed = 1;
   std::string output;
@@ -64,7 +65,8 @@ struct Scenario {
   ParamValues params_at(std::size_t m, std::size_t p) const;
 };
 
-const std::vector<std::string>& known_protections();
+// "none" and every protection stage (chains combine stages with '+').
+std::vector<std::string> known_protections();
 
 // Throws InputError holding every problem found, one per line.
 Scenario load_scenario(const std::filesystem::path& path,

@@ -1,7 +1,11 @@
 #include "sim/stored_image.h"
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
+
+#include "nn/secded.h"
 
 namespace weightfault::sim {
 namespace {
@@ -11,14 +15,23 @@ struct Plan {
   std::vector<StoredTensor> tensors;
 };
 
-Plan plan_segments(const nn::Network& network, const DTypeSpec& dtype) {
+std::size_t bytes_of(std::size_t bits) {
+  return (bits + 7) / 8;
+}
+
+Plan plan_segments(const nn::Network& network, const nn::ProtectionSpec& protection,
+                   const DTypeSpec& dtype) {
   Plan plan;
+  // `scale` with one factor for the whole model uses the smallest per-tensor factor.
+  const bool scale = protection.has(nn::StageKind::scale);
+  const bool auto_c = scale && protection.param_text(nn::StageKind::scale, "c") == "auto";
+  const bool per_model = scale && protection.param_text(nn::StageKind::scale, "per") == "model";
+  float model_c = std::numeric_limits<float>::infinity();
   for (const auto i : network.topological_order()) {
     const auto& layer = network.layer(i);
     if (!layer.has_weights()) continue;
-    const auto override_it = dtype.layer_overrides.find(layer.name);
-    const nn::Encoding enc =
-        override_it != dtype.layer_overrides.end() ? override_it->second : dtype.encoding;
+    const auto it = dtype.layer_overrides.find(layer.name);
+    const nn::Encoding enc = it != dtype.layer_overrides.end() ? it->second : dtype.encoding;
     for (const std::string role : {"kernel", "bias"}) {
       const auto& values = layer.params.at(role).values;
       StoredTensor t;
@@ -26,53 +39,120 @@ Plan plan_segments(const nn::Network& network, const DTypeSpec& dtype) {
       t.role = role;
       t.encoding = enc;
       t.elements = values.size();
-      if (enc.kind == nn::EncodingKind::int8_sym) t.scale = nn::int8_sym_scale(values);
+      if (scale) {
+        t.weight_scale =
+            auto_c ? nn::auto_scale_factor(enc, values)
+                   : static_cast<float>(protection.param_number(nn::StageKind::scale, "c_value"));
+        model_c = std::min(model_c, t.weight_scale);
+      }
+      if (enc.kind == nn::EncodingKind::int8_sym) {
+        std::vector<float> scaled(values);
+        for (auto& v : scaled) v *= t.weight_scale;
+        t.int8_scale = nn::int8_sym_scale(scaled);
+      }
+      const std::string name = layer.name + "/" + role;
       t.segment = plan.segments.size();
-      plan.segments.push_back(
-          {layer.name + "/" + role, values.size(), static_cast<std::uint32_t>(enc.bits())});
+      plan.segments.push_back({name, values.size(), static_cast<std::uint32_t>(enc.bits())});
       if (enc.kind == nn::EncodingKind::int8_sym && dtype.scale_in_memory) {
         t.scale_segment = plan.segments.size();
-        plan.segments.push_back({layer.name + "/" + role + "/scale", 1, 32});
+        plan.segments.push_back({name + "/scale", 1, 32});
       }
+      const std::size_t per_word = static_cast<std::size_t>(64 / enc.bits());
+      if (protection.has(nn::StageKind::secded)) {
+        t.check = CheckKind::secded;
+        t.group_elements = per_word;
+        t.zero_uncorrectable = protection.param_text(nn::StageKind::secded, "policy") == "zero";
+        t.check_segment = plan.segments.size();
+        plan.segments.push_back({name + "/ecc", t.groups(), 8});
+      } else if (protection.has(nn::StageKind::parity_zero)) {
+        const bool per_weight =
+            protection.param_text(nn::StageKind::parity_zero, "granularity") == "weight";
+        t.check = per_weight ? CheckKind::parity_weight : CheckKind::parity_word;
+        t.group_elements = per_weight ? 1 : per_word;
+        t.check_segment = plan.segments.size();
+        plan.segments.push_back({name + "/parity", bytes_of(t.groups()), 8});
+      }
+      t.clamp = protection.has(nn::StageKind::clamp);
       plan.tensors.push_back(t);
     }
+  }
+  if (per_model) {
+    for (auto& t : plan.tensors) t.weight_scale = model_c;
   }
   return plan;
 }
 
+std::uint64_t load_bits(std::span<const std::uint8_t> bytes, std::size_t first_byte,
+                        std::size_t count) {
+  std::uint64_t v = 0;
+  for (std::size_t b = 0; b < count && first_byte + b < bytes.size(); ++b) {
+    v |= static_cast<std::uint64_t>(bytes[first_byte + b]) << (8 * b);
+  }
+  return v;
+}
+
 }  // namespace
 
-StoredImage::StoredImage(const nn::Network& network, const DTypeSpec& dtype,
-                         memory::PlacementPolicy policy, const memory::AddressMapping& mapping)
-    : label_(dtype.label()), placement_([&] {
-        auto plan = plan_segments(network, dtype);
+StoredImage::StoredImage(const nn::Network& network, const nn::ProtectionSpec& protection,
+                         const DTypeSpec& dtype, memory::PlacementPolicy policy,
+                         const memory::AddressMapping& mapping)
+    : label_(dtype.label()), protection_(protection.name), placement_([&] {
+        auto plan = plan_segments(network, protection, dtype);
         tensors_ = std::move(plan.tensors);
         return memory::Placement(std::move(plan.segments), policy, mapping);
       }()) {
-  bytes_.assign((placement_.extent_bits() + 7) / 8, 0);
+  bytes_.assign(bytes_of(placement_.extent_bits()), 0);
   tensor_of_segment_.assign(placement_.segments().size(), SIZE_MAX);
-  for (std::size_t t = 0; t < tensors_.size(); ++t) {
-    const auto& st = tensors_[t];
-    const auto& layer = network.layer(st.layer);
-    const auto& values = layer.params.at(st.role).values;
+  for (std::size_t ti = 0; ti < tensors_.size(); ++ti) {
+    auto& st = tensors_[ti];
+    const auto& values = network.layer(st.layer).params.at(st.role).values;
+    std::vector<float> scaled(values);
+    for (auto& v : scaled) v *= st.weight_scale;
     const std::size_t offset = placement_.first_bit(st.segment) / 8;
-    nn::encode_words(
-        st.encoding, values, st.scale,
-        std::span<std::uint8_t>(bytes_).subspan(offset, values.size() * st.encoding.bytes()));
-    tensor_of_segment_[st.segment] = t;
+    const std::size_t data_bytes = values.size() * st.encoding.bytes();
+    nn::encode_words(st.encoding, scaled, st.int8_scale,
+                     std::span<std::uint8_t>(bytes_).subspan(offset, data_bytes));
+    tensor_of_segment_[st.segment] = ti;
     if (st.scale_segment != SIZE_MAX) {
       const std::size_t at = placement_.first_bit(st.scale_segment) / 8;
-      const auto bits = std::bit_cast<std::uint32_t>(st.scale);
-      for (int b = 0; b < 4; ++b)
-        bytes_[at + static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(bits >> (8 * b));
-      tensor_of_segment_[st.scale_segment] = t;
+      const auto bits = std::bit_cast<std::uint32_t>(st.int8_scale);
+      for (std::size_t b = 0; b < 4; ++b)
+        bytes_[at + b] = static_cast<std::uint8_t>(bits >> (8 * b));
+      tensor_of_segment_[st.scale_segment] = ti;
     }
+    if (st.check_segment != SIZE_MAX) {
+      tensor_of_segment_[st.check_segment] = ti;
+      const std::size_t check_at = placement_.first_bit(st.check_segment) / 8;
+      const std::size_t group_bytes = st.group_elements * st.encoding.bytes();
+      for (std::size_t g = 0; g < st.groups(); ++g) {
+        // A partial last group reads as if padded with zero bits.
+        const std::size_t bytes = std::min(group_bytes, data_bytes - g * group_bytes);
+        const std::uint64_t data = load_bits(bytes_, offset + g * group_bytes, bytes);
+        if (st.check == CheckKind::secded) {
+          bytes_[check_at + g] = nn::secded_check(data);
+        } else if (nn::parity_of(data)) {
+          bytes_[check_at + g / 8] =
+              static_cast<std::uint8_t>(bytes_[check_at + g / 8] | (1u << (g % 8)));
+        }
+      }
+    }
+    weights_ += st.elements;
   }
+  // Clamp bounds are the fault-free decoded range (kept outside fault-prone memory).
   golden_values_.resize(tensors_.size());
-  for (std::size_t t = 0; t < tensors_.size(); ++t) {
-    golden_values_[t].resize(tensors_[t].elements);
-    for (std::size_t e = 0; e < tensors_[t].elements; ++e)
-      golden_values_[t][e] = decode(t, e, bytes_);
+  for (std::size_t ti = 0; ti < tensors_.size(); ++ti) {
+    auto& st = tensors_[ti];
+    const bool clamp = st.clamp;
+    st.clamp = false;
+    golden_values_[ti].resize(st.elements);
+    for (std::size_t g = 0; g < st.groups(); ++g) decode_group(ti, g, bytes_, golden_values_[ti]);
+    st.clamp = clamp;
+    if (clamp && !golden_values_[ti].empty()) {
+      const auto [lo, hi] =
+          std::minmax_element(golden_values_[ti].begin(), golden_values_[ti].end());
+      st.clamp_min = *lo;
+      st.clamp_max = *hi;
+    }
   }
 }
 
@@ -82,25 +162,83 @@ int StoredImage::max_word_bits() const {
   return bits;
 }
 
-std::span<const std::uint8_t> StoredImage::words(std::size_t t,
-                                                 std::span<const std::uint8_t> image) const {
+double StoredImage::bits_per_weight() const {
+  std::uint64_t bits = 0;
+  for (const auto& s : placement_.segments()) bits += s.words * s.word_bits;
+  return weights_ ? static_cast<double>(bits) / static_cast<double>(weights_) : 0.0;
+}
+
+GroupRange StoredImage::groups_of(std::size_t segment, std::uint64_t word) const {
+  const std::size_t t = tensor_of_segment_[segment];
+  if (t == SIZE_MAX) return {};
   const auto& st = tensors_[t];
+  if (segment == st.scale_segment) return {t, 0, st.groups()};  // the scale decodes every weight
+  if (segment == st.check_segment) {
+    if (st.check == CheckKind::secded) return {t, word, word + 1};
+    return {t, word * 8,
+            std::min<std::size_t>(word * 8 + 8, st.groups())};  // 8 parity bits per byte
+  }
+  return {t, word / st.group_elements, word / st.group_elements + 1};
+}
+
+float StoredImage::int8_scale_in(const StoredTensor& st,
+                                 std::span<const std::uint8_t> image) const {
+  if (st.scale_segment == SIZE_MAX) return st.int8_scale;
+  const std::size_t at = placement_.first_bit(st.scale_segment) / 8;
+  return std::bit_cast<float>(static_cast<std::uint32_t>(load_bits(image, at, 4)));
+}
+
+std::span<const std::uint8_t> StoredImage::data_bytes(const StoredTensor& st,
+                                                      std::span<const std::uint8_t> image) const {
   return image.subspan(placement_.first_bit(st.segment) / 8, st.elements * st.encoding.bytes());
 }
 
-float StoredImage::scale_in(std::size_t t, std::span<const std::uint8_t> image) const {
+std::size_t StoredImage::decode_group(std::size_t t, std::size_t group,
+                                      std::span<const std::uint8_t> image,
+                                      std::span<float> values) const {
   const auto& st = tensors_[t];
-  if (st.scale_segment == SIZE_MAX) return st.scale;
-  const std::size_t at = placement_.first_bit(st.scale_segment) / 8;
-  std::uint32_t bits = 0;
-  for (int b = 0; b < 4; ++b)
-    bits |= static_cast<std::uint32_t>(image[at + static_cast<std::size_t>(b)]) << (8 * b);
-  return std::bit_cast<float>(bits);
-}
+  const auto data = data_bytes(st, image);
+  const std::size_t first = group * st.group_elements;
+  const std::size_t last = std::min(first + st.group_elements, st.elements);
+  const std::size_t word_bytes = st.encoding.bytes();
+  const float int8_scale = int8_scale_in(st, image);
+  std::size_t detections = 0;
 
-float StoredImage::decode(std::size_t t, std::size_t element,
-                          std::span<const std::uint8_t> image) const {
-  return nn::decode_word(tensors_[t].encoding, words(t, image), element, scale_in(t, image));
+  // Bytes to decode the group's words from: the stored ones, or a corrected copy.
+  std::uint8_t corrected[8] = {};
+  std::span<const std::uint8_t> words =
+      data.subspan(first * word_bytes, (last - first) * word_bytes);
+  bool zero = false;
+  if (st.check != CheckKind::none) {
+    const std::size_t check_at = placement_.first_bit(st.check_segment) / 8;
+    const std::uint64_t bits = load_bits(words, 0, words.size());
+    if (st.check == CheckKind::secded) {
+      const auto r = nn::secded_decode(bits, image[check_at + group]);
+      if (r.status == nn::SecdedStatus::uncorrectable) {
+        ++detections;
+        zero = st.zero_uncorrectable;
+      } else {
+        for (std::size_t b = 0; b < words.size(); ++b)
+          corrected[b] = static_cast<std::uint8_t>(r.data >> (8 * b));
+        words = std::span<const std::uint8_t>(corrected, words.size());
+      }
+    } else {
+      const int stored = (image[check_at + group / 8] >> (group % 8)) & 1;
+      if (nn::parity_of(bits) != stored) {
+        ++detections;
+        zero = true;
+      }
+    }
+  }
+  for (std::size_t e = first; e < last; ++e) {
+    float v =
+        zero ? 0.0f : nn::decode_word(st.encoding, words, e - first, int8_scale) / st.weight_scale;
+    if (st.clamp)
+      v = std::isnan(v) ? std::clamp(0.0f, st.clamp_min, st.clamp_max)
+                        : std::clamp(v, st.clamp_min, st.clamp_max);
+    values[e] = v;
+  }
+  return detections;
 }
 
 }  // namespace weightfault::sim

@@ -1,11 +1,17 @@
-// The stored image of a network in one dtype: every weight tensor encoded
-// bit-exactly into words and placed in the linear address space. Built once
-// per dtype and then immutable, shared by all trials and threads (golden data
-// is never written; each trial applies faults to its own copy).
+// The stored image of a network under one protection and one dtype: every
+// weight tensor transformed (scale), encoded bit-exactly into words, given
+// its check words (parity_zero, secded), and placed in the linear address
+// space. Built once per (protection, dtype) and then immutable, shared by all
+// trials and threads (golden data is never written; each trial applies
+// faults to its own copy and decodes only the groups its faults touched).
 //
-// Segments: "<layer>/kernel" and "<layer>/bias" for every conv2d and dense
-// layer, in topological order; with int8_sym and the scale in fault-prone
-// memory, also "<layer>/kernel/scale" and "<layer>/bias/scale" (one fp32 word).
+// Segments, per conv2d/dense layer in topological order, for role in
+// {kernel, bias}: "<layer>/<role>" (the weights), "<layer>/<role>/scale"
+// (int8_sym with its scale in fault-prone memory: one fp32 word), and
+// "<layer>/<role>/parity" or "<layer>/<role>/ecc" (check words, 8 bits each).
+//
+// A decode group is the set of weights read together: one weight, or the
+// weights of one 64-bit word under secded and word-granular parity.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +23,7 @@
 #include "memory_models/placement.h"
 #include "nn/encoding.h"
 #include "nn/network.h"
+#include "nn/protection.h"
 
 namespace weightfault::sim {
 
@@ -27,48 +34,72 @@ struct DTypeSpec {
   std::string label() const { return encoding.name(); }
 };
 
+enum class CheckKind { none, parity_weight, parity_word, secded };
+
 struct StoredTensor {
   std::size_t layer = 0;
   std::string role;  // "kernel" or "bias"
   nn::Encoding encoding;
-  std::size_t segment = 0;
-  std::size_t scale_segment = SIZE_MAX;  // SIZE_MAX: scale kept outside fault-prone memory
-  float scale = 1.0f;                    // int8_sym
   std::size_t elements = 0;
+  std::size_t segment = 0;
+  std::size_t scale_segment = SIZE_MAX;  // SIZE_MAX: int8 scale kept outside fault-prone memory
+  float int8_scale = 1.0f;               // int8_sym
+  float weight_scale = 1.0f;             // protection `scale`: stored = w * weight_scale
+  bool clamp = false;                    // protection `clamp`
+  float clamp_min = 0.0f, clamp_max = 0.0f;
+  CheckKind check = CheckKind::none;
+  std::size_t check_segment = SIZE_MAX;
+  bool zero_uncorrectable = true;  // secded policy
+  std::size_t group_elements = 1;  // weights per decode group
+  std::size_t groups() const { return (elements + group_elements - 1) / group_elements; }
+};
+
+// Bounds of the weight groups one stored word belongs to: [first, last).
+struct GroupRange {
+  std::size_t tensor = SIZE_MAX;
+  std::size_t first = 0, last = 0;
 };
 
 class StoredImage {
  public:
-  StoredImage(const nn::Network& network, const DTypeSpec& dtype, memory::PlacementPolicy policy,
+  StoredImage(const nn::Network& network, const nn::ProtectionSpec& protection,
+              const DTypeSpec& dtype, memory::PlacementPolicy policy,
               const memory::AddressMapping& mapping);
 
   const std::string& label() const { return label_; }
+  const std::string& protection() const { return protection_; }
   const memory::Placement& placement() const { return placement_; }
   const std::vector<std::uint8_t>& golden_bytes() const { return bytes_; }
   const std::vector<StoredTensor>& tensors() const { return tensors_; }
-  // What a fault-free read decodes to (the dtype's quantized weights).
+  // What a fault-free read decodes to (quantized, and after the protection's decode).
   const std::vector<float>& golden_values(std::size_t tensor) const {
     return golden_values_[tensor];
   }
-  // Tensor index of a segment (SIZE_MAX for none); scale segments map to their tensor.
-  std::size_t tensor_of_segment(std::size_t segment) const { return tensor_of_segment_[segment]; }
-  // Bits per word of the tensor that owns a segment.
-  int word_bits(std::size_t tensor) const { return tensors_[tensor].encoding.bits(); }
-  // Largest word of any tensor (for per-bit-position statistics).
+  // Largest word of any segment (for per-bit-position statistics).
   int max_word_bits() const;
+  // Stored bits per weight, data and checks (the memory overhead).
+  double bits_per_weight() const;
 
-  // Decodes tensor `t` from `image` (a possibly faulted copy of golden_bytes()).
-  float scale_in(std::size_t t, std::span<const std::uint8_t> image) const;
-  float decode(std::size_t t, std::size_t element, std::span<const std::uint8_t> image) const;
-  std::span<const std::uint8_t> words(std::size_t t, std::span<const std::uint8_t> image) const;
+  // The groups whose decoding depends on word `word` of segment `segment`.
+  GroupRange groups_of(std::size_t segment, std::uint64_t word) const;
+  // Decodes group `group` of tensor `t` from `image` into values[t-elements].
+  // Returns how many uncorrectable/zeroed detections happened.
+  std::size_t decode_group(std::size_t t, std::size_t group, std::span<const std::uint8_t> image,
+                           std::span<float> values) const;
 
  private:
+  float int8_scale_in(const StoredTensor& st, std::span<const std::uint8_t> image) const;
+  std::span<const std::uint8_t> data_bytes(const StoredTensor& st,
+                                           std::span<const std::uint8_t> image) const;
+
   std::string label_;
+  std::string protection_;
   std::vector<StoredTensor> tensors_;  // before placement_: its initializer fills it
   memory::Placement placement_;
   std::vector<std::uint8_t> bytes_;
   std::vector<std::vector<float>> golden_values_;
   std::vector<std::size_t> tensor_of_segment_;
+  std::size_t weights_ = 0;
 };
 
 }  // namespace weightfault::sim

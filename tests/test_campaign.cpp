@@ -143,7 +143,8 @@ TEST_CASE(
   wf::memory::Geometry geometry;
   geometry.rows = 2048;
   const wf::memory::AddressMapping mapping(geometry, "RoBaRaCoCh");
-  const wf::sim::StoredImage image(net, {*wf::nn::parse_encoding("fp32"), {}, false},
+  const wf::sim::StoredImage image(net, wf::nn::ProtectionSpec{"none", {}, {}},
+                                   {*wf::nn::parse_encoding("fp32"), {}, false},
                                    wf::memory::PlacementPolicy::packed, mapping);
   wf::memory::FaultMap map;
   wf::memory::Rng rng(1);
@@ -154,7 +155,7 @@ TEST_CASE(
   while (image.tensors()[kernel_tensor].layer != dense) ++kernel_tensor;
   std::vector<float> faulted(kernel.size());
   for (std::size_t e = 0; e < kernel.size(); ++e)
-    faulted[e] = image.decode(kernel_tensor, e, bytes);
+    image.decode_group(kernel_tensor, e, bytes, faulted);
   CHECK(std::bit_cast<std::uint32_t>(faulted[element]) ==
         (std::bit_cast<std::uint32_t>(kernel[element]) ^ (1u << 30)));
 

@@ -70,7 +70,9 @@ TEST_CASE("a valid scenario loads with defaults filled in") {
   const auto sc = load_text(kValid);
   CHECK(sc.points() == 2);
   CHECK(sc.dtypes.size() == 2);
-  CHECK(sc.protections == std::vector<std::string>{"none"});
+  REQUIRE(sc.protections.size() == 1);
+  CHECK(sc.protections[0].name == "none");
+  CHECK(sc.protections[0].stages.empty());
   CHECK(sc.params_at(0, 1).number("ber") == 1e-5);
   CHECK(sc.geometry.rows == 2048);
   CHECK(sc.geometry.banks == 8);
@@ -122,7 +124,8 @@ TEST_CASE("scenario: an unknown dtype lists the valid ones") {
 TEST_CASE("scenario: an unknown protection lists the known ones") {
   CHECK_THROWS_WITH_AS(
       load_text(replace(kValid, "trials = 3", "trials = 3\nprotections = [\"ecc\"]")),
-      doctest::Contains("campaign.protections: unknown protection (known: none); got 'ecc'"),
+      doctest::Contains("campaign.protections: unknown protection stage 'ecc' (known: none, scale, "
+                        "clamp, parity_zero, secded; chain stages with '+'); got 'ecc'"),
       wf::InputError);
 }
 
