@@ -89,7 +89,7 @@ TEST_CASE("scenario: an unknown key is an error listing the known keys") {
 TEST_CASE("scenario: an unknown top-level table is an error") {
   CHECK_THROWS_WITH_AS(load_text(std::string(kValid) + "[campain]\nx = 1\n"),
                        doctest::Contains("campain: unknown table or key (known: campaign, dataset, "
-                                         "fault_model, memory, model, sweep)"),
+                                         "fault_model, memory, model, protection, sweep)"),
                        wf::InputError);
 }
 
