@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Regenerates docs/results/protections_ber.md and its plot from a fresh run of
+# scenarios/protections_ber.toml. Run from anywhere after scripts/setup.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build/weightfault run scenarios/protections_ber.toml "$@"
+/usr/bin/python3 examples/protections_table.py results/protections_ber.h5 \
+  docs/results/protections_ber.md docs/results/protections_ber.png
