@@ -2,7 +2,8 @@
 // weight of the pretrained MNIST CNN is read through the protection's decoder
 // (check, correct, decode, unscale, clamp), against `none` in the same run.
 //
-// Usage (from the repository root): build/bench/bench_protections [--model data/models/mnist_cnn.h5]
+// Usage (from the repository root): build/bench/bench_protections [--model
+// data/models/mnist_cnn.h5]
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,23 +22,28 @@ int main(int argc, char** argv) {
   try {
     const auto net = wf::nn::load_model(model);
     const wf::memory::AddressMapping mapping(wf::memory::Geometry{}, "RoBaRaCoCh");
-    fmt::print("{} weights of {}, each read through the decoder; median of 5 passes\n", net.parameter_count(), net.name);
-    fmt::print("{:<6} {:<14} {:>8} {:>16} {:>10}\n", "dtype", "protection", "bits/w", "weights/s", "x none");
+    fmt::print("{} weights of {}, each read through the decoder; median of 5 passes\n",
+               net.parameter_count(), net.name);
+    fmt::print("{:<6} {:<14} {:>8} {:>16} {:>10}\n", "dtype", "protection", "bits/w", "weights/s",
+               "x none");
     for (const char* dtype : {"fp32", "fp16", "q1.6"}) {
       double none_rate = 0;
-      for (const std::string chain : {"none", "scale", "clamp", "parity_zero", "secded", "scale+secded"}) {
+      for (const std::string chain :
+           {"none", "scale", "clamp", "parity_zero", "secded", "scale+secded"}) {
         wf::nn::ProtectionSpec spec;
         spec.name = chain;
         (void)wf::nn::parse_protection_chain(chain, spec.stages);
         for (const auto& stage : wf::nn::protection_stages()) {
           for (const auto& decl : stage.params) {
-            if (decl.default_value) spec.params.set(stage.name + "." + decl.key, *decl.default_value);
+            if (decl.default_value)
+              spec.params.set(stage.name + "." + decl.key, *decl.default_value);
           }
         }
         const wf::sim::StoredImage image(net, spec, {*wf::nn::parse_encoding(dtype), {}, false},
                                          wf::memory::PlacementPolicy::packed, mapping);
         std::vector<std::vector<float>> values;
-        for (std::size_t t = 0; t < image.tensors().size(); ++t) values.push_back(image.golden_values(t));
+        for (std::size_t t = 0; t < image.tensors().size(); ++t)
+          values.push_back(image.golden_values(t));
         std::vector<double> rates;
         for (int pass = 0; pass < 5; ++pass) {
           const auto start = Clock::now();
@@ -48,13 +54,14 @@ int main(int argc, char** argv) {
             }
             weights += image.tensors()[t].elements;
           }
-          rates.push_back(static_cast<double>(weights) / std::chrono::duration<double>(Clock::now() - start).count());
+          rates.push_back(static_cast<double>(weights) /
+                          std::chrono::duration<double>(Clock::now() - start).count());
         }
         std::sort(rates.begin(), rates.end());
         const double rate = rates[2];
         if (chain == "none") none_rate = rate;
-        fmt::print("{:<6} {:<14} {:>8.1f} {:>16.4g} {:>10.2f}\n", dtype, chain, image.bits_per_weight(), rate,
-                   rate / none_rate);
+        fmt::print("{:<6} {:<14} {:>8.1f} {:>16.4g} {:>10.2f}\n", dtype, chain,
+                   image.bits_per_weight(), rate, rate / none_rate);
       }
     }
   } catch (const std::exception& e) {

@@ -57,7 +57,9 @@ struct Layer {
   std::array<std::int64_t, 2> stride{1, 1};
   std::array<std::int64_t, 4> padding{0, 0, 0, 0};  // top, left, bottom, right
   float clip_max = 0.0f;                            // clipped_relu: upper bound (lower is 0)
-  float epsilon = 1e-3f;                            // batch_norm
+  float clip_threshold =
+      0.0f;               // relu: FT-ClipAct threshold from tune-clip (0 = none), used by clip_act
+  float epsilon = 1e-3f;  // batch_norm
   // Weights by role: "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance".
   std::map<std::string, Tensor> params;
 

@@ -49,6 +49,10 @@ void write_layer(const h5::Object& layers_group, const Layer& layer) {
     case LayerOp::clipped_relu:
       h5::write_double_attribute(group, "clip_max", layer.clip_max);
       break;
+    case LayerOp::relu:
+      if (layer.clip_threshold > 0.0f)
+        h5::write_double_attribute(group, "clip_threshold", layer.clip_threshold);
+      break;
     case LayerOp::batch_norm:
       h5::write_double_attribute(group, "epsilon", layer.epsilon);
       break;
@@ -90,6 +94,15 @@ Layer read_layer(const h5::Object& layers_group, const std::string& name) {
     case LayerOp::clipped_relu:
       layer.clip_max = static_cast<float>(h5::read_double_attribute(group, "clip_max"));
       break;
+    case LayerOp::relu:
+      if (h5::has_attribute(group, "clip_threshold")) {
+        layer.clip_threshold =
+            static_cast<float>(h5::read_double_attribute(group, "clip_threshold"));
+        if (!(layer.clip_threshold > 0.0f)) {
+          throw InputError(fmt::format("{}: clip_threshold must be positive", group.where()));
+        }
+      }
+      break;
     case LayerOp::batch_norm:
       layer.epsilon = static_cast<float>(h5::read_double_attribute(group, "epsilon"));
       break;
@@ -115,6 +128,8 @@ void save_model(const Network& network, const std::filesystem::path& path) {
   h5::write_int_attribute(file, "format_version", {kModelFormatVersion});
   h5::write_string_attribute(file, "name", network.name);
   h5::write_string_attribute(file, "source", network.source);
+  if (!network.clip_tuning.empty())
+    h5::write_string_attribute(file, "clip_tuning", network.clip_tuning);
   h5::write_double_attribute(file, "input_scale", network.normalization.scale);
   h5::write_double_attribute(file, "input_offset", network.normalization.offset);
   std::vector<std::string> names;
@@ -141,6 +156,8 @@ Network load_model(const std::filesystem::path& path, bool fold_batch_norms) {
   Network network;
   network.name = h5::read_string_attribute(file, "name");
   network.source = h5::read_string_attribute(file, "source");
+  if (h5::has_attribute(file, "clip_tuning"))
+    network.clip_tuning = h5::read_string_attribute(file, "clip_tuning");
   network.normalization.scale = static_cast<float>(h5::read_double_attribute(file, "input_scale"));
   network.normalization.offset =
       static_cast<float>(h5::read_double_attribute(file, "input_offset"));

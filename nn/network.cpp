@@ -222,6 +222,7 @@ Network fold_batch_norm(const Network& network) {
   Network out;
   out.name = network.name;
   out.source = network.source;
+  out.clip_tuning = network.clip_tuning;
   out.normalization = network.normalization;
   std::vector<Layer> layers = network.layers();
   std::map<std::string, std::string> renamed;  // folded bn name -> conv name
@@ -259,6 +260,30 @@ Network fold_batch_norm(const Network& network) {
       if (it != renamed.end()) in = it->second;
     }
     out.add_layer(std::move(layers[i]));
+  }
+  out.finalize();
+  return out;
+}
+
+Network with_clipped_relus(const Network& network) {
+  Network out;
+  out.name = network.name;
+  out.source = network.source;
+  out.clip_tuning = network.clip_tuning;
+  out.normalization = network.normalization;
+  std::size_t clipped = 0;
+  for (Layer layer : network.layers()) {
+    if (layer.op == LayerOp::relu && layer.clip_threshold > 0.0f) {
+      layer.op = LayerOp::clipped_relu;
+      layer.clip_max = layer.clip_threshold;
+      ++clipped;
+    }
+    out.add_layer(std::move(layer));
+  }
+  if (clipped == 0) {
+    throw InputError(fmt::format(
+        "model '{}' has no clipping thresholds; run 'weightfault tune-clip' on it first",
+        network.name));
   }
   out.finalize();
   return out;

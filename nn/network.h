@@ -50,7 +50,8 @@ class Network {
   std::size_t parameter_count() const;
 
   std::string name;
-  std::string source;  // where the weights came from (e.g. the Keras file)
+  std::string source;       // where the weights came from (e.g. the Keras file)
+  std::string clip_tuning;  // how relu clip thresholds were made ("" = none)
   InputNormalization normalization;
 
  private:
@@ -71,5 +72,9 @@ class Network {
 Network fold_batch_norm(const Network& network);
 
 std::string shape_to_string(const Shape& shape);
+
+// FT-ClipAct: every relu with a clip_threshold becomes a clipped_relu at that
+// threshold. Throws InputError if no relu has one (run `weightfault tune-clip`).
+Network with_clipped_relus(const Network& network);
 
 }  // namespace weightfault::nn

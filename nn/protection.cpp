@@ -16,21 +16,31 @@ const std::vector<StageInfo>& protection_stages() {
       {StageKind::scale,
        "scale",
        "store w*c, divide by c on read (Fuengfusin & Tamukoh 2024, arXiv 2411.18993)",
-       {choice_param("c", "'auto' for the documented rule, or a number given as c_value", {"auto", "value"}, "auto"),
+       {choice_param("c", "'auto' for the documented rule, or a number given as c_value",
+                     {"auto", "value"}, "auto"),
         number_param("c_value", "", "the scale factor when c = 'value'", 1e-30, 1e30, 1.0, false),
-        choice_param("per", "one c per layer, or one for the whole model (the smallest)", {"layer", "model"},
-                     "layer")}},
-      {StageKind::clamp, "clamp", "decoded weights clamped to each tensor's fault-free [min, max]", {}},
+        choice_param("per", "one c per layer, or one for the whole model (the smallest)",
+                     {"layer", "model"}, "layer")}},
+      {StageKind::clamp,
+       "clamp",
+       "decoded weights clamped to each tensor's fault-free [min, max]",
+       {}},
       {StageKind::parity_zero,
        "parity_zero",
        "a parity bit per weight (or per 64-bit word); a failed check reads as zero",
-       {choice_param("granularity", "one parity bit per weight, or per 64-bit word of weights", {"weight", "word"},
-                     "weight")}},
+       {choice_param("granularity", "one parity bit per weight, or per 64-bit word of weights",
+                     {"weight", "word"}, "weight")}},
       {StageKind::secded,
        "secded",
        "Hamming SEC-DED (72,64) over 64-bit words, check bytes in the same fault-prone memory",
-       {choice_param("policy", "a detected-uncorrectable word: zero its weights, or keep the raw bits",
+       {choice_param("policy",
+                     "a detected-uncorrectable word: zero its weights, or keep the raw bits",
                      {"zero", "keep"}, "zero")}},
+      {StageKind::clip_act,
+       "clip_act",
+       "ReLUs clipped at per-layer thresholds saved in the model by tune-clip (Hoang et al., DATE "
+       "2020)",
+       {}},
   };
   return stages;
 }
@@ -63,7 +73,8 @@ double ProtectionSpec::param_number(StageKind kind, const std::string& key) cons
   return params.number(stage_name(kind) + "." + key);
 }
 
-std::optional<std::string> parse_protection_chain(const std::string& chain, std::vector<StageKind>& stages) {
+std::optional<std::string> parse_protection_chain(const std::string& chain,
+                                                  std::vector<StageKind>& stages) {
   stages.clear();
   if (chain == "none") return std::nullopt;
   std::stringstream ss(chain);
@@ -73,8 +84,8 @@ std::optional<std::string> parse_protection_chain(const std::string& chain, std:
   while (std::getline(ss, part, '+')) {
     const auto* info = find_stage(part);
     if (info == nullptr) {
-      return fmt::format("unknown protection stage '{}' (known: none, {}; chain stages with '+')", part,
-                         fmt::format("{}", fmt::join(names, ", ")));
+      return fmt::format("unknown protection stage '{}' (known: none, {}; chain stages with '+')",
+                         part, fmt::format("{}", fmt::join(names, ", ")));
     }
     if (std::find(stages.begin(), stages.end(), info->kind) != stages.end()) {
       return fmt::format("stage '{}' appears twice", part);
@@ -82,9 +93,11 @@ std::optional<std::string> parse_protection_chain(const std::string& chain, std:
     stages.push_back(info->kind);
   }
   if (stages.empty()) return "empty protection chain";
-  const bool parity = std::find(stages.begin(), stages.end(), StageKind::parity_zero) != stages.end();
+  const bool parity =
+      std::find(stages.begin(), stages.end(), StageKind::parity_zero) != stages.end();
   const bool secded = std::find(stages.begin(), stages.end(), StageKind::secded) != stages.end();
-  if (parity && secded) return "parity_zero and secded are both codes over the stored words; choose one";
+  if (parity && secded)
+    return "parity_zero and secded are both codes over the stored words; choose one";
   return std::nullopt;
 }
 
@@ -117,6 +130,8 @@ float auto_scale_factor(const Encoding& enc, std::span<const float> values) {
   return 1.0f;
 }
 
-int parity_of(std::uint64_t bits) { return std::popcount(bits) & 1; }
+int parity_of(std::uint64_t bits) {
+  return std::popcount(bits) & 1;
+}
 
 }  // namespace weightfault::nn

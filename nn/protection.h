@@ -5,10 +5,13 @@
 //   clamp        decoded weights clamped to the tensor's fault-free [min, max]
 //   parity_zero  one parity bit per weight (or per 64-bit word); a failed check reads 0
 //   secded       Hamming SEC-DED (72,64) over 64-bit words; check bytes in the same memory
+//   clip_act     ReLUs clipped at per-layer thresholds from tune-clip (FT-ClipAct, Hoang et al.
+//   2020)
 //
 // A chain is written "scale+secded+clamp". Stages apply in their natural
 // place whatever the order written: scale before encoding, one code
-// (parity_zero or secded) over the stored words, clamp after decoding.
+// (parity_zero or secded) over the stored words, clamp after decoding, clip_act
+// on activations.
 // `none` is the chain with no stage.
 #pragma once
 
@@ -22,7 +25,7 @@
 
 namespace weightfault::nn {
 
-enum class StageKind { scale, clamp, parity_zero, secded };
+enum class StageKind { scale, clamp, parity_zero, secded, clip_act };
 
 struct StageInfo {
   StageKind kind;
@@ -44,7 +47,8 @@ struct ProtectionSpec {
 };
 
 // Parses "none" or a chain "a+b+...". Returns the problem, or nullopt.
-std::optional<std::string> parse_protection_chain(const std::string& chain, std::vector<StageKind>& stages);
+std::optional<std::string> parse_protection_chain(const std::string& chain,
+                                                  std::vector<StageKind>& stages);
 
 // Scale factor c of the `scale` stage for a tensor stored in `enc`, by the
 // documented rule: floating point -- the smallest power of two that moves

@@ -29,7 +29,10 @@ using Clock = std::chrono::steady_clock;
 // Immutable state shared by every worker.
 struct Shared {
   const Scenario& scenario;
-  nn::Network network;
+  nn::Network network;  // as loaded: the weights every image stores
+  std::vector<nn::Network>
+      variants;  // networks inference runs: [0] plain, [1] clipped ReLUs (clip_act)
+  std::vector<std::size_t> variant_of_image;
   nn::Dataset data;
   memory::AddressMapping mapping;
   std::vector<StoredImage> images;  // [protection * dtypes + dtype]
@@ -44,11 +47,13 @@ struct Shared {
 // Per-worker mutable state: an engine and working copies, restored after each trial.
 class Worker {
  public:
-  explicit Worker(const Shared& shared)
-      : s_(shared),
-        engine_(shared.network,
-                {.threads = shared.scenario.engine_threads, .batch = shared.scenario.batch}) {
+  explicit Worker(const Shared& shared) : s_(shared) {
     for (const auto& image : s_.images) bytes_.push_back(image.golden_bytes());
+    for (const auto& net : s_.variants) {
+      engines_.push_back(std::make_unique<nn::InferenceEngine>(
+          net,
+          nn::EngineOptions{.threads = s_.scenario.engine_threads, .batch = s_.scenario.batch}));
+    }
   }
 
   // Evaluates every (protection, dtype) image of one trial; one record each.
@@ -64,6 +69,7 @@ class Worker {
  private:
   void load_image(std::size_t i) {
     if (loaded_ == i) return;
+    engine_ = engines_[s_.variant_of_image[i]].get();
     const auto& image = s_.images[i];
     values_.clear();
     for (std::size_t t = 0; t < image.tensors().size(); ++t)
@@ -74,8 +80,8 @@ class Worker {
 
   // Tensors come in (kernel, bias) pairs per layer, in order.
   void push_layer(const StoredImage& image, std::size_t kernel_tensor) {
-    engine_.set_weights(image.tensors()[kernel_tensor].layer, values_[kernel_tensor],
-                        values_[kernel_tensor + 1]);
+    engine_->set_weights(image.tensors()[kernel_tensor].layer, values_[kernel_tensor],
+                         values_[kernel_tensor + 1]);
   }
 
   std::size_t layer_slot(std::size_t layer) const {
@@ -157,11 +163,11 @@ class Worker {
       for (const auto t : changed_tensors) {
         push_layer(image, t);
         const std::size_t layer = image.tensors()[t].layer;
-        if (engine_.stage_of(layer) < engine_.stage_of(first_layer)) first_layer = layer;
+        if (engine_->stage_of(layer) < engine_->stage_of(first_layer)) first_layer = layer;
       }
       // Layers before the first changed one hold golden weights: start there.
       rec.correct = static_cast<std::int64_t>(
-          nn::evaluate_from(engine_, s_.data, s_.caches[i], first_layer).correct);
+          nn::evaluate_from(*engine_, s_.data, s_.caches[i], first_layer).correct);
       ++evaluations;
     }
     rec.accuracy = static_cast<double>(rec.correct) / static_cast<double>(s_.data.size());
@@ -181,7 +187,8 @@ class Worker {
   }
 
   const Shared& s_;
-  nn::InferenceEngine engine_;
+  std::vector<std::unique_ptr<nn::InferenceEngine>> engines_;  // per network variant
+  nn::InferenceEngine* engine_ = nullptr;                      // of the loaded image
   std::vector<std::vector<std::uint8_t>> bytes_;  // per image, equal to golden between trials
   std::vector<std::vector<float>> values_;        // decoded tensors of the loaded image
   std::size_t loaded_ = SIZE_MAX;
@@ -219,23 +226,37 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     throw InputError(fmt::format("--only-trial {}: the scenario has trials 0..{}",
                                  *options.only_trial, sc.trials - 1));
   }
-  Shared shared{sc,
-                nn::load_model(sc.model_file),
-                nn::load_dataset(options.data_root, sc.dataset, sc.split, sc.limit),
-                memory::AddressMapping(sc.geometry, sc.mapping),
-                {},
-                0,
-                {},
-                {},
-                {},
-                {},
-                {}};
+  Shared shared{.scenario = sc,
+                .network = nn::load_model(sc.model_file),
+                .variants = {},
+                .variant_of_image = {},
+                .data = nn::load_dataset(options.data_root, sc.dataset, sc.split, sc.limit),
+                .mapping = memory::AddressMapping(sc.geometry, sc.mapping),
+                .images = {},
+                .extent_bits = 0,
+                .models = {},
+                .reference_correct = {},
+                .caches = {},
+                .weighted_layers = {},
+                .word_bits = {}};
   for (const auto i : shared.network.topological_order()) {
     if (shared.network.layer(i).has_weights()) shared.weighted_layers.push_back(i);
+  }
+  shared.variants.push_back(shared.network);
+  for (const auto& protection : sc.protections) {
+    if (protection.has(nn::StageKind::clip_act) && shared.variants.size() == 1) {
+      try {
+        shared.variants.push_back(nn::with_clipped_relus(shared.network));
+      } catch (const InputError& e) {
+        throw InputError(
+            fmt::format("{}: protection '{}': {}", sc.model_file, protection.name, e.what()));
+      }
+    }
   }
   shared.word_bits.assign(sc.dtypes.size(), 8);
   for (const auto& protection : sc.protections) {
     for (std::size_t d = 0; d < sc.dtypes.size(); ++d) {
+      shared.variant_of_image.push_back(protection.has(nn::StageKind::clip_act) ? 1 : 0);
       shared.images.emplace_back(shared.network, protection, sc.dtypes[d], sc.placement,
                                  shared.mapping);
       shared.extent_bits =
@@ -294,9 +315,13 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     for (std::size_t w = 0; w < setup_threads; ++w) {
       setup.emplace_back([&] {
         try {
-          nn::InferenceEngine engine(shared.network,
-                                     {.threads = sc.engine_threads, .batch = sc.batch});
+          std::vector<std::unique_ptr<nn::InferenceEngine>> engines;
+          for (const auto& net : shared.variants) {
+            engines.push_back(std::make_unique<nn::InferenceEngine>(
+                net, nn::EngineOptions{.threads = sc.engine_threads, .batch = sc.batch}));
+          }
           for (std::size_t d = next_dtype++; d < dtypes; d = next_dtype++) {
+            auto& engine = *engines[shared.variant_of_image[d]];
             const auto& image = shared.images[d];
             for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) {
               engine.set_weights(image.tensors()[t].layer, image.golden_values(t),

@@ -15,6 +15,7 @@
 #include "nn/keras_import.h"
 #include "nn/model_file.h"
 #include "sim/campaign.h"
+#include "sim/clip_tuning.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "weightfault_version.h"
@@ -134,6 +135,35 @@ int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry)
              sc.output, summary.trials_run, sc.dtypes.size(), summary.evaluations, summary.seconds,
              static_cast<double>(summary.trials_run) / summary.seconds);
   fmt::print("{}", wf::sim::report_results(sc.output, "table"));
+  return 0;
+}
+
+struct TuneArgs {
+  std::string model;
+  std::string output;
+  wf::sim::ClipTuningOptions options;
+};
+
+int run_tune_clip(const TuneArgs& args) {
+  auto original = wf::nn::load_model(args.model, false);  // saved as it was, plus thresholds
+  const auto network = wf::nn::load_model(args.model);
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = wf::sim::tune_clip_thresholds(network, args.options);
+  fmt::print("{:<20} {:>14} {:>10}\n", "relu layer", "max activation", "threshold");
+  for (const auto& l : result.layers) {
+    fmt::print("{:<20} {:>14.4f} {:>10.4f}\n", l.layer, l.max_activation, l.threshold);
+    original.mutable_layer(original.index_of(l.layer)).clip_threshold = l.threshold;
+  }
+  original.clip_tuning = result.record;
+  const std::filesystem::path out(args.output);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  wf::nn::save_model(original, out);
+  fmt::print("calibration accuracy without faults: {:.4f} with ReLU, {:.4f} clipped\n",
+             result.clean_unclipped, result.clean_tuned);
+  fmt::print("mean accuracy under the tuning faults: {:.4f} with ReLU, {:.4f} clipped\n",
+             result.objective_unclipped, result.objective_tuned);
+  fmt::print("wrote {} in {:.1f} s\n", args.output,
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return 0;
 }
 
@@ -258,6 +288,28 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
 
+  TuneArgs tune;
+  tune.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto* tune_cmd =
+      app.add_subcommand("tune-clip", "Tune FT-ClipAct thresholds on the calibration split");
+  tune_cmd->add_option("model", tune.model, "weightfault model file")->required();
+  tune_cmd->add_option("--output,-o", tune.output, "model file to write, with thresholds")
+      ->required();
+  tune_cmd
+      ->add_option("--dataset,-d", tune.options.dataset, "dataset (its calibration split is used)")
+      ->check(CLI::IsMember(wf::nn::known_dataset_names()))
+      ->capture_default_str();
+  tune_cmd->add_option("--images", tune.options.images, "calibration images used")
+      ->check(CLI::Range(std::size_t{10}, std::size_t{5000}))
+      ->capture_default_str();
+  tune_cmd->add_option("--threads", tune.options.threads, "oneDNN threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  tune_cmd->add_option("--seed", tune.options.seed, "seed of the tuning fault draws")
+      ->capture_default_str();
+  tune_cmd->add_option("--data-root", tune.options.data_root, "folder holding external/<dataset>/")
+      ->capture_default_str();
+
   auto* list_cmd = app.add_subcommand("list", "List fault models, dtypes and protections");
   std::string describe_name;
   auto* describe_cmd = app.add_subcommand("describe", "Show a fault model's parameters");
@@ -279,6 +331,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*list_cmd) return run_list(registry);
+    if (*tune_cmd) return run_tune_clip(tune);
     if (*describe_cmd) return run_describe(describe_name, registry);
   } catch (const wf::InputError& e) {
     fmt::print(stderr, "weightfault: error: {}\n", e.what());

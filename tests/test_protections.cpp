@@ -2,10 +2,16 @@
 // One test per protection, on stored images of a small random network.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
+#include "common/input_error.h"
 #include "common/split_mix.h"
+#include "nn/dataset.h"
+#include "nn/inference_engine.h"
+#include "nn/model_file.h"
+#include "sim/clip_tuning.h"
 #include "sim/stored_image.h"
 #include "tests/fixtures.h"
 
@@ -222,4 +228,53 @@ TEST_CASE("memory overhead: secded adds 8 bits per 64, parity one bit per weight
         doctest::Approx(36.0).epsilon(0.01));
   CHECK(image_of(net, protection("parity_zero"), "q1.6").bits_per_weight() ==
         doctest::Approx(9.0).epsilon(0.01));
+}
+
+TEST_CASE("clip_act thresholds come from the calibration split only") {
+  const auto net = wf::nn::load_model(wf::test::mnist_cnn_path());
+  wf::sim::ClipTuningOptions options;
+  options.data_root = wf::test::data_root().string();
+  options.images = 200;
+  options.bers = {1e-5};
+  options.draws = 1;
+  options.fractions = {1.0, 0.5};
+  options.batch = 200;
+  const auto result = wf::sim::tune_clip_thresholds(net, options);
+  REQUIRE(result.layers.size() == 3);
+  CHECK(result.record.find("mnist/calibration") != std::string::npos);
+  // The starting points are the maxima over exactly those calibration images, not the test images.
+  const auto calib = wf::nn::load_dataset(wf::test::data_root(), "mnist", "calibration", 200);
+  const auto test = wf::nn::load_dataset(wf::test::data_root(), "mnist", "test", 200);
+  const auto maxima = [&](const wf::nn::Dataset& data) {
+    wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = 200, .fuse_activations = false});
+    std::vector<float> logits;
+    engine.infer(data.pixels, data.size(), logits);
+    std::vector<float> out;
+    for (const auto& l : result.layers) {
+      const auto act = engine.layer_output(net.index_of(l.layer));
+      out.push_back(*std::max_element(act.begin(), act.end()));
+    }
+    return out;
+  };
+  const auto from_calib = maxima(calib);
+  const auto from_test = maxima(test);
+  for (std::size_t r = 0; r < result.layers.size(); ++r) {
+    CHECK(result.layers[r].max_activation == from_calib[r]);
+    CHECK(result.layers[r].threshold > 0.0f);
+    CHECK(result.layers[r].threshold <= result.layers[r].max_activation);
+  }
+  CHECK(from_calib != from_test);
+  // The clipped network really clips: with_clipped_relus turns every tuned relu into a clipped
+  // relu.
+  auto tuned = net;
+  for (const auto& l : result.layers)
+    tuned.mutable_layer(tuned.index_of(l.layer)).clip_threshold = l.threshold;
+  const auto clipped = wf::nn::with_clipped_relus(tuned);
+  for (const auto& l : result.layers) {
+    const auto& layer = clipped.layer(clipped.index_of(l.layer));
+    CHECK(layer.op == wf::nn::LayerOp::clipped_relu);
+    CHECK(layer.clip_max == l.threshold);
+  }
+  CHECK_THROWS_WITH_AS(wf::nn::with_clipped_relus(net),
+                       doctest::Contains("run 'weightfault tune-clip'"), wf::InputError);
 }
