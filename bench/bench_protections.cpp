@@ -30,15 +30,7 @@ int main(int argc, char** argv) {
       double none_rate = 0;
       for (const std::string chain :
            {"none", "scale", "clamp", "parity_zero", "secded", "scale+secded"}) {
-        wf::nn::ProtectionSpec spec;
-        spec.name = chain;
-        (void)wf::nn::parse_protection_chain(chain, spec.stages);
-        for (const auto& stage : wf::nn::protection_stages()) {
-          for (const auto& decl : stage.params) {
-            if (decl.default_value)
-              spec.params.set(stage.name + "." + decl.key, *decl.default_value);
-          }
-        }
+        const auto spec = wf::nn::make_protection(chain);
         const wf::sim::StoredImage image(net, spec, {*wf::nn::parse_encoding(dtype), {}, false},
                                          wf::memory::PlacementPolicy::packed, mapping);
         std::vector<std::vector<float>> values;

@@ -218,12 +218,22 @@ std::size_t Network::parameter_count() const {
   return total;
 }
 
-Network fold_batch_norm(const Network& network) {
+namespace {
+
+// A network with the same metadata and no layers.
+Network empty_like(const Network& network) {
   Network out;
   out.name = network.name;
   out.source = network.source;
   out.clip_tuning = network.clip_tuning;
   out.normalization = network.normalization;
+  return out;
+}
+
+}  // namespace
+
+Network fold_batch_norm(const Network& network) {
+  Network out = empty_like(network);
   std::vector<Layer> layers = network.layers();
   std::map<std::string, std::string> renamed;  // folded bn name -> conv name
   std::vector<bool> removed(layers.size(), false);
@@ -266,11 +276,7 @@ Network fold_batch_norm(const Network& network) {
 }
 
 Network with_clipped_relus(const Network& network) {
-  Network out;
-  out.name = network.name;
-  out.source = network.source;
-  out.clip_tuning = network.clip_tuning;
-  out.normalization = network.normalization;
+  Network out = empty_like(network);
   std::size_t clipped = 0;
   for (Layer layer : network.layers()) {
     if (layer.op == LayerOp::relu && layer.clip_threshold > 0.0f) {

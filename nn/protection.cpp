@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 
 namespace weightfault::nn {
 
@@ -71,6 +72,26 @@ std::string ProtectionSpec::param_text(StageKind kind, const std::string& key) c
 
 double ProtectionSpec::param_number(StageKind kind, const std::string& key) const {
   return params.number(stage_name(kind) + "." + key);
+}
+
+ParamValues default_stage_params() {
+  ParamValues values;
+  for (const auto& stage : protection_stages()) {
+    for (const auto& decl : stage.params) {
+      if (decl.default_value) values.set(stage.name + "." + decl.key, *decl.default_value);
+    }
+  }
+  return values;
+}
+
+ProtectionSpec make_protection(const std::string& chain, const ParamValues& overrides) {
+  ProtectionSpec spec;
+  spec.name = chain;
+  if (const auto problem = parse_protection_chain(chain, spec.stages))
+    throw std::invalid_argument(*problem);
+  spec.params = default_stage_params();
+  for (const auto& [key, value] : overrides.all()) spec.params.set(key, value);
+  return spec;
 }
 
 std::optional<std::string> parse_protection_chain(const std::string& chain,

@@ -46,6 +46,13 @@ struct ProtectionSpec {
   double param_number(StageKind kind, const std::string& key) const;
 };
 
+// Every stage parameter at its default, keyed "<stage>.<key>".
+ParamValues default_stage_params();
+
+// A protection from a chain and parameter overrides ("<stage>.<key>" -> value);
+// throws std::invalid_argument for an invalid chain (scenarios validate first).
+ProtectionSpec make_protection(const std::string& chain, const ParamValues& overrides = {});
+
 // Parses "none" or a chain "a+b+...". Returns the problem, or nullopt.
 std::optional<std::string> parse_protection_chain(const std::string& chain,
                                                   std::vector<StageKind>& stages);

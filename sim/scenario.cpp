@@ -386,12 +386,7 @@ Scenario load_scenario(const std::filesystem::path& path,
   // [protection.<stage>] tables: parameters of protection stages, shared by every chain using the
   // stage.
   top_known.insert("protection");
-  ParamValues stage_params;
-  for (const auto& stage : nn::protection_stages()) {
-    for (const auto& decl : stage.params) {
-      if (decl.default_value) stage_params.set(stage.name + "." + decl.key, *decl.default_value);
-    }
-  }
+  ParamValues stage_params = nn::default_stage_params();
   if (const auto* n = root.get("protection")) {
     if (const auto* t = n->as_table()) {
       for (const auto& [k, v] : *t) {

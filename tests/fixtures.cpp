@@ -158,4 +158,13 @@ void write_keras_model(const std::filesystem::path& path, const nlohmann::json& 
   }
 }
 
+const memory::FaultModelRegistry& builtin_registry() {
+  static const memory::FaultModelRegistry registry = [] {
+    memory::FaultModelRegistry r;
+    memory::register_builtin_fault_models(r);
+    return r;
+  }();
+  return registry;
+}
+
 }  // namespace weightfault::test

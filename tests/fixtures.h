@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/split_mix.h"
+#include "memory_models/fault_model.h"
 #include "nn/network.h"
 
 namespace weightfault::test {
@@ -55,5 +56,9 @@ struct KerasWeight {
 };
 void write_keras_model(const std::filesystem::path& path, const nlohmann::json& layers,
                        const std::map<std::string, std::vector<KerasWeight>>& weights);
+
+// The built-in fault models. Scenarios point into the registry, so it lives
+// as long as the test program (read-only after construction).
+const memory::FaultModelRegistry& builtin_registry();
 
 }  // namespace weightfault::test

@@ -24,14 +24,7 @@ namespace h5 = wf::nn::h5;
 
 namespace {
 
-const wf::memory::FaultModelRegistry& builtin_registry() {
-  static const wf::memory::FaultModelRegistry registry = [] {
-    wf::memory::FaultModelRegistry r;
-    wf::memory::register_builtin_fault_models(r);
-    return r;
-  }();
-  return registry;
-}
+using wf::test::builtin_registry;
 
 wf::sim::Scenario write_and_load(const std::filesystem::path& dir, const std::string& body) {
   const auto path = dir / "scenario.toml";

@@ -28,16 +28,9 @@ const wf::memory::AddressMapping& mapping() {
 wf::nn::ProtectionSpec protection(
     const std::string& chain,
     std::initializer_list<std::pair<const char*, wf::ParamValue>> params = {}) {
-  wf::nn::ProtectionSpec spec;
-  spec.name = chain;
-  REQUIRE_FALSE(wf::nn::parse_protection_chain(chain, spec.stages).has_value());
-  for (const auto& stage : wf::nn::protection_stages()) {
-    for (const auto& decl : stage.params) {
-      if (decl.default_value) spec.params.set(stage.name + "." + decl.key, *decl.default_value);
-    }
-  }
-  for (const auto& [k, v] : params) spec.params.set(k, v);
-  return spec;
+  wf::ParamValues overrides;
+  for (const auto& [k, v] : params) overrides.set(k, v);
+  return wf::nn::make_protection(chain, overrides);
 }
 
 wf::sim::StoredImage image_of(const wf::nn::Network& net, const wf::nn::ProtectionSpec& p,

@@ -38,15 +38,7 @@ std::string replace(std::string text, const std::string& from, const std::string
   return text.replace(at, from.size(), to);
 }
 
-// A scenario points into its registry, so the registry outlives every test (read-only).
-const wf::memory::FaultModelRegistry& builtin_registry() {
-  static const wf::memory::FaultModelRegistry registry = [] {
-    wf::memory::FaultModelRegistry r;
-    wf::memory::register_builtin_fault_models(r);
-    return r;
-  }();
-  return registry;
-}
+using wf::test::builtin_registry;
 
 wf::sim::Scenario load_text(const std::string& text) {
   const auto dir = wf::test::fresh_dir("scenario");
