@@ -7,6 +7,7 @@
 #include <bit>
 #include <fstream>
 
+#include "common/input_error.h"
 #include "memory_models/fault_model.h"
 #include "nn/dataset.h"
 #include "nn/hdf5_file.h"
@@ -194,4 +195,39 @@ TEST_CASE(
   CHECK(ints(dir / "r.h5", "results/none/fp32/correct").at(0) == reference_correct);
   CHECK(ints(dir / "r.h5", "results/none/fp32/weights_changed").at(2) ==
         1);  // dense_1 is the third weighted layer
+}
+
+TEST_CASE(
+    "int8_sym with its scale in fault-prone memory: a faulted scale word changes the whole "
+    "tensor") {
+  const auto dir = wf::test::fresh_dir("campaign_int8_scale");
+  std::ofstream(dir / "faults.csv") << "tensor,element,bit\ndense_2/kernel/scale,0,30\n";
+  auto sc = write_and_load(dir,
+                           "[dataset]\nname = \"mnist\"\nlimit = 50\n[memory]\nrows = 2048\n"
+                           "[[fault_model]]\nname = \"fault_list\"\nfile = \"" +
+                               (dir / "faults.csv").string() +
+                               "\"\n[campaign]\ndtypes = [\"int8_sym\"]\ntrials = 1\nbatch = 50\n"
+                               "int8_scale_in_memory = true\noutput = \"" +
+                               (dir / "r.h5").string() + "\"\n");
+  wf::sim::CampaignOptions options;
+  options.data_root = wf::test::data_root().string();
+  wf::sim::run_campaign(sc, builtin_registry(), options);
+  const auto changed = ints(dir / "r.h5", "results/none/int8_sym/weights_changed");
+  REQUIRE(changed.size() == 4);  // conv2d_1, conv2d_2, dense_1, dense_2
+  CHECK(changed[0] == 0);
+  CHECK(changed[2] == 0);
+  CHECK(changed[3] >
+        1000);  // every nonzero weight of dense_2's kernel (1280) reads with a scale x 2^128
+  CHECK(ints(dir / "r.h5", "results/none/int8_sym/bits_changed").at(0) == 1);
+  // Without the scale in memory the same list names no stored tensor: an error, not a silent miss.
+  auto outside =
+      write_and_load(dir,
+                     "[dataset]\nname = \"mnist\"\nlimit = 50\n[memory]\nrows = 2048\n"
+                     "[[fault_model]]\nname = \"fault_list\"\nfile = \"" +
+                         (dir / "faults.csv").string() +
+                         "\"\n[campaign]\ndtypes = [\"int8_sym\"]\ntrials = 1\nbatch = 50\n"
+                         "output = \"" +
+                         (dir / "r2.h5").string() + "\"\n");
+  CHECK_THROWS_WITH_AS(wf::sim::run_campaign(outside, builtin_registry(), options),
+                       doctest::Contains("no such tensor"), wf::InputError);
 }
