@@ -148,7 +148,8 @@ FaultModelInfo fault_list_info() {
           {text_param("file",
                       "CSV file: header 'tensor,element,bit[,kind]' or "
                       "'channel,rank,bank,row,column,bit[,kind]'")},
-          [](const ParamValues& v) { return std::make_unique<FaultList>(v.text("file")); }};
+          [](const ParamValues& v) { return std::make_unique<FaultList>(v.text("file")); },
+          false};
 }
 
 }  // namespace weightfault::memory

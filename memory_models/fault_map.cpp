@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/input_error.h"
 
 namespace weightfault::memory {
@@ -22,6 +25,18 @@ void FaultMap::clear() {
   records_.clear();
   bits_.clear();
   logical_.clear();
+}
+
+void FaultMap::clear_flips_at_rewrites(double interval_s) {
+  const auto next_rewrite = [&](double onset_s) {
+    return (std::floor(onset_s / interval_s) + 1.0) * interval_s;
+  };
+  for (auto& f : bits_) {
+    if (f.kind == FaultKind::flip) f.clear_s = std::min(f.clear_s, next_rewrite(f.onset_s));
+  }
+  for (auto& r : records_) {
+    if (r.kind == FaultKind::flip) r.clear_s = std::min(r.clear_s, next_rewrite(r.onset_s));
+  }
 }
 
 ApplyResult FaultMap::apply(double t_s, const AddressMapping& mapping, const Placement& placement,

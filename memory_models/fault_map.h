@@ -23,6 +23,9 @@ class FaultMap {
   void add(const BitFault& fault) { bits_.push_back(fault); }
   void add(const LogicalFault& fault) { logical_.push_back(fault); }
   void clear();
+  // Every flip (not stuck-at) ends at the first multiple of `interval_s` after
+  // its onset, when its word is rewritten with the stored value.
+  void clear_flips_at_rewrites(double interval_s);
 
   const std::vector<FaultRecord>& records() const { return records_; }
   const std::vector<BitFault>& bit_faults() const { return bits_; }

@@ -43,6 +43,7 @@ struct FaultModelInfo {
   std::string description;
   std::vector<ParamDecl> params;
   std::function<std::unique_ptr<FaultModel>(const ParamValues&)> create;
+  bool needs_timeline = false;  // makes faults over simulated time (scenario needs [timeline])
 };
 
 class FaultModelRegistry {
@@ -56,12 +57,13 @@ class FaultModelRegistry {
   std::vector<FaultModelInfo> models_;
 };
 
-// Every built-in model, in one place: uniform_ber, stuck_at, fault_list.
+// Every built-in model, in one place: uniform_ber, stuck_at, fault_list, seu.
 void register_builtin_fault_models(FaultModelRegistry& registry);
 
 // One entry per built-in model file.
 FaultModelInfo uniform_ber_info();
 FaultModelInfo stuck_at_info();
 FaultModelInfo fault_list_info();
+FaultModelInfo seu_info();
 
 }  // namespace weightfault::memory

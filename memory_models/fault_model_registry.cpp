@@ -28,6 +28,7 @@ void register_builtin_fault_models(FaultModelRegistry& registry) {
   registry.add(uniform_ber_info());
   registry.add(stuck_at_info());
   registry.add(fault_list_info());
+  registry.add(seu_info());
 }
 
 }  // namespace weightfault::memory

@@ -47,7 +47,8 @@ FaultModelInfo stuck_at_info() {
                         {"0", "1", "either"}, "either")},
           [](const ParamValues& v) {
             return std::make_unique<StuckAt>(v.number("fraction"), v.text("value"));
-          }};
+          },
+          false};
 }
 
 }  // namespace weightfault::memory

@@ -32,7 +32,8 @@ FaultModelInfo uniform_ber_info() {
           "independent bit flips, probability `ber` per stored bit",
           {number_param("ber", "1/bit", "probability that a stored bit is flipped", 0.0, 1.0,
                         std::nullopt, true)},
-          [](const ParamValues& v) { return std::make_unique<UniformBer>(v.number("ber")); }};
+          [](const ParamValues& v) { return std::make_unique<UniformBer>(v.number("ber")); },
+          false};
 }
 
 }  // namespace weightfault::memory

@@ -56,13 +56,17 @@ class Worker {
     }
   }
 
-  // Evaluates every (protection, dtype) image of one trial; one record each.
+  // Evaluates every (protection, dtype) image of one trial at every checkpoint;
+  // one record each, checkpoints in time order.
   std::vector<TrialRecord> run(std::size_t point, std::size_t trial, std::size_t& evaluations) {
     const auto map =
         draw_fault_map(s_.scenario, s_.models[point], s_.mapping, s_.extent_bits, point, trial);
     std::vector<TrialRecord> out;
-    for (std::size_t i = 0; i < s_.images.size(); ++i)
-      out.push_back(run_image(map, point, trial, i, evaluations));
+    for (std::size_t i = 0; i < s_.images.size(); ++i) {
+      for (std::size_t t = 0; t < s_.scenario.checkpoints(); ++t) {
+        out.push_back(run_image(map, point, trial, i, t, evaluations));
+      }
+    }
     return out;
   }
 
@@ -91,19 +95,22 @@ class Worker {
   }
 
   TrialRecord run_image(const memory::FaultMap& map, std::size_t point, std::size_t trial,
-                        std::size_t i, std::size_t& evaluations) {
+                        std::size_t i, std::size_t checkpoint, std::size_t& evaluations) {
     load_image(i);
     const StoredImage& image = s_.images[i];
     const std::size_t dtypes = s_.scenario.dtypes.size();
     const auto& golden = image.golden_bytes();
     auto& bytes = bytes_[i];
-    const auto applied = map.apply(0.0, s_.mapping, image.placement(), bytes);
+    // The memory as it is at this checkpoint: every fault active then, applied to golden.
+    const auto applied =
+        map.apply(s_.scenario.checkpoints_s[checkpoint], s_.mapping, image.placement(), bytes);
 
     TrialRecord rec;
     rec.point = point;
     rec.trial = trial;
     rec.protection = i / dtypes;
     rec.dtype = i % dtypes;
+    rec.checkpoint = checkpoint;
     rec.faults_active = static_cast<std::int64_t>(applied.records_touching);
     rec.weights_changed.assign(s_.weighted_layers.size(), 0);
     rec.flips_by_position.assign(static_cast<std::size_t>(s_.word_bits[rec.dtype]), 0);
@@ -208,12 +215,18 @@ memory::FaultMap draw_fault_map(const Scenario& scenario,
                                 const memory::AddressMapping& mapping, std::uint64_t extent_bits,
                                 std::size_t point, std::size_t trial) {
   memory::FaultMap map;
+  const double end_s = scenario.checkpoints_s.back();
   for (std::size_t m = 0; m < models.size(); ++m) {
     memory::Rng rng(stream_seed(
         {scenario.seed, point, trial, m, static_cast<std::uint64_t>(StreamPurpose::faults)}));
-    const memory::FaultModelContext ctx{mapping, extent_bits, 0.0, 0.0,
+    const memory::FaultModelContext ctx{mapping, extent_bits, 0.0, end_s,
                                         static_cast<std::uint16_t>(m)};
     models[m]->generate(ctx, rng, map);
+  }
+  // A rewrite restores the stored bits: a flip lasts until the first rewrite after
+  // its onset; stuck-at cells stay stuck (DESIGN.md, timeline events owned by sim/).
+  if (scenario.rewrite_interval_s > 0.0) {
+    map.clear_flips_at_rewrites(scenario.rewrite_interval_s);
   }
   return map;
 }

@@ -27,14 +27,19 @@ std::string report_results(const std::filesystem::path& path, const std::string&
   for (const auto& n : sweep_names)
     sweep_values.push_back(h5::read_doubles(h5::open_dataset(sweep_group, n)));
 
+  // With a timeline, one row per checkpoint; otherwise the single time 0 is implied.
+  const auto times = h5::read_doubles(h5::open_dataset(file, "time_s"));
+  const bool timed = times.size() > 1;
   nlohmann::json rows = nlohmann::json::array();
   std::string table;
   std::string header = fmt::format("{:<12} {:<9}", "protection", "dtype");
   for (const auto& n : sweep_names) header += fmt::format(" {:>10}", n);
+  if (timed) header += fmt::format(" {:>10}", "time_s");
   header += fmt::format(" {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}", "trials", "reference", "mean",
                         "ci95_low", "ci95_high", "critical");
   std::string csv = "protection,dtype";
   for (const auto& n : sweep_names) csv += "," + n;
+  if (timed) csv += ",time_s";
   csv +=
       ",trials_finished,trials,reference_accuracy,mean_accuracy,ci95_low,ci95_high,critical_"
       "fraction,critical_ci95_low,critical_ci95_high\n";
@@ -50,9 +55,11 @@ std::string report_results(const std::filesystem::path& path, const std::string&
       const auto acc = h5::read_doubles(acc_ds);
       const double reference = h5::read_doubles(h5::open_dataset(cell, "reference_accuracy")).at(0);
       const std::size_t P = dims.at(0), N = dims.at(1), T = dims.at(2);
-      for (std::size_t p = 0; p < P; ++p) {
+      for (std::size_t pt = 0; pt < P * T; ++pt) {
+        const std::size_t p = pt / T, t = pt % T;
+        if (!timed && t + 1 < T) continue;
         std::vector<double> per_trial(N);
-        for (std::size_t k = 0; k < N; ++k) per_trial[k] = acc[(p * N + k) * T + (T - 1)];
+        for (std::size_t k = 0; k < N; ++k) per_trial[k] = acc[(p * N + k) * T + t];
         const auto s = summarize_cell(per_trial, reference, critical_drop);
         nlohmann::json row{{"protection", prot},
                            {"dtype", dtype},
@@ -71,6 +78,11 @@ std::string report_results(const std::filesystem::path& path, const std::string&
           row[sweep_names[a]] = sweep_values[a][p];
           line += fmt::format(" {:>10.3g}", sweep_values[a][p]);
           csv_line += fmt::format(",{}", sweep_values[a][p]);
+        }
+        if (timed) {
+          row["time_s"] = times[t];
+          line += fmt::format(" {:>10.3g}", times[t]);
+          csv_line += fmt::format(",{}", times[t]);
         }
         line += fmt::format(" {:>3}/{:<3} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.3f}", s.finished,
                             N, reference, s.accuracy.mean, s.accuracy.low, s.accuracy.high,

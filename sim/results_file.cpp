@@ -48,7 +48,8 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
     : scenario_(sc), layout_(layout) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   file_ = h5::create_file(path);
-  const std::uint64_t P = sc.points(), N = static_cast<std::uint64_t>(sc.trials), T = 1;
+  const std::uint64_t P = sc.points(), N = static_cast<std::uint64_t>(sc.trials),
+                      T = sc.checkpoints();
   h5::write_string_attribute(file_, "tool_version", kToolVersion);
   h5::write_string_attribute(file_, "scenario_file", sc.file);
   h5::write_string_attribute(file_, "scenario_text", sc.text);
@@ -69,8 +70,8 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
     h5::write_all(ds, H5T_NATIVE_DOUBLE, sc.sweep[a].values.data());
   }
   auto time_ds = make_double(file_, "time_s", {T}, "s");
-  const double t0 = 0.0;
-  h5::write_all(time_ds, H5T_NATIVE_DOUBLE, &t0);
+  h5::write_all(time_ds, H5T_NATIVE_DOUBLE, sc.checkpoints_s.data());
+  h5::write_double_attribute(file_, "rewrite_interval_s", sc.rewrite_interval_s);
 
   const auto reference = h5::create_group(file_, "reference");
   const auto results = h5::create_group(file_, "results");
@@ -107,7 +108,7 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
         make_double(summary, name, {P, T}, "fraction");
       }
       make_int(summary, "trials_finished", {P}, "count");
-      c.accuracy_values.assign(P * N, kNaN);
+      c.accuracy_values.assign(P * N * T, kNaN);
       c.flips_total.assign(P * B, 0);
     }
   }
@@ -162,21 +163,23 @@ void ResultsWriter::write_faultmap(std::size_t point, std::size_t trial,
 
 void ResultsWriter::write_trial(const TrialRecord& r) {
   Cell& c = cell(r.protection, r.dtype);
-  const std::uint64_t p = r.point, k = r.trial;
-  h5::write_block(c.accuracy, H5T_NATIVE_DOUBLE, {p, k, 0}, {1, 1, 1}, &r.accuracy);
-  h5::write_block(c.correct, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, 1}, &r.correct);
-  h5::write_block(c.faults_active, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, 1}, &r.faults_active);
-  h5::write_block(c.bits_changed, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, 1}, &r.bits_changed);
-  h5::write_block(c.weights_changed, H5T_NATIVE_INT64, {p, k, 0, 0},
+  const std::uint64_t p = r.point, k = r.trial, t = r.checkpoint;
+  h5::write_block(c.accuracy, H5T_NATIVE_DOUBLE, {p, k, t}, {1, 1, 1}, &r.accuracy);
+  h5::write_block(c.correct, H5T_NATIVE_INT64, {p, k, t}, {1, 1, 1}, &r.correct);
+  h5::write_block(c.faults_active, H5T_NATIVE_INT64, {p, k, t}, {1, 1, 1}, &r.faults_active);
+  h5::write_block(c.bits_changed, H5T_NATIVE_INT64, {p, k, t}, {1, 1, 1}, &r.bits_changed);
+  h5::write_block(c.weights_changed, H5T_NATIVE_INT64, {p, k, t, 0},
                   {1, 1, 1, r.weights_changed.size()}, r.weights_changed.data());
+  const std::uint64_t T = scenario_.checkpoints();
+  c.accuracy_values[(p * static_cast<std::uint64_t>(scenario_.trials) + k) * T + t] = r.accuracy;
+  if (t + 1 < T) return;
+  // The last checkpoint completes the trial: its flip positions, then the finished flag.
   h5::write_block(c.flips, H5T_NATIVE_INT64, {p, k, 0}, {1, 1, r.flips_by_position.size()},
                   r.flips_by_position.data());
-  const std::uint8_t one = 1;
-  h5::write_block(c.finished, H5T_NATIVE_UINT8, {p, k}, {1, 1},
-                  &one);  // last: the trial is complete
-  c.accuracy_values[p * static_cast<std::uint64_t>(scenario_.trials) + k] = r.accuracy;
   const std::size_t B = r.flips_by_position.size();
   for (std::size_t b = 0; b < B; ++b) c.flips_total[p * B + b] += r.flips_by_position[b];
+  const std::uint8_t one = 1;
+  h5::write_block(c.finished, H5T_NATIVE_UINT8, {p, k}, {1, 1}, &one);
 }
 
 void ResultsWriter::flush() {
@@ -185,21 +188,27 @@ void ResultsWriter::flush() {
 
 void ResultsWriter::finish() {
   const std::size_t P = scenario_.points(), N = static_cast<std::size_t>(scenario_.trials);
+  const std::size_t T = scenario_.checkpoints();
   for (auto& c : cells_) {
     const auto summary = h5::open_group(c.group, "summary");
-    std::vector<double> mean(P), sd(P), lo(P), hi(P), crit(P), clo(P), chi(P);
+    std::vector<double> mean(P * T), sd(P * T), lo(P * T), hi(P * T), crit(P * T), clo(P * T),
+        chi(P * T);
     std::vector<std::int64_t> finished(P);
     for (std::size_t p = 0; p < P; ++p) {
-      const auto s = summarize_cell(std::span<const double>(c.accuracy_values).subspan(p * N, N),
-                                    c.reference_accuracy, scenario_.critical_drop);
-      mean[p] = s.accuracy.mean;
-      sd[p] = s.accuracy.std_dev;
-      lo[p] = s.accuracy.low;
-      hi[p] = s.accuracy.high;
-      crit[p] = s.critical.fraction;
-      clo[p] = s.critical.low;
-      chi[p] = s.critical.high;
-      finished[p] = static_cast<std::int64_t>(s.finished);
+      for (std::size_t t = 0; t < T; ++t) {
+        std::vector<double> per_trial(N);
+        for (std::size_t k = 0; k < N; ++k) per_trial[k] = c.accuracy_values[(p * N + k) * T + t];
+        const auto s = summarize_cell(per_trial, c.reference_accuracy, scenario_.critical_drop);
+        const std::size_t at = p * T + t;
+        mean[at] = s.accuracy.mean;
+        sd[at] = s.accuracy.std_dev;
+        lo[at] = s.accuracy.low;
+        hi[at] = s.accuracy.high;
+        crit[at] = s.critical.fraction;
+        clo[at] = s.critical.low;
+        chi[at] = s.critical.high;
+        finished[p] = static_cast<std::int64_t>(s.finished);
+      }
     }
     const std::pair<const char*, std::vector<double>*> columns[] = {
         {"mean_accuracy", &mean},    {"std_accuracy", &sd},        {"ci95_low", &lo},

@@ -29,7 +29,7 @@ struct ResultsLayout {
 };
 
 struct TrialRecord {
-  std::size_t point = 0, trial = 0, protection = 0, dtype = 0;
+  std::size_t point = 0, trial = 0, protection = 0, dtype = 0, checkpoint = 0;
   double accuracy = 0.0;
   std::int64_t correct = 0;
   std::int64_t faults_active = 0;

@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -262,6 +263,63 @@ Scenario load_scenario(const std::filesystem::path& path,
   }
   r.reject_unknown(mem);
 
+  // [timeline]
+  auto timeline = r.table(root, "timeline", top_known, false);
+  if (timeline.table != nullptr) {
+    sc.has_timeline = true;
+    const auto* list = r.node(timeline, "checkpoints_s", false);
+    const auto* log = r.node(timeline, "log_checkpoints", false);
+    if ((list == nullptr) == (log == nullptr)) {
+      r.error(timeline.table->source(), "timeline",
+              "give exactly one of checkpoints_s or log_checkpoints");
+    } else if (list != nullptr) {
+      const auto* a = list->as_array();
+      std::vector<double> times;
+      bool ok = a != nullptr && !a->empty();
+      for (std::size_t k = 0; ok && k < a->size(); ++k) {
+        const auto* item = a->get(k);
+        std::optional<double> v;
+        if (const auto* f = item->as_floating_point()) v = f->get();
+        if (const auto* i = item->as_integer()) v = static_cast<double>(i->get());
+        ok = v && *v >= 0.0 && std::isfinite(*v) && (times.empty() || *v > times.back());
+        if (ok) times.push_back(*v);
+      }
+      if (!ok) {
+        r.error(list->source(), "timeline.checkpoints_s",
+                "expected a non-empty increasing array of times >= 0 (s)", show(*list));
+      } else {
+        sc.checkpoints_s = times;
+      }
+    } else {
+      Reader::Table t{log->as_table(), "timeline.log_checkpoints", {}};
+      if (t.table == nullptr) {
+        r.error(log->source(), "timeline.log_checkpoints",
+                "expected { first_s = ..., last_s = ..., count = ... }", show(*log));
+      } else {
+        const auto first = r.number(t, "first_s", true, 1e-9, 1e12);
+        const auto last = r.number(t, "last_s", true, 1e-9, 1e12);
+        const auto count = r.integer(t, "count", true, 2, 1000);
+        r.reject_unknown(t);
+        if (first && last && count) {
+          if (!(*last > *first)) {
+            r.error(log->source(), "timeline.log_checkpoints.last_s", "must be larger than first_s",
+                    fmt::format("{}", *last));
+          } else {
+            sc.checkpoints_s.clear();
+            for (std::int64_t k = 0; k < *count; ++k) {
+              sc.checkpoints_s.push_back(
+                  *first * std::pow(*last / *first,
+                                    static_cast<double>(k) / static_cast<double>(*count - 1)));
+            }
+          }
+        }
+      }
+    }
+    if (auto v = r.number(timeline, "rewrite_interval_s", false, 0.0, 1e12))
+      sc.rewrite_interval_s = *v;
+    r.reject_unknown(timeline);
+  }
+
   // [[fault_model]]
   top_known.insert("fault_model");
   std::set<std::string> sweepable;  // parameters the scenario's models can sweep
@@ -351,6 +409,18 @@ Scenario load_scenario(const std::filesystem::path& path,
                 show(v));
       }
       sc.sweep.push_back(axis);
+    }
+  }
+  // Models of simulated time need checkpoints to read the memory at.
+  for (std::size_t m = 0; m < sc.fault_models.size(); ++m) {
+    const auto* info = sc.fault_models[m].info;
+    if (info != nullptr && info->needs_timeline && !sc.has_timeline) {
+      r.error_at_file(
+          fmt::format("fault_model[{}]", m),
+          fmt::format(
+              "'{}' makes faults over simulated time; add a [timeline] with checkpoints_s or "
+              "log_checkpoints",
+              info->name));
     }
   }
   // Every required parameter must be given, either fixed or swept.

@@ -60,7 +60,14 @@ struct Scenario {
       2048;  // golden activations kept to restart at a layer (all dtypes)
   std::vector<int> save_faultmaps{0};
 
+  // Simulated time ([timeline]): the memory is read and the network evaluated
+  // at each checkpoint; faults are sticky until a rewrite clears flips.
+  std::vector<double> checkpoints_s{0.0};
+  double rewrite_interval_s = 0.0;  // 0 = never rewritten
+  bool has_timeline = false;
+
   std::size_t points() const { return sweep.empty() ? 1 : sweep.front().values.size(); }
+  std::size_t checkpoints() const { return checkpoints_s.size(); }
   // All parameters of fault model `m` at sweep point `p`.
   ParamValues params_at(std::size_t m, std::size_t p) const;
 };

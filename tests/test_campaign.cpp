@@ -37,6 +37,7 @@ wf::sim::Scenario write_and_load(const std::filesystem::path& dir, const std::st
 std::vector<double> doubles(const std::filesystem::path& file, const std::string& path) {
   const auto f = h5::open_file(file);
   const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return h5::read_doubles(h5::open_dataset(f, path));
   return h5::read_doubles(
       h5::open_dataset(h5::open_group(f, path.substr(0, slash)), path.substr(slash + 1)));
 }
@@ -230,4 +231,49 @@ TEST_CASE(
                          (dir / "r2.h5").string() + "\"\n");
   CHECK_THROWS_WITH_AS(wf::sim::run_campaign(outside, builtin_registry(), options),
                        doctest::Contains("no such tensor"), wf::InputError);
+}
+
+TEST_CASE("with a timeline, results are identical with 1 and 2 threads at every checkpoint") {
+  const auto dir = wf::test::fresh_dir("campaign_timeline");
+  auto sc = write_and_load(dir, R"(
+[dataset]
+name = "mnist"
+limit = 200
+[memory]
+rows = 2048
+[timeline]
+checkpoints_s = [3.15e7, 3.15e8, 3.15e9]
+rewrite_interval_s = 1e9
+[[fault_model]]
+name = "seu"
+fit_per_mbit = 1000
+flux_factor = 300
+[campaign]
+dtypes = ["fp32"]
+trials = 4
+batch = 200
+output = "unused.h5"
+)");
+  wf::sim::CampaignOptions options;
+  options.data_root = wf::test::data_root().string();
+  sc.output = (dir / "one.h5").string();
+  options.threads = 1;
+  wf::sim::run_campaign(sc, builtin_registry(), options);
+  sc.output = (dir / "two.h5").string();
+  options.threads = 2;
+  wf::sim::run_campaign(sc, builtin_registry(), options);
+  const auto one = doubles(dir / "one.h5", "results/none/fp32/accuracy");
+  CHECK(one == doubles(dir / "two.h5", "results/none/fp32/accuracy"));
+  CHECK(ints(dir / "one.h5", "results/none/fp32/faults_active") ==
+        ints(dir / "two.h5", "results/none/fp32/faults_active"));
+  CHECK(doubles(dir / "one.h5", "time_s") == std::vector<double>{3.15e7, 3.15e8, 3.15e9});
+  // Faults accumulate until a rewrite: more records are active at 3.15e8 s than at 3.15e7 s.
+  const auto active = ints(dir / "one.h5", "results/none/fp32/faults_active");
+  REQUIRE(active.size() == 12);
+  std::int64_t first = 0, second = 0;
+  for (std::size_t k = 0; k < 4; ++k) {
+    first += active[k * 3];
+    second += active[k * 3 + 1];
+  }
+  CHECK(second > first);
 }

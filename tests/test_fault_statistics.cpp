@@ -175,3 +175,36 @@ TEST_CASE("the same stream seed draws the same faults; another trial draws other
     CHECK(a.faults[i].linear_bit == b.faults[i].linear_bit);
   CHECK((a.faults.size() != c.faults.size() || a.faults[0].linear_bit != c.faults[0].linear_bit));
 }
+
+TEST_CASE("seu event counts over a window follow Poisson(lambda T) and arrive uniformly in time") {
+  const AddressMapping m(quickstart_geometry(), "RoBaRaCoCh");
+  const std::uint64_t bits = std::uint64_t{8} << 20;   // 1 MiB = 8 Mbit
+  const double fit = 5000.0, flux = 10.0, t1 = 3.6e7;  // 10,000 h
+  // lambda T = FIT/Mbit * flux * Mbit * hours / 1e9
+  const double mean = fit * flux * 8.0 * (t1 / 3600.0) / 1e9;
+  REQUIRE(mean == doctest::Approx(4.0));
+  const auto model = seu_info().create(params({{"fit_per_mbit", fit}, {"flux_factor", flux}}));
+  CHECK(model->expected_faults({m, bits, 0.0, t1, 0}) == doctest::Approx(mean));
+  std::vector<double> counts;
+  std::vector<double> by_time(10, 0.0);
+  for (int k = 0; k < 4000; ++k) {
+    Rng rng(wf::stream_seed({31, static_cast<std::uint64_t>(k)}));
+    FaultMap map;
+    model->generate({m, bits, 0.0, t1, 0}, rng, map);
+    counts.push_back(static_cast<double>(map.bit_faults().size()));
+    for (const auto& f : map.bit_faults()) {
+      REQUIRE(f.linear_bit < bits);
+      REQUIRE(f.kind == FaultKind::flip);
+      by_time[static_cast<std::size_t>(f.onset_s / t1 * 10)] += 1;
+    }
+  }
+  // Poisson: mean = variance = lambda T. counts_match_binomial with p -> 0 is exactly that check.
+  CHECK(counts_match_binomial(counts, mean * 1e9, 1e-9));
+  CHECK_FALSE(counts_match_binomial(counts, mean * 1.2 * 1e9, 1e-9));  // negative control
+  const std::vector<double> flat(10, 0.1);
+  CHECK(uniform_enough(by_time, flat));
+  std::vector<double> early(10, 0.9 / 9);
+  early[0] = 0.1 * 2;  // a process with twice the rate in the first tenth
+  for (auto& e : early) e /= 1.1;
+  CHECK_FALSE(uniform_enough(by_time, early));
+}

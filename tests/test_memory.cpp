@@ -181,3 +181,24 @@ TEST_CASE("a logical fault resolves through the placement and is checked") {
   CHECK_THROWS_WITH_AS(missing.apply(0.0, m, p, image), doctest::Contains("no such tensor"),
                        wf::InputError);
 }
+
+TEST_CASE("a rewrite clears flips made before it; stuck-at cells stay stuck") {
+  const Geometry g = small_geometry();
+  const AddressMapping m(g, "RoBaRaCoCh");
+  const Placement p({{"t", 4, 8}}, PlacementPolicy::packed, m);
+  FaultMap map;
+  map.add(BitFault{0, FaultKind::flip, 0, 5.0, kNever});
+  map.add(BitFault{1, FaultKind::stuck_at_1, 0, 5.0, kNever});
+  map.add(BitFault{2, FaultKind::flip, 0, 12.0, kNever});
+  map.clear_flips_at_rewrites(10.0);
+  const auto read_at = [&](double t) {
+    std::vector<std::uint8_t> image(4, 0);
+    map.apply(t, m, p, image);
+    return image[0];
+  };
+  CHECK(read_at(4.0) == 0x00);   // nothing yet
+  CHECK(read_at(7.0) == 0x03);   // flip and stuck cell
+  CHECK(read_at(10.0) == 0x02);  // the rewrite at 10 s cleared the flip
+  CHECK(read_at(15.0) == 0x06);  // a new flip at 12 s, until the rewrite at 20 s
+  CHECK(read_at(20.0) == 0x02);
+}

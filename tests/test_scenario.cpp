@@ -79,10 +79,11 @@ TEST_CASE("scenario: an unknown key is an error listing the known keys") {
 }
 
 TEST_CASE("scenario: an unknown top-level table is an error") {
-  CHECK_THROWS_WITH_AS(load_text(std::string(kValid) + "[campain]\nx = 1\n"),
-                       doctest::Contains("campain: unknown table or key (known: campaign, dataset, "
-                                         "fault_model, memory, model, protection, sweep)"),
-                       wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(std::string(kValid) + "[campain]\nx = 1\n"),
+      doctest::Contains("campain: unknown table or key (known: campaign, dataset, "
+                        "fault_model, memory, model, protection, sweep, timeline)"),
+      wf::InputError);
 }
 
 TEST_CASE("scenario: a wrong type names the rule and the value") {
@@ -102,7 +103,7 @@ TEST_CASE("scenario: an out-of-range value is an error") {
 TEST_CASE("scenario: an unknown fault model lists the known ones") {
   CHECK_THROWS_WITH_AS(load_text(replace(kValid, "\"uniform_ber\"", "\"uniform_bre\"")),
                        doctest::Contains("fault_model[0].name: unknown fault model (known: "
-                                         "uniform_ber, stuck_at, fault_list); got 'uniform_bre'"),
+                                         "uniform_ber, stuck_at, fault_list, seu); got 'uniform_bre'"),
                        wf::InputError);
 }
 
@@ -221,4 +222,25 @@ TEST_CASE("scenario: all mistakes of a file are reported together, one per line"
   CHECK(message.find("campaign.trials") != std::string::npos);
   CHECK(message.find("campaign.dtypes") != std::string::npos);
   CHECK(std::count(message.begin(), message.end(), '\n') == 2);
+}
+
+TEST_CASE("scenario: a timeline gives checkpoints; models of time need one") {
+  const std::string seu =
+      replace(kValid, "name = \"uniform_ber\"", "name = \"seu\"\nfit_per_mbit = 10");
+  const std::string no_sweep = replace(seu, "ber = [1e-6, 1e-5]", "");
+  CHECK_THROWS_WITH_AS(
+      load_text(no_sweep),
+      doctest::Contains("fault_model[0]: 'seu' makes faults over simulated time; add a [timeline]"),
+      wf::InputError);
+  const auto sc =
+      load_text(no_sweep +
+                "[timeline]\nlog_checkpoints = { first_s = 1, last_s = 100, count = 3 }\n"
+                "rewrite_interval_s = 5\n");
+  REQUIRE(sc.checkpoints() == 3);
+  CHECK(sc.checkpoints_s[1] == doctest::Approx(10.0));
+  CHECK(sc.rewrite_interval_s == 5.0);
+  CHECK_THROWS_WITH_AS(
+      load_text(no_sweep + "[timeline]\ncheckpoints_s = [10, 5]\n"),
+      doctest::Contains("timeline.checkpoints_s: expected a non-empty increasing array of times"),
+      wf::InputError);
 }
