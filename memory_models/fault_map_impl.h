@@ -14,7 +14,11 @@ void enumerate_level(const FaultRecord& r, const AddressMapping& m, std::uint64_
       if (linear < extent_bits) f(linear);
     };
     if (r.is_wild(Field::bit)) {
-      for (std::uint64_t b = 0; b < bus && word_base * bus + b < extent_bits; ++b) emit(b);
+      // A fault lives in one device: "any bit" means any bit of the chip that owns address.bit.
+      const std::uint64_t width = m.geometry().device_width;
+      const std::uint64_t first = r.address.get(Field::bit) / width * width;
+      for (std::uint64_t b = first; b < first + width && word_base * bus + b < extent_bits; ++b)
+        emit(b);
     } else {
       emit(r.address.get(Field::bit));
     }

@@ -57,7 +57,7 @@ class FaultModelRegistry {
   std::vector<FaultModelInfo> models_;
 };
 
-// Every built-in model, in one place: uniform_ber, stuck_at, fault_list, seu.
+// Every built-in model, in one place: uniform_ber, stuck_at, fault_list, seu, field_faults.
 void register_builtin_fault_models(FaultModelRegistry& registry);
 
 // One entry per built-in model file.
@@ -65,5 +65,6 @@ FaultModelInfo uniform_ber_info();
 FaultModelInfo stuck_at_info();
 FaultModelInfo fault_list_info();
 FaultModelInfo seu_info();
+FaultModelInfo field_faults_info();
 
 }  // namespace weightfault::memory

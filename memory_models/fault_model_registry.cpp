@@ -29,6 +29,7 @@ void register_builtin_fault_models(FaultModelRegistry& registry) {
   registry.add(stuck_at_info());
   registry.add(fault_list_info());
   registry.add(seu_info());
+  registry.add(field_faults_info());
 }
 
 }  // namespace weightfault::memory

@@ -20,7 +20,9 @@ std::string_view to_string(FaultKind kind);
 inline constexpr double kNever = std::numeric_limits<double>::infinity();
 
 // Matches every physical bit that equals `address` on the fields not in
-// `wildcard` (one bit per Field: 1 = any value).
+// `wildcard` (one bit per Field: 1 = any value). A record belongs to one
+// device: a wildcard bit field means any bit of the chip that holds
+// address.bit (device_width bits of the bus), not the whole bus.
 struct FaultRecord {
   PhysicalAddress address;
   std::uint8_t wildcard = 0;

@@ -15,6 +15,7 @@
 #include <numeric>
 
 #include "common/split_mix.h"
+#include "memory_models/fault_map.h"
 #include "memory_models/fault_model.h"
 
 namespace wf = weightfault;
@@ -207,4 +208,57 @@ TEST_CASE("seu event counts over a window follow Poisson(lambda T) and arrive un
   early[0] = 0.1 * 2;  // a process with twice the rate in the first tenth
   for (auto& e : early) e /= 1.1;
   CHECK_FALSE(uniform_enough(by_time, early));
+}
+
+TEST_CASE(
+    "field_faults: Poisson counts at the table's FIT, the table's mode mix, one device per "
+    "record") {
+  const Geometry g = quickstart_geometry();  // 8 chips
+  const AddressMapping m(g, "RoBaRaCoCh");
+  const auto model =
+      field_faults_info().create(params({{"fit_scale", 1.0}, {"kinds", std::string("both")}}));
+  const double devices = 8.0, fit = 66.1;
+  const double t1 = 5.0 / (fit * devices) * 1e9 * 3600.0;  // lambda = 5 faults per window
+  CHECK(model->expected_faults({m, g.total_bits(), 0.0, t1, 0}) == doctest::Approx(5.0));
+  std::vector<double> counts;
+  double single_bit = 0, total = 0, permanent = 0;
+  for (int k = 0; k < 4000; ++k) {
+    Rng rng(wf::stream_seed({41, static_cast<std::uint64_t>(k)}));
+    FaultMap map;
+    model->generate({m, g.total_bits(), 0.0, t1, 0}, rng, map);
+    counts.push_back(static_cast<double>(map.records().size()));
+    for (const auto& r : map.records()) {
+      total += 1;
+      if (r.wildcard == 0) single_bit += 1;
+      if (r.kind != FaultKind::flip) permanent += 1;
+      REQUIRE(r.onset_s >= 0.0);
+      REQUIRE(r.onset_s < t1);
+    }
+  }
+  CHECK(counts_match_binomial(counts, 5.0 * 1e9, 1e-9));  // Poisson(5): mean = variance = 5
+  CHECK_FALSE(counts_match_binomial(counts, 6.0 * 1e9, 1e-9));
+  // Mode mix: single-bit faults are (14.2 + 18.6) / 66.1 of all; permanent ones 46.9 / 66.1.
+  const auto proportion_ok = [&](double hits, double p) {
+    return std::abs(hits - total * p) < 4 * std::sqrt(total * p * (1 - p));
+  };
+  CHECK(proportion_ok(single_bit, 32.8 / 66.1));
+  CHECK(proportion_ok(permanent, 46.9 / 66.1));
+  CHECK_FALSE(proportion_ok(single_bit, 0.6));  // negative control
+}
+
+TEST_CASE("field_faults: a whole-device fault touches only its own chip's bits") {
+  Geometry g;
+  g.rows = 16;
+  g.columns = 8;
+  g.banks = 2;
+  const AddressMapping m(g, "RoBaRaCoCh");
+  FaultRecord device;
+  device.address.set(Field::bit, 3 * g.device_width + 5);  // chip 3
+  device.wildcard = wildcard_of({Field::rank, Field::bank, Field::row, Field::column, Field::bit});
+  std::size_t touched = 0;
+  for_each_matching_bit(device, m, g.total_bits(), [&](std::uint64_t bit) {
+    REQUIRE(m.to_physical(bit).chip(g) == 3);
+    ++touched;
+  });
+  CHECK(touched == g.total_bits() / g.chips);
 }

@@ -136,11 +136,12 @@ TEST_CASE("a masked record touches exactly the bits it matches below the image e
   row.wildcard = wildcard_of({Field::column, Field::bit});
   std::vector<std::uint64_t> bits;
   for_each_matching_bit(row, m, g.total_bits(), [&](std::uint64_t b) { bits.push_back(b); });
-  CHECK(bits.size() == g.columns * g.bus_width());
+  CHECK(bits.size() == g.columns * g.device_width);  // one chip's bits of every column of the row
   for (const auto b : bits) {
     const auto a = m.to_physical(b);
     CHECK(a.get(Field::row) == 1);
     CHECK(a.get(Field::bank) == 0);
+    CHECK(a.chip(g) == 0);
   }
   // A bank fault in a large image range is pruned at the extent.
   FaultRecord bank;
@@ -150,7 +151,8 @@ TEST_CASE("a masked record touches exactly the bits it matches below the image e
     CHECK(b < 1000);
     ++below;
   });
-  CHECK(below == 1000);
+  CHECK(below == 1000 / g.bus_width() * g.device_width +
+                     std::min<std::uint64_t>(1000 % g.bus_width(), g.device_width));
   // Applying the row fault as stuck-at-1 to a zero image sets exactly those bits.
   const Placement p({{"t", g.words(), 32}}, PlacementPolicy::packed, m);
   std::vector<std::uint8_t> image(g.total_bits() / 8, 0);
@@ -160,7 +162,7 @@ TEST_CASE("a masked record touches exactly the bits it matches below the image e
   map.apply(0.0, m, p, image);
   std::size_t ones = 0;
   for (auto byte : image) ones += static_cast<std::size_t>(std::popcount(byte));
-  CHECK(ones == g.columns * g.bus_width());
+  CHECK(ones == g.columns * g.device_width);
 }
 
 TEST_CASE("a logical fault resolves through the placement and is checked") {
