@@ -204,10 +204,10 @@ int run_describe(const std::string& name, const wf::memory::FaultModelRegistry& 
   }
   fmt::print("{}: {}\n", info->name, info->description);
   for (const auto& p : info->params) {
-    fmt::print("  {:<10} {}{}; {}{}{}\n", p.key, wf::describe_rule(p),
+    fmt::print("  {:<13} {}{}; {}{}{}\n", p.key, wf::describe_rule(p),
                p.unit.empty() ? "" : " [" + p.unit + "]",
                p.default_value ? "default " + wf::to_string(*p.default_value) : "required",
-               p.sweepable ? ", sweepable" : "", "\n             " + p.description);
+               p.sweepable ? ", sweepable" : "", "\n                " + p.description);
   }
   return 0;
 }
