@@ -507,6 +507,11 @@ Scenario load_scenario(const std::filesystem::path& path,
       spec.params = stage_params;
       sc.protections.push_back(spec);
     }
+    // `none` is always the baseline every protection is compared with (docs/protections.md).
+    const bool has_none = std::any_of(sc.protections.begin(), sc.protections.end(),
+                                      [](const nn::ProtectionSpec& p) { return p.stages.empty(); });
+    if (!has_none)
+      sc.protections.insert(sc.protections.begin(), nn::ProtectionSpec{"none", {}, stage_params});
   }
   if (auto v = r.integer(camp, "trials", true, 1, 1'000'000)) sc.trials = static_cast<int>(*v);
   if (auto v = r.integer(camp, "seed", false, 0, std::numeric_limits<std::int64_t>::max())) {

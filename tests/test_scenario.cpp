@@ -245,3 +245,11 @@ TEST_CASE("scenario: a timeline gives checkpoints; models of time need one") {
       doctest::Contains("timeline.checkpoints_s: expected a non-empty increasing array of times"),
       wf::InputError);
 }
+
+TEST_CASE("scenario: `none` is always compared, first, even when not listed") {
+  const auto sc =
+      load_text(replace(kValid, "trials = 3", "trials = 3\nprotections = [\"secded\", \"clamp\"]"));
+  REQUIRE(sc.protections.size() == 3);
+  CHECK(sc.protections[0].name == "none");
+  CHECK(sc.protections[1].name == "secded");
+}
