@@ -19,16 +19,11 @@
 #include "sim/campaign.h"
 #include "sim/scenario.h"
 
+#include "bench/stopwatch.h"
+
 namespace wf = weightfault;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
+using weightfault::bench::Clock;
+using weightfault::bench::seconds_since;
 
 int main(int argc, char** argv) {
   int trials = 6;

@@ -19,16 +19,11 @@
 #include "nn/model_file.h"
 #include "tests/reference_layers.h"
 
+#include "bench/stopwatch.h"
+
 namespace wf = weightfault;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
+using weightfault::bench::Clock;
+using weightfault::bench::seconds_since;
 
 int main(int argc, char** argv) {
   std::string model = "data/models/mnist_cnn.h5";

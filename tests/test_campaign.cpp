@@ -69,17 +69,23 @@ output = "unused.h5"
 
 }  // namespace
 
+// Runs `sc` into dir/one.h5 with one trial worker and into dir/two.h5 with two.
+static void run_with_1_and_2_threads(wf::sim::Scenario sc, const std::filesystem::path& dir) {
+  wf::sim::CampaignOptions options;
+  options.data_root = wf::test::data_root().string();
+  for (const int threads : {1, 2}) {
+    sc.output = (dir / (threads == 1 ? "one.h5" : "two.h5")).string();
+    options.threads = threads;
+    wf::sim::run_campaign(sc, builtin_registry(), options);
+  }
+}
+
 TEST_CASE("a campaign gives identical results with 1 and 2 threads") {
   const auto dir = wf::test::fresh_dir("campaign_threads");
   auto sc = write_and_load(dir, kSmallCampaign);
+  run_with_1_and_2_threads(sc, dir);
   wf::sim::CampaignOptions options;
   options.data_root = wf::test::data_root().string();
-  sc.output = (dir / "one.h5").string();
-  options.threads = 1;
-  wf::sim::run_campaign(sc, builtin_registry(), options);
-  sc.output = (dir / "two.h5").string();
-  options.threads = 2;
-  wf::sim::run_campaign(sc, builtin_registry(), options);
 
   for (const char* dtype : {"fp32", "q1.6"}) {
     const std::string cell = std::string("results/none/") + dtype;
@@ -254,14 +260,7 @@ trials = 4
 batch = 200
 output = "unused.h5"
 )");
-  wf::sim::CampaignOptions options;
-  options.data_root = wf::test::data_root().string();
-  sc.output = (dir / "one.h5").string();
-  options.threads = 1;
-  wf::sim::run_campaign(sc, builtin_registry(), options);
-  sc.output = (dir / "two.h5").string();
-  options.threads = 2;
-  wf::sim::run_campaign(sc, builtin_registry(), options);
+  run_with_1_and_2_threads(sc, dir);
   const auto one = doubles(dir / "one.h5", "results/none/fp32/accuracy");
   CHECK(one == doubles(dir / "two.h5", "results/none/fp32/accuracy"));
   CHECK(ints(dir / "one.h5", "results/none/fp32/faults_active") ==
