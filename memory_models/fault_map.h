@@ -26,6 +26,8 @@ class FaultMap {
   // Every flip (not stuck-at) ends at the first multiple of `interval_s` after
   // its onset, when its word is rewritten with the stored value.
   void clear_flips_at_rewrites(double interval_s);
+  // Ends bit fault `index` (of bit_faults()) at clear_s (a scrub wrote it back).
+  void set_clear(std::size_t index, double clear_s) { bits_[index].clear_s = clear_s; }
 
   const std::vector<FaultRecord>& records() const { return records_; }
   const std::vector<BitFault>& bit_faults() const { return bits_; }

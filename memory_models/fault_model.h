@@ -11,11 +11,13 @@
 #include <boost/random/mersenne_twister.hpp>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "common/parameter.h"
 #include "memory_models/address_mapping.h"
+#include "memory_models/environment.h"
 #include "memory_models/fault_map.h"
 
 namespace weightfault::memory {
@@ -28,6 +30,18 @@ struct FaultModelContext {
   double t0_s = 0.0;
   double t1_s = 0.0;
   std::uint16_t model_index = 0;  // recorded in every fault it makes
+  const Environment* environment = nullptr;  // nullptr: the default environment
+  // Times the whole memory is written, ascending: 0 (first load), then each rewrite.
+  std::span<const double> write_times_s{};
+  // Times the memory is read; models may skip episodes no checkpoint can observe.
+  std::span<const double> checkpoints_s{};
+  double refresh_interval_s = 0.064;  // DRAM refresh window tREFW
+
+  const Environment& env() const;
+  // First write strictly after t_s (kNever when none).
+  double next_write_after(double t_s) const;
+  // Last write at or before t_s (0 when none listed).
+  double last_write_at_or_before(double t_s) const;
 };
 
 class FaultModel {
@@ -36,6 +50,12 @@ class FaultModel {
   virtual void generate(const FaultModelContext& ctx, Rng& rng, FaultMap& sink) const = 0;
   // Expected number of faults generate() adds for `ctx` (for reports and tests).
   virtual double expected_faults(const FaultModelContext& ctx) const = 0;
+  // Expected number of its faults active at t_s (the report compares it with the
+  // simulated mean). Default: every fault is active throughout.
+  virtual double expected_active(const FaultModelContext& ctx, double t_s) const {
+    (void)t_s;
+    return expected_faults(ctx);
+  }
 };
 
 struct FaultModelInfo {
@@ -57,7 +77,7 @@ class FaultModelRegistry {
   std::vector<FaultModelInfo> models_;
 };
 
-// Every built-in model, in one place: uniform_ber, stuck_at, fault_list, seu, field_faults.
+// Every built-in model, in one place.
 void register_builtin_fault_models(FaultModelRegistry& registry);
 
 // One entry per built-in model file.
@@ -66,5 +86,8 @@ FaultModelInfo stuck_at_info();
 FaultModelInfo fault_list_info();
 FaultModelInfo seu_info();
 FaultModelInfo field_faults_info();
+FaultModelInfo dram_retention_info();
+FaultModelInfo sram_cell_info();
+FaultModelInfo write_error_info();
 
 }  // namespace weightfault::memory

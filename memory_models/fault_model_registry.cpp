@@ -1,9 +1,26 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/input_error.h"
 #include "memory_models/fault_model.h"
 
 namespace weightfault::memory {
+
+const Environment& FaultModelContext::env() const {
+  static const Environment kDefault;  // immutable: 25 C, nominal supply, sea level
+  return environment != nullptr ? *environment : kDefault;
+}
+
+double FaultModelContext::next_write_after(double t_s) const {
+  const auto it = std::upper_bound(write_times_s.begin(), write_times_s.end(), t_s);
+  return it == write_times_s.end() ? kNever : *it;
+}
+
+double FaultModelContext::last_write_at_or_before(double t_s) const {
+  const auto it = std::upper_bound(write_times_s.begin(), write_times_s.end(), t_s);
+  return it == write_times_s.begin() ? 0.0 : *(it - 1);
+}
 
 void FaultModelRegistry::add(FaultModelInfo info) {
   if (find(info.name) != nullptr)
@@ -30,6 +47,9 @@ void register_builtin_fault_models(FaultModelRegistry& registry) {
   registry.add(fault_list_info());
   registry.add(seu_info());
   registry.add(field_faults_info());
+  registry.add(dram_retention_info());
+  registry.add(sram_cell_info());
+  registry.add(write_error_info());
 }
 
 }  // namespace weightfault::memory

@@ -17,7 +17,15 @@
 // Transient faults flip their bits until the next rewrite; permanent faults
 // make their bits stuck at 0 or 1 (one value per fault, each with
 // probability 1/2) for good.
+//
+// Optional Weibull hazard for permanent faults (a power-law non-homogeneous
+// Poisson process): cumulative expected faults Lambda(t) = lambda L (t/L)^beta
+// with L = weibull_reference_s, so the table's FIT holds on average over L;
+// beta < 1 puts more faults early in life (infant mortality), beta > 1 late
+// (wear-out). Arrival times invert Lambda: t = L u^(1/beta), u uniform in
+// [(t0/L)^beta, (t1/L)^beta]. beta = 1 is the constant-rate process.
 #include <array>
+#include <cmath>
 #include <boost/random/bernoulli_distribution.hpp>
 #include <boost/random/poisson_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
@@ -53,8 +61,11 @@ const std::array<Mode, 7>& jaguar_modes() {
 
 class FieldFaults final : public FaultModel {
  public:
-  FieldFaults(double fit_scale, std::string kinds)
-      : fit_scale_(fit_scale), kinds_(std::move(kinds)) {}
+  FieldFaults(double fit_scale, std::string kinds, double weibull_shape, double weibull_reference_s)
+      : fit_scale_(fit_scale),
+        kinds_(std::move(kinds)),
+        shape_(weibull_shape),
+        reference_s_(weibull_reference_s) {}
 
   void generate(const FaultModelContext& ctx, Rng& rng, FaultMap& sink) const override {
     const Geometry& g = ctx.mapping.geometry();
@@ -74,7 +85,7 @@ class FieldFaults final : public FaultModel {
                 continue;
               const double fit = (permanent ? mode.permanent_fit : mode.transient_fit) * fit_scale_;
               boost::random::poisson_distribution<std::uint64_t, double> count(
-                  fit * window_s / kSecondsPerBillionHours);
+                  expected_in(fit, permanent, ctx.t0_s, ctx.t1_s));
               const std::uint64_t events = fit > 0.0 ? count(rng) : 0;
               for (std::uint64_t e = 0; e < events; ++e) {
                 FaultRecord r;
@@ -88,7 +99,7 @@ class FieldFaults final : public FaultModel {
                 r.kind = permanent ? (coin(rng) ? FaultKind::stuck_at_1 : FaultKind::stuck_at_0)
                                    : FaultKind::flip;
                 r.model = ctx.model_index;
-                r.onset_s = when(rng);
+                r.onset_s = permanent ? arrival(ctx.t0_s, ctx.t1_s, rng) : when(rng);
                 sink.add(r);
               }
             }
@@ -101,18 +112,48 @@ class FieldFaults final : public FaultModel {
   // Faults over the whole memory (records are per device, not per stored bit).
   double expected_faults(const FaultModelContext& ctx) const override {
     const Geometry& g = ctx.mapping.geometry();
-    double fit = 0.0;
+    double expected = 0.0;
     for (const auto& mode : jaguar_modes()) {
-      if (kinds_ != "permanent") fit += mode.transient_fit;
-      if (kinds_ != "transient") fit += mode.permanent_fit;
+      if (kinds_ != "permanent")
+        expected += expected_in(mode.transient_fit * fit_scale_, false, ctx.t0_s, ctx.t1_s);
+      if (kinds_ != "transient")
+        expected += expected_in(mode.permanent_fit * fit_scale_, true, ctx.t0_s, ctx.t1_s);
     }
-    const double devices = static_cast<double>(g.channels * g.ranks * g.chips);
-    return fit * fit_scale_ * devices * (ctx.t1_s - ctx.t0_s) / kSecondsPerBillionHours;
+    return expected * static_cast<double>(g.channels * g.ranks * g.chips);
+  }
+
+  // Transient faults since the last rewrite plus every permanent fault so far.
+  double expected_active(const FaultModelContext& ctx, double t_s) const override {
+    const Geometry& g = ctx.mapping.geometry();
+    const double w = ctx.last_write_at_or_before(t_s);
+    double expected = 0.0;
+    for (const auto& mode : jaguar_modes()) {
+      if (kinds_ != "permanent") expected += expected_in(mode.transient_fit * fit_scale_, false, w, t_s);
+      if (kinds_ != "transient")
+        expected += expected_in(mode.permanent_fit * fit_scale_, true, ctx.t0_s, t_s);
+    }
+    return expected * static_cast<double>(g.channels * g.ranks * g.chips);
   }
 
  private:
+  // Expected faults of one device and mode in [t0, t1).
+  double expected_in(double fit, bool permanent, double t0_s, double t1_s) const {
+    const double rate_per_s = fit / kSecondsPerBillionHours;
+    if (!permanent || shape_ == 1.0) return rate_per_s * (t1_s - t0_s);
+    return rate_per_s * reference_s_ *
+           (std::pow(t1_s / reference_s_, shape_) - std::pow(t0_s / reference_s_, shape_));
+  }
+  double arrival(double t0_s, double t1_s, Rng& rng) const {
+    if (shape_ == 1.0) return boost::random::uniform_real_distribution<double>(t0_s, t1_s)(rng);
+    const double u = boost::random::uniform_real_distribution<double>(
+        std::pow(t0_s / reference_s_, shape_), std::pow(t1_s / reference_s_, shape_))(rng);
+    return std::min(reference_s_ * std::pow(u, 1.0 / shape_), std::nextafter(t1_s, t0_s));
+  }
+
   double fit_scale_;
   std::string kinds_;
+  double shape_;
+  double reference_s_;
 };
 
 }  // namespace
@@ -126,9 +167,20 @@ FaultModelInfo field_faults_info() {
       {number_param("fit_scale", "",
                     "multiplier of every FIT rate of the table (e.g. 6.7 for DDR4-2400 DIMMs)", 0.0,
                     1e6, 1.0, true),
-       choice_param("kinds", "which faults to draw", {"both", "transient", "permanent"}, "both")},
+       choice_param("kinds", "which faults to draw", {"both", "transient", "permanent"}, "both"),
+       number_param("weibull_shape", "",
+                    "Weibull shape beta of the permanent-fault hazard: 1 constant rate, < 1 "
+                    "early-life (0.7 estimate after Sridharan SC13's declining hazard [E]), > 1 "
+                    "wear-out",
+                    0.1, 10.0, 1.0, true),
+       number_param("weibull_reference_s", "s",
+                    "life over which the table's FIT rates hold on average under the Weibull "
+                    "hazard (FaultSim's 7-year mission)",
+                    1.0, 1e12, 7.0 * 365.0 * 86400.0, false)},
       [](const ParamValues& v) {
-        return std::make_unique<FieldFaults>(v.number("fit_scale"), v.text("kinds"));
+        return std::make_unique<FieldFaults>(v.number("fit_scale"), v.text("kinds"),
+                                             v.number("weibull_shape"),
+                                             v.number("weibull_reference_s"));
       },
       true};
 }

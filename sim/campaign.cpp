@@ -19,12 +19,18 @@
 #include "nn/inference_engine.h"
 #include "nn/model_file.h"
 #include "sim/results_file.h"
+#include "sim/scrub.h"
 #include "sim/stored_image.h"
 
 namespace weightfault::sim {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+bool has_secded(const StoredImage& image) {
+  return std::any_of(image.tensors().begin(), image.tensors().end(),
+                     [](const StoredTensor& t) { return t.check == CheckKind::secded; });
+}
 
 // Immutable state shared by every worker.
 struct Shared {
@@ -63,8 +69,13 @@ class Worker {
         draw_fault_map(s_.scenario, s_.models[point], s_.mapping, s_.extent_bits, point, trial);
     std::vector<TrialRecord> out;
     for (std::size_t i = 0; i < s_.images.size(); ++i) {
+      // Scrubs write back what a correcting code fixed: the map this image sees.
+      const bool scrubs = s_.scenario.scrub_interval_s > 0.0 && has_secded(s_.images[i]);
+      std::optional<memory::FaultMap> scrubbed_map;
+      if (scrubs) scrubbed_map = scrubbed(map, s_.images[i], s_.mapping, s_.scenario.scrub_interval_s);
+      const memory::FaultMap& image_map = scrubbed_map ? *scrubbed_map : map;
       for (std::size_t t = 0; t < s_.scenario.checkpoints(); ++t) {
-        out.push_back(run_image(map, point, trial, i, t, evaluations));
+        out.push_back(run_image(image_map, point, trial, i, t, evaluations));
       }
     }
     return out;
@@ -216,11 +227,15 @@ memory::FaultMap draw_fault_map(const Scenario& scenario,
                                 std::size_t point, std::size_t trial) {
   memory::FaultMap map;
   const double end_s = scenario.checkpoints_s.back();
+  const auto writes = scenario.write_times_s();
   for (std::size_t m = 0; m < models.size(); ++m) {
     memory::Rng rng(stream_seed(
         {scenario.seed, point, trial, m, static_cast<std::uint64_t>(StreamPurpose::faults)}));
-    const memory::FaultModelContext ctx{mapping, extent_bits, 0.0, end_s,
-                                        static_cast<std::uint16_t>(m)};
+    memory::FaultModelContext ctx{mapping, extent_bits, 0.0, end_s, static_cast<std::uint16_t>(m)};
+    ctx.environment = &scenario.environment;
+    ctx.write_times_s = writes;
+    ctx.checkpoints_s = scenario.checkpoints_s;
+    ctx.refresh_interval_s = scenario.refresh_interval_s;
     models[m]->generate(ctx, rng, map);
   }
   // A rewrite restores the stored bits: a flip lasts until the first rewrite after

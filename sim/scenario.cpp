@@ -176,12 +176,87 @@ std::optional<ParamValue> param_value(Reader& r, const toml::node& n, const std:
   return v;
 }
 
+
+// An environment quantity: a number (constant), or a table
+//   { steps = [[t_s, value], ...] } or { linear = [[t_s, value], ...] }, optional repeat_s.
+std::optional<memory::Profile> read_profile(Reader& r, Reader::Table& env, const std::string& key,
+                                            double min, double max) {
+  const auto* n = r.node(env, key, false);
+  if (n == nullptr) return std::nullopt;
+  const std::string path = "environment." + key;
+  const std::string range = fmt::format("values in [{}, {}]", min, max);
+  if (n->is_number()) {
+    const auto v = r.number(env, key, false, min, max);
+    if (!v) return std::nullopt;
+    return memory::Profile(*v);
+  }
+  Reader::Table t{n->as_table(), path, {}};
+  if (t.table == nullptr) {
+    r.error(n->source(), path,
+            fmt::format("expected a number or {{ steps = [[t_s, value], ...] }} or {{ linear = "
+                        "[[t_s, value], ...], repeat_s = period }} with {}",
+                        range),
+            show(*n));
+    return std::nullopt;
+  }
+  const auto* steps = r.node(t, "steps", false);
+  const auto* linear = r.node(t, "linear", false);
+  const auto repeat = r.number(t, "repeat_s", false, 0.0, 1e12);
+  r.reject_unknown(t);
+  if ((steps == nullptr) == (linear == nullptr)) {
+    r.error(n->source(), path, "give exactly one of steps or linear");
+    return std::nullopt;
+  }
+  const auto* list = steps != nullptr ? steps : linear;
+  const std::string list_key = path + (steps != nullptr ? ".steps" : ".linear");
+  const auto* a = list->as_array();
+  std::vector<memory::Profile::Point> points;
+  bool ok = a != nullptr && !a->empty();
+  for (std::size_t k = 0; ok && k < a->size(); ++k) {
+    const auto* pair = a->get(k)->as_array();
+    ok = pair != nullptr && pair->size() == 2 && pair->get(0)->is_number() &&
+         pair->get(1)->is_number();
+    if (!ok) break;
+    const double t_s = pair->get(0)->value<double>().value_or(-1.0);
+    const double v = pair->get(1)->value<double>().value_or(min - 1.0);
+    ok = std::isfinite(t_s) && (points.empty() ? t_s == 0.0 : t_s > points.back().t_s) &&
+         v >= min && v <= max;
+    if (ok) points.push_back({t_s, v});
+  }
+  if (!ok) {
+    r.error(list->source(), list_key,
+            fmt::format("expected [[t_s, value], ...] starting at t_s = 0 with increasing times "
+                        "and {}",
+                        range),
+            show(*list));
+    return std::nullopt;
+  }
+  const double repeat_s = repeat.value_or(0.0);
+  if (repeat_s > 0.0 && !(repeat_s > points.back().t_s)) {
+    r.error(n->source(), path + ".repeat_s", "must be larger than the last point's time",
+            fmt::format("{}", repeat_s));
+    return std::nullopt;
+  }
+  return memory::Profile(
+      points, steps != nullptr ? memory::Profile::Shape::steps : memory::Profile::Shape::linear,
+      repeat_s);
+}
+
 }  // namespace
 
 std::vector<std::string> known_protections() {
   std::vector<std::string> names{"none"};
   for (const auto& s : nn::protection_stages()) names.push_back(s.name);
   return names;
+}
+
+std::vector<double> Scenario::write_times_s() const {
+  std::vector<double> times{0.0};
+  if (rewrite_interval_s > 0.0) {
+    for (double k = 1.0; k * rewrite_interval_s <= checkpoints_s.back(); k += 1.0)
+      times.push_back(k * rewrite_interval_s);
+  }
+  return times;
 }
 
 ParamValues Scenario::params_at(std::size_t m, std::size_t p) const {
@@ -317,7 +392,30 @@ Scenario load_scenario(const std::filesystem::path& path,
     }
     if (auto v = r.number(timeline, "rewrite_interval_s", false, 0.0, 1e12))
       sc.rewrite_interval_s = *v;
+    if (auto v = r.number(timeline, "scrub_interval_s", false, 0.0, 1e12))
+      sc.scrub_interval_s = *v;
+    if (auto v = r.number(timeline, "refresh_interval_s", false, 1e-4, 1e4))
+      sc.refresh_interval_s = *v;
+    if (sc.rewrite_interval_s > 0.0 && sc.checkpoints_s.back() / sc.rewrite_interval_s > 1e6) {
+      r.error(timeline.table->source(), "timeline.rewrite_interval_s",
+              fmt::format("at most 1e6 rewrites up to the last checkpoint ({} s); use a longer "
+                          "interval",
+                          sc.checkpoints_s.back()),
+              fmt::format("{}", sc.rewrite_interval_s));
+    }
     r.reject_unknown(timeline);
+  }
+
+  // [environment]
+  auto env = r.table(root, "environment", top_known, false);
+  if (env.table != nullptr) {
+    if (auto p = read_profile(r, env, "temperature_c", -60.0, 200.0))
+      sc.environment.temperature_c = *p;
+    if (auto p = read_profile(r, env, "vdd_v", 0.05, 5.0)) sc.environment.vdd_v = *p;
+    if (auto p = read_profile(r, env, "altitude_m", -500.0, 40000.0))
+      sc.environment.altitude_m = *p;
+    if (auto p = read_profile(r, env, "flux_factor", 0.0, 1e6)) sc.environment.flux_factor = *p;
+    r.reject_unknown(env);
   }
 
   // [[fault_model]]

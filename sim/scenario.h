@@ -64,7 +64,13 @@ struct Scenario {
   // at each checkpoint; faults are sticky until a rewrite clears flips.
   std::vector<double> checkpoints_s{0.0};
   double rewrite_interval_s = 0.0;  // 0 = never rewritten
+  double scrub_interval_s = 0.0;    // 0 = no scrub; secded images write back what they correct
+  double refresh_interval_s = 0.064;  // DRAM refresh window (JEDEC tREFW at <= 85 C)
   bool has_timeline = false;
+  memory::Environment environment;
+
+  // Times the whole memory is written: 0, then every rewrite up to the last checkpoint.
+  std::vector<double> write_times_s() const;
 
   std::size_t points() const { return sweep.empty() ? 1 : sweep.front().values.size(); }
   std::size_t checkpoints() const { return checkpoints_s.size(); }

@@ -104,7 +104,8 @@ TEST_CASE("scenario: an unknown fault model lists the known ones") {
   CHECK_THROWS_WITH_AS(
       load_text(replace(kValid, "\"uniform_ber\"", "\"uniform_bre\"")),
       doctest::Contains("fault_model[0].name: unknown fault model (known: "
-                        "uniform_ber, stuck_at, fault_list, seu, field_faults); got 'uniform_bre'"),
+                        "uniform_ber, stuck_at, fault_list, seu, field_faults, "
+                        "dram_retention, sram_cell, write_error); got 'uniform_bre'"),
       wf::InputError);
 }
 

@@ -1,0 +1,392 @@
+// dram_retention: DRAM cells that lose their charge before the next refresh.
+//
+// Every cell has a retention time at a reference temperature from one of two
+// log-normal populations -- a main population (most cells, long retention)
+// and a sparse leaky tail (Hamamoto et al., TED 1998; Kim & Lee, EDL 2009).
+// Retention scales with temperature by Arrhenius,
+//   t_ret(T) = t_ret(T0) * exp[(Ea / k) (1/T - 1/T0)],
+// and a cell fails while t_ret(T(t)) < tREF (the refresh window). A failing
+// cell loses its charge: a true cell then reads 0, an anti cell 1 (only
+// charged cells fail; memory_models/cell_polarity.h), and refresh restores
+// the wrong value, so the error stays until the word is rewritten. After a
+// rewrite the cell fails again the first time it is hot enough.
+//
+// Also: variable retention time (a fraction of tail cells switch between
+// their retention and retention / vrt_ratio as a two-state telegraph process
+// with exponential dwell times; Liu et al., ISCA 2013); new weak cells
+// appearing with age (AVATAR, DSN 2015); and weak rows and columns whose cells
+// are weak at a multiple of the tail density (EDEN's wordline and bitline
+// correlated models, MICRO 2019). Sources and tags: docs/physics.md.
+//
+// Sampling costs O(weak cells): only cells that can fail under the hottest
+// temperature of the profile are drawn (a truncated log-normal), and each is
+// checked exactly against the temperature profile in every write window that
+// a checkpoint reads (unobserved episodes are not materialized).
+#include <algorithm>
+#include <boost/random/bernoulli_distribution.hpp>
+#include <boost/random/exponential_distribution.hpp>
+#include <boost/random/poisson_distribution.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <boost/random/uniform_real_distribution.hpp>
+#include <cmath>
+
+#include "memory_models/cell_polarity.h"
+#include "memory_models/fault_model.h"
+#include "memory_models/normal_cdf.h"
+
+namespace weightfault::memory {
+namespace {
+
+constexpr double kBoltzmannEvPerK = 8.617333e-5;
+constexpr double kKelvin = 273.15;
+constexpr double kBitsPerGbit = 1073741824.0;  // 2^30
+constexpr double kSecondsPerDay = 86400.0;
+
+// A log-normal retention population with its own Arrhenius parameters.
+struct Population {
+  double density = 0.0;  // fraction of cells
+  double median_s = 1.0;  // at reference_c
+  double sigma_ln = 1.0;
+  double ea_ev = 0.6;
+  double reference_c = 45.0;
+
+  // Arrhenius factor: how much shorter retention is at temperature_c than at the reference.
+  double acceleration(double temperature_c) const {
+    return std::exp(ea_ev / kBoltzmannEvPerK *
+                    (1.0 / (reference_c + kKelvin) - 1.0 / (temperature_c + kKelvin)));
+  }
+  // Fraction of the population with reference retention below `threshold_s`.
+  double cdf(double threshold_s) const {
+    if (!(threshold_s > 0.0)) return 0.0;
+    return normal_cdf((std::log(threshold_s) - std::log(median_s)) / sigma_ln);
+  }
+  // Reference retention below which a cell fails at temperature_c with refresh tREF.
+  double threshold_s(double temperature_c, double refresh_s) const {
+    return refresh_s * acceleration(temperature_c);
+  }
+  // Temperature above which a cell of reference retention `retention_s` fails (+inf: never).
+  double critical_c(double retention_s, double refresh_s) const {
+    const double inv = 1.0 / (reference_c + kKelvin) +
+                       kBoltzmannEvPerK / ea_ev * std::log(refresh_s / retention_s);
+    return inv > 0.0 ? 1.0 / inv - kKelvin : INFINITY;
+  }
+  // A retention drawn from the population truncated below threshold_s.
+  double draw_below(double threshold_s, Rng& rng) const {
+    const double top = cdf(threshold_s);
+    const double u = boost::random::uniform_real_distribution<double>(0.0, 1.0)(rng) * top;
+    const double p = std::clamp(u, 1e-300, std::nextafter(1.0, 0.0));
+    return std::exp(std::log(median_s) + sigma_ln * normal_quantile(p));
+  }
+};
+
+struct RetentionParams {
+  Population tail, main;
+  double vrt_fraction = 0.3;
+  double vrt_ratio = 4.0;
+  double vrt_dwell_high_s = 36000.0, vrt_dwell_low_s = 36000.0;
+  double new_weak_per_gbit_day = 8.0;
+  double weak_row_fraction = 0.0, weak_column_fraction = 0.0, weak_line_factor = 100.0;
+  CellPolarity polarity;
+};
+
+// A write window [start, end) that at least one checkpoint reads; last = its last checkpoint.
+struct Window {
+  double start_s, end_s, last_checkpoint_s;
+};
+
+std::vector<Window> observed_windows(const FaultModelContext& ctx) {
+  std::vector<Window> out;
+  for (const double c : ctx.checkpoints_s) {
+    if (c < ctx.t0_s || c > ctx.t1_s) continue;
+    const double w = ctx.last_write_at_or_before(c);
+    if (!out.empty() && out.back().start_s == w) {
+      out.back().last_checkpoint_s = c;
+    } else {
+      out.push_back({w, ctx.next_write_after(c), c});
+    }
+  }
+  return out;
+}
+
+struct Candidate {
+  std::uint64_t bit = 0;
+  double retention_s = 0.0;  // at the population's reference temperature
+  const Population* population = nullptr;
+  double born_s = 0.0;
+  bool vrt = false;
+};
+
+class DramRetention final : public FaultModel {
+ public:
+  explicit DramRetention(RetentionParams p) : p_(std::move(p)) {}
+
+  void generate(const FaultModelContext& ctx, Rng& rng, FaultMap& sink) const override {
+    if (ctx.extent_bits == 0) return;
+    const auto windows = observed_windows(ctx);
+    if (windows.empty()) return;
+    const Profile& temperature = ctx.env().temperature_c;
+    const double hottest_c = temperature.global_max();
+    const double refresh_s = ctx.refresh_interval_s;
+    const double bits = static_cast<double>(ctx.extent_bits);
+    std::vector<Candidate> cells;
+    boost::random::uniform_int_distribution<std::uint64_t> where(0, ctx.extent_bits - 1);
+    const auto poisson = [&](double mean) -> std::uint64_t {
+      if (!(mean > 0.0)) return 0;
+      return boost::random::poisson_distribution<std::uint64_t, double>(mean)(rng);
+    };
+    // Cells that can fail at the hottest temperature (VRT cells in their low state).
+    const double tail_theta = p_.tail.threshold_s(hottest_c, refresh_s);
+    const double vrt_theta = tail_theta * p_.vrt_ratio;
+    const auto add_tail = [&](std::uint64_t n, bool vrt, double born_s) {
+      for (std::uint64_t k = 0; k < n; ++k) {
+        const std::uint64_t bit = where(rng);
+        cells.push_back({bit, p_.tail.draw_below(vrt ? vrt_theta : tail_theta, rng), &p_.tail,
+                         born_s, vrt});
+      }
+    };
+    const double tail_cells = bits * p_.tail.density;
+    add_tail(poisson(tail_cells * (1.0 - p_.vrt_fraction) * p_.tail.cdf(tail_theta)), false, 0.0);
+    add_tail(poisson(tail_cells * p_.vrt_fraction * p_.tail.cdf(vrt_theta)), true, 0.0);
+    const double main_theta = p_.main.threshold_s(hottest_c, refresh_s);
+    for (std::uint64_t k = poisson(bits * p_.main.density * p_.main.cdf(main_theta)); k > 0; --k) {
+      const std::uint64_t bit = where(rng);
+      cells.push_back({bit, p_.main.draw_below(main_theta, rng), &p_.main, 0.0, false});
+    }
+    add_weak_lines(ctx, tail_theta, rng, cells);
+    // New weak cells: born_rate counts cells weak at the reference condition.
+    const double born_mean = born_per_s(ctx) * (ctx.t1_s - ctx.t0_s) *
+                             born_scale(tail_theta, refresh_s);
+    boost::random::uniform_real_distribution<double> when(ctx.t0_s, ctx.t1_s);
+    for (std::uint64_t k = poisson(born_mean); k > 0; --k) {
+      const std::uint64_t bit = where(rng);
+      const double born_s = when(rng);
+      cells.push_back({bit, p_.tail.draw_below(tail_theta, rng), &p_.tail, born_s, false});
+    }
+    for (const auto& cell : cells) emit(ctx, cell, windows, rng, sink);
+  }
+
+  double expected_faults(const FaultModelContext& ctx) const override {
+    // Weak cells drawn: those that can fail at the hottest temperature of the mission.
+    const double hottest_c = ctx.env().temperature_c.global_max();
+    const double refresh_s = ctx.refresh_interval_s;
+    const double bits = static_cast<double>(ctx.extent_bits);
+    const double theta = p_.tail.threshold_s(hottest_c, refresh_s);
+    return bits * p_.tail.density *
+               ((1.0 - p_.vrt_fraction) * p_.tail.cdf(theta) +
+                p_.vrt_fraction * p_.tail.cdf(theta * p_.vrt_ratio)) +
+           bits * p_.main.density * p_.main.cdf(p_.main.threshold_s(hottest_c, refresh_s)) +
+           weak_line_cells(ctx) * p_.tail.cdf(theta) +
+           born_per_s(ctx) * (ctx.t1_s - ctx.t0_s) * born_scale(theta, refresh_s);
+  }
+
+  double expected_active(const FaultModelContext& ctx, double t_s) const override {
+    const Profile& temperature = ctx.env().temperature_c;
+    const double refresh_s = ctx.refresh_interval_s;
+    const double bits = static_cast<double>(ctx.extent_bits);
+    const double w = ctx.last_write_at_or_before(t_s);
+    const double hot_c = temperature.max_over(w, t_s);
+    const double theta = p_.tail.threshold_s(hot_c, refresh_s);
+    // VRT: exact for a constant temperature over the window (docs/physics.md).
+    const double rate_h = 1.0 / p_.vrt_dwell_high_s, rate_l = 1.0 / p_.vrt_dwell_low_s;
+    const double pi_low = rate_h / (rate_h + rate_l);
+    const double visited_low = pi_low + (1.0 - pi_low) * (1.0 - std::exp(-(t_s - w) * rate_h));
+    const double vrt = p_.tail.cdf(theta) +
+                       (p_.tail.cdf(theta * p_.vrt_ratio) - p_.tail.cdf(theta)) * visited_low;
+    double expected = bits * p_.tail.density *
+                          ((1.0 - p_.vrt_fraction) * p_.tail.cdf(theta) + p_.vrt_fraction * vrt) +
+                      bits * p_.main.density * p_.main.cdf(p_.main.threshold_s(hot_c, refresh_s)) +
+                      weak_line_cells(ctx) * p_.tail.cdf(theta);
+    // Born cells: those born before the window see all of it; later ones from birth on.
+    const double theta_ref = p_.tail.threshold_s(p_.tail.reference_c, refresh_s);
+    const double per_s = born_per_s(ctx) / std::max(p_.tail.cdf(theta_ref), 1e-300);
+    double born = (w - ctx.t0_s) * p_.tail.cdf(theta);
+    constexpr int kSteps = 64;
+    for (int i = 0; i < kSteps && t_s > w; ++i) {
+      const double b = w + (i + 0.5) * (t_s - w) / kSteps;
+      born += p_.tail.cdf(p_.tail.threshold_s(temperature.max_over(b, t_s), refresh_s)) *
+              (t_s - w) / kSteps;
+    }
+    return expected + per_s * born;
+  }
+
+ private:
+  double born_per_s(const FaultModelContext& ctx) const {
+    return p_.new_weak_per_gbit_day * static_cast<double>(ctx.extent_bits) / kBitsPerGbit /
+           kSecondsPerDay;
+  }
+  // Born cells drawn (those weak at the hottest temperature) per cell weak at the reference.
+  double born_scale(double theta_hot_s, double refresh_s) const {
+    const double at_ref = p_.tail.cdf(p_.tail.threshold_s(p_.tail.reference_c, refresh_s));
+    return at_ref > 0.0 ? p_.tail.cdf(theta_hot_s) / at_ref : 0.0;
+  }
+  // Extra tail-density cells on weak rows and columns (per unit of tail cdf).
+  double weak_line_cells(const FaultModelContext& ctx) const {
+    const double bits = static_cast<double>(ctx.extent_bits);
+    return (p_.weak_row_fraction + p_.weak_column_fraction) * bits * p_.tail.density *
+           (p_.weak_line_factor - 1.0);
+  }
+
+  void add_weak_lines(const FaultModelContext& ctx, double theta_s, Rng& rng,
+                      std::vector<Candidate>& cells) const {
+    const Geometry& g = ctx.mapping.geometry();
+    const double bits = static_cast<double>(ctx.extent_bits);
+    const double extra_density = p_.tail.density * (p_.weak_line_factor - 1.0) * p_.tail.cdf(theta_s);
+    boost::random::uniform_int_distribution<std::uint64_t> where(0, ctx.extent_bits - 1);
+    const auto pick = [&](std::uint64_t n) {
+      return boost::random::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng);
+    };
+    for (const bool row : {true, false}) {
+      const double fraction = row ? p_.weak_row_fraction : p_.weak_column_fraction;
+      // A wordline of one chip holds columns x device_width cells; a bitline holds rows cells.
+      const double line_cells = row ? static_cast<double>(g.columns * g.device_width)
+                                     : static_cast<double>(g.rows);
+      if (!(fraction > 0.0) || !(extra_density > 0.0)) continue;
+      const std::uint64_t lines = boost::random::poisson_distribution<std::uint64_t, double>(
+          fraction * bits / line_cells)(rng);
+      for (std::uint64_t l = 0; l < lines; ++l) {
+        const PhysicalAddress anchor = ctx.mapping.to_physical(where(rng));
+        const std::uint64_t n = boost::random::poisson_distribution<std::uint64_t, double>(
+            line_cells * extra_density)(rng);
+        for (std::uint64_t k = 0; k < n; ++k) {
+          PhysicalAddress a = anchor;
+          if (row) {
+            a.set(Field::column, pick(g.columns));
+            a.set(Field::bit, anchor.chip(g) * g.device_width + pick(g.device_width));
+          } else {
+            a.set(Field::row, pick(g.rows));
+          }
+          const std::uint64_t bit = ctx.mapping.to_linear(a);
+          if (bit >= ctx.extent_bits) continue;
+          cells.push_back({bit, p_.tail.draw_below(theta_s, rng), &p_.tail, 0.0, false});
+        }
+      }
+    }
+  }
+
+  // One record per observed write window in which the cell fails: from the first
+  // failing moment to the next write.
+  void emit(const FaultModelContext& ctx, const Candidate& cell, const std::vector<Window>& windows,
+            Rng& rng, FaultMap& sink) const {
+    const Profile& temperature = ctx.env().temperature_c;
+    const double refresh_s = ctx.refresh_interval_s;
+    const FaultKind kind = p_.polarity.discharged(ctx.mapping.to_physical(cell.bit));
+    const double critical_high = cell.population->critical_c(cell.retention_s, refresh_s);
+    const double critical_low =
+        cell.vrt ? cell.population->critical_c(cell.retention_s / p_.vrt_ratio, refresh_s)
+                 : critical_high;
+    // Telegraph state of a VRT cell: known at `state_s`.
+    const double rate_h = 1.0 / p_.vrt_dwell_high_s, rate_l = 1.0 / p_.vrt_dwell_low_s;
+    const double pi_low = rate_h / (rate_h + rate_l);
+    boost::random::uniform_real_distribution<double> unit(0.0, 1.0);
+    double state_s = cell.born_s;
+    bool low = cell.vrt && unit(rng) < pi_low;
+    const auto advance = [&](double to_s) {
+      const double p_low =
+          pi_low + ((low ? 1.0 : 0.0) - pi_low) * std::exp(-(rate_h + rate_l) * (to_s - state_s));
+      low = unit(rng) < p_low;
+      state_s = to_s;
+    };
+    for (const auto& win : windows) {
+      const double from_s = std::max(win.start_s, cell.born_s);
+      const double to_s = win.last_checkpoint_s;
+      if (from_s > to_s) continue;
+      std::optional<double> onset;
+      if (!cell.vrt) {
+        onset = temperature.first_above(from_s, to_s, critical_high);
+      } else {
+        advance(from_s);
+        double t = from_s;
+        while (t <= to_s && !onset) {
+          const double dwell = boost::random::exponential_distribution<double>(
+              low ? rate_l : rate_h)(rng);
+          const double end = std::min(t + dwell, to_s);
+          onset = temperature.first_above(t, end, low ? critical_low : critical_high);
+          if (onset || t + dwell > to_s) break;
+          t += dwell;
+          low = !low;
+        }
+        state_s = onset ? *onset : to_s;
+      }
+      if (onset) sink.add(BitFault{cell.bit, kind, ctx.model_index, *onset, win.end_s});
+    }
+  }
+
+  RetentionParams p_;
+};
+
+}  // namespace
+
+FaultModelInfo dram_retention_info() {
+  const double ten_hours_s = 36000.0;
+  return {
+      "dram_retention",
+      "DRAM retention failures: main + leaky-tail log-normal retention, Arrhenius temperature, "
+      "refresh window, true/anti cells, VRT, new weak cells with age, weak rows/columns",
+      {number_param("tail_density", "cells/bit",
+                    "fraction of cells in the leaky tail (6.3e-5: fit of the log-normal tail to "
+                    "RAIDR and RAPID anchors [E])",
+                    0.0, 1.0, 6.3e-5, true),
+       number_param("tail_median_s", "s", "median tail retention at tail_reference_c (fit [E])",
+                    1e-6, 1e9, 100.0, true),
+       number_param("tail_sigma_ln", "", "log-normal sigma of tail retention (fit [E])", 0.01, 10.0,
+                    1.47, true),
+       number_param("tail_ea_ev", "eV",
+                    "activation energy of tail cells (0.6, Hamamoto 1998 [R]; ~2x per 10 C)", 0.05,
+                    3.0, 0.6, true),
+       number_param("tail_reference_c", "C", "temperature of the tail anchors (RAIDR 45 C [R])",
+                    -60.0, 200.0, 45.0, false),
+       number_param("main_median_s", "s",
+                    "median retention of the main population (> 40 s, Kim & Lee 2009 [V-abs])",
+                    1e-3, 1e12, 40.0, true),
+       number_param("main_sigma_ln", "", "log-normal sigma of main retention [E]", 0.01, 10.0,
+                    0.25, false),
+       number_param("main_ea_ev", "eV", "activation energy of main cells (~1.0 [R])", 0.05, 3.0,
+                    1.0, false),
+       number_param("main_reference_c", "C", "temperature of the main-population median [E]",
+                    -60.0, 200.0, 85.0, false),
+       number_param("vrt_fraction", "", "fraction of tail cells with variable retention time [E]",
+                    0.0, 1.0, 0.3, true),
+       number_param("vrt_ratio", "", "high / low retention of a VRT cell (4, range 2-10 [E])", 1.0,
+                    1000.0, 4.0, false),
+       number_param("vrt_dwell_high_s", "s", "mean time in the high-retention state (10 h [E])",
+                    1.0, 1e12, ten_hours_s, false),
+       number_param("vrt_dwell_low_s", "s", "mean time in the low-retention state (10 h [E])", 1.0,
+                    1e12, ten_hours_s, false),
+       number_param("new_weak_per_gbit_day", "cells/Gbit/day",
+                    "new cells weak at the reference temperature and refresh, appearing with age "
+                    "(8: AVATAR's 'ECC alone fails every few months' target [E])",
+                    0.0, 1e9, 8.0, true),
+       number_param("weak_row_fraction", "", "fraction of wordlines that are weak (EDEN model 2 [E])",
+                    0.0, 1.0, 0.0, true),
+       number_param("weak_column_fraction", "",
+                    "fraction of bitlines that are weak (EDEN model 1 [E])", 0.0, 1.0, 0.0, true),
+       number_param("weak_line_factor", "",
+                    "tail density on a weak line relative to elsewhere [E]", 1.0, 1e6, 100.0,
+                    false),
+       choice_param("cell_layout", "true/anti cells (EINSim layouts; Kraft DATE 2018)",
+                    CellPolarity::layouts(), "row_blocks"),
+       number_param("polarity_block_rows", "rows",
+                    "rows per true or anti block in the row_blocks layout (512 [R/E])", 1.0, 1e9,
+                    512.0, false)},
+      [](const ParamValues& v) {
+        RetentionParams p;
+        p.tail = {v.number("tail_density"), v.number("tail_median_s"), v.number("tail_sigma_ln"),
+                  v.number("tail_ea_ev"), v.number("tail_reference_c")};
+        p.main = {1.0 - v.number("tail_density"), v.number("main_median_s"),
+                  v.number("main_sigma_ln"), v.number("main_ea_ev"), v.number("main_reference_c")};
+        p.vrt_fraction = v.number("vrt_fraction");
+        p.vrt_ratio = v.number("vrt_ratio");
+        p.vrt_dwell_high_s = v.number("vrt_dwell_high_s");
+        p.vrt_dwell_low_s = v.number("vrt_dwell_low_s");
+        p.new_weak_per_gbit_day = v.number("new_weak_per_gbit_day");
+        p.weak_row_fraction = v.number("weak_row_fraction");
+        p.weak_column_fraction = v.number("weak_column_fraction");
+        p.weak_line_factor = v.number("weak_line_factor");
+        p.polarity = {v.text("cell_layout"),
+                      static_cast<std::uint64_t>(v.number("polarity_block_rows"))};
+        return std::make_unique<DramRetention>(std::move(p));
+      },
+      true};
+}
+
+}  // namespace weightfault::memory

@@ -1,0 +1,147 @@
+#include "sim/scrub.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace weightfault::sim {
+namespace {
+
+bool golden_bit(const StoredImage& image, std::uint64_t linear) {
+  return (image.golden_bytes()[linear / 8] >> (linear % 8)) & 1u;
+}
+
+bool record_matches(const memory::FaultRecord& r, const memory::PhysicalAddress& a,
+                    const memory::Geometry& g) {
+  for (int f = 0; f < memory::kFieldCount; ++f) {
+    const auto field = static_cast<memory::Field>(f);
+    if (field == memory::Field::bit && r.is_wild(field)) {
+      if (a.chip(g) != r.address.chip(g)) return false;
+      continue;
+    }
+    if (!r.is_wild(field) && a.get(field) != r.address.get(field)) return false;
+  }
+  return true;
+}
+
+// Linear bits of the codeword of (tensor, group): its data words and its check byte.
+std::vector<std::uint64_t> codeword_bits(const StoredImage& image, std::size_t t,
+                                         std::size_t group) {
+  const auto& st = image.tensors()[t];
+  const auto& placement = image.placement();
+  std::vector<std::uint64_t> bits;
+  const std::size_t first = group * st.group_elements;
+  const std::size_t last = std::min(first + st.group_elements, st.elements);
+  const auto word_bits = placement.segments()[st.segment].word_bits;
+  for (std::size_t e = first; e < last; ++e) {
+    for (std::uint32_t b = 0; b < word_bits; ++b) bits.push_back(placement.linear_bit(st.segment, e, b));
+  }
+  for (std::uint32_t b = 0; b < 8; ++b) bits.push_back(placement.linear_bit(st.check_segment, group, b));
+  return bits;
+}
+
+}  // namespace
+
+memory::FaultMap scrubbed(const memory::FaultMap& map, const StoredImage& image,
+                          const memory::AddressMapping& mapping, double interval_s) {
+  memory::FaultMap out = map;
+  if (!(interval_s > 0.0)) return out;
+  const auto& placement = image.placement();
+  const auto& g = mapping.geometry();
+  // Codewords holding at least one single-bit flip, with those flips' indices.
+  std::map<std::pair<std::size_t, std::size_t>, std::vector<std::size_t>> candidates;
+  const auto& bits = map.bit_faults();
+  for (std::size_t i = 0; i < bits.size(); ++i) {
+    if (bits[i].kind != memory::FaultKind::flip) continue;
+    const auto at = placement.locate(bits[i].linear_bit);
+    if (!at) continue;
+    const auto range = image.groups_of(at->segment, at->word);
+    if (range.tensor == SIZE_MAX || image.tensors()[range.tensor].check != CheckKind::secded ||
+        range.last != range.first + 1)
+      continue;  // scale words and unprotected data
+    candidates[{range.tensor, range.first}].push_back(i);
+  }
+  // All bit faults by linear bit, to find the others in a codeword.
+  std::multimap<std::uint64_t, std::size_t> by_bit;
+  for (std::size_t i = 0; i < bits.size(); ++i) by_bit.emplace(bits[i].linear_bit, i);
+
+  struct Fault {
+    std::uint64_t bit;
+    memory::FaultKind kind;
+    double onset_s, clear_s;
+    std::size_t bit_fault;  // index into bits, or SIZE_MAX for a record
+  };
+  for (const auto& [codeword, flips] : candidates) {
+    (void)flips;
+    std::vector<Fault> faults;
+    for (const std::uint64_t bit : codeword_bits(image, codeword.first, codeword.second)) {
+      const auto [lo, hi] = by_bit.equal_range(bit);
+      for (auto it = lo; it != hi; ++it) {
+        const auto& f = bits[it->second];
+        faults.push_back({bit, f.kind, f.onset_s, f.clear_s, it->second});
+      }
+      if (!map.records().empty()) {
+        const auto a = mapping.to_physical(bit);
+        for (const auto& r : map.records()) {
+          if (record_matches(r, a, g)) faults.push_back({bit, r.kind, r.onset_s, r.clear_s, SIZE_MAX});
+        }
+      }
+    }
+    // Event times at which the codeword's errors change; scrubs between them see a fixed state.
+    std::vector<double> events;
+    for (const auto& f : faults) {
+      events.push_back(f.onset_s);
+      if (std::isfinite(f.clear_s)) events.push_back(f.clear_s);
+    }
+    std::sort(events.begin(), events.end());
+    events.erase(std::unique(events.begin(), events.end()), events.end());
+    for (std::size_t e = 0; e < events.size(); ++e) {
+      const double from = events[e];
+      const double to = e + 1 < events.size() ? events[e + 1] : memory::kNever;
+      const double scrub_s = std::ceil(from / interval_s) * interval_s;
+      if (!(scrub_s < to)) continue;
+      // The state during [from, to): erroneous bits and which flips cause them.
+      std::map<std::uint64_t, bool> wrong;           // bit -> reads wrong
+      std::map<std::uint64_t, bool> stuck;           // bit -> a stuck cell decides it
+      std::map<std::uint64_t, bool> from_record;     // a record is involved
+      std::map<std::uint64_t, std::vector<std::size_t>> flip_faults;
+      for (const auto& f : faults) {
+        if (!(f.onset_s <= from && from < f.clear_s)) continue;
+        if (f.bit_fault == SIZE_MAX) from_record[f.bit] = true;
+        if (f.kind == memory::FaultKind::flip) {
+          wrong[f.bit] = !wrong[f.bit];
+          if (f.bit_fault != SIZE_MAX) flip_faults[f.bit].push_back(f.bit_fault);
+        }
+      }
+      for (const auto& f : faults) {
+        if (!(f.onset_s <= from && from < f.clear_s) || f.kind == memory::FaultKind::flip) continue;
+        stuck[f.bit] = true;
+        wrong[f.bit] = (f.kind == memory::FaultKind::stuck_at_1) != golden_bit(image, f.bit);
+      }
+      std::size_t errors = 0;
+      std::uint64_t the_bit = 0;
+      for (const auto& [bit, w] : wrong) {
+        if (w) {
+          ++errors;
+          the_bit = bit;
+        }
+      }
+      if (errors != 1 || stuck.count(the_bit) || from_record.count(the_bit)) continue;
+      // Corrected and written back: its flips end at this scrub.
+      for (const std::size_t i : flip_faults[the_bit]) {
+        for (auto& f : faults) {
+          if (f.bit_fault == i) f.clear_s = scrub_s;
+        }
+      }
+      // A new event at the scrub: the state after it is examined next.
+      events.insert(events.begin() + static_cast<std::ptrdiff_t>(e) + 1, scrub_s);
+      events.erase(std::unique(events.begin(), events.end()), events.end());
+    }
+    for (const auto& f : faults) {
+      if (f.bit_fault != SIZE_MAX) out.set_clear(f.bit_fault, f.clear_s);
+    }
+  }
+  return out;
+}
+
+}  // namespace weightfault::sim
