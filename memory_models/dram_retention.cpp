@@ -44,7 +44,7 @@ constexpr double kSecondsPerDay = 86400.0;
 
 // A log-normal retention population with its own Arrhenius parameters.
 struct Population {
-  double density = 0.0;  // fraction of cells
+  double density = 0.0;   // fraction of cells
   double median_s = 1.0;  // at reference_c
   double sigma_ln = 1.0;
   double ea_ev = 0.6;
@@ -140,8 +140,8 @@ class DramRetention final : public FaultModel {
     const auto add_tail = [&](std::uint64_t n, bool vrt, double born_s) {
       for (std::uint64_t k = 0; k < n; ++k) {
         const std::uint64_t bit = where(rng);
-        cells.push_back({bit, p_.tail.draw_below(vrt ? vrt_theta : tail_theta, rng), &p_.tail,
-                         born_s, vrt});
+        cells.push_back(
+            {bit, p_.tail.draw_below(vrt ? vrt_theta : tail_theta, rng), &p_.tail, born_s, vrt});
       }
     };
     const double tail_cells = bits * p_.tail.density;
@@ -154,8 +154,8 @@ class DramRetention final : public FaultModel {
     }
     add_weak_lines(ctx, tail_theta, rng, cells);
     // New weak cells: born_rate counts cells weak at the reference condition.
-    const double born_mean = born_per_s(ctx) * (ctx.t1_s - ctx.t0_s) *
-                             born_scale(tail_theta, refresh_s);
+    const double born_mean =
+        born_per_s(ctx) * (ctx.t1_s - ctx.t0_s) * born_scale(tail_theta, refresh_s);
     boost::random::uniform_real_distribution<double> when(ctx.t0_s, ctx.t1_s);
     for (std::uint64_t k = poisson(born_mean); k > 0; --k) {
       const std::uint64_t bit = where(rng);
@@ -190,8 +190,8 @@ class DramRetention final : public FaultModel {
     const double rate_h = 1.0 / p_.vrt_dwell_high_s, rate_l = 1.0 / p_.vrt_dwell_low_s;
     const double pi_low = rate_h / (rate_h + rate_l);
     const double visited_low = pi_low + (1.0 - pi_low) * (1.0 - std::exp(-(t_s - w) * rate_h));
-    const double vrt = p_.tail.cdf(theta) +
-                       (p_.tail.cdf(theta * p_.vrt_ratio) - p_.tail.cdf(theta)) * visited_low;
+    const double vrt =
+        p_.tail.cdf(theta) + (p_.tail.cdf(theta * p_.vrt_ratio) - p_.tail.cdf(theta)) * visited_low;
     double expected = bits * p_.tail.density *
                           ((1.0 - p_.vrt_fraction) * p_.tail.cdf(theta) + p_.vrt_fraction * vrt) +
                       bits * p_.main.density * p_.main.cdf(p_.main.threshold_s(hot_c, refresh_s)) +
@@ -230,7 +230,8 @@ class DramRetention final : public FaultModel {
                       std::vector<Candidate>& cells) const {
     const Geometry& g = ctx.mapping.geometry();
     const double bits = static_cast<double>(ctx.extent_bits);
-    const double extra_density = p_.tail.density * (p_.weak_line_factor - 1.0) * p_.tail.cdf(theta_s);
+    const double extra_density =
+        p_.tail.density * (p_.weak_line_factor - 1.0) * p_.tail.cdf(theta_s);
     boost::random::uniform_int_distribution<std::uint64_t> where(0, ctx.extent_bits - 1);
     const auto pick = [&](std::uint64_t n) {
       return boost::random::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng);
@@ -238,8 +239,8 @@ class DramRetention final : public FaultModel {
     for (const bool row : {true, false}) {
       const double fraction = row ? p_.weak_row_fraction : p_.weak_column_fraction;
       // A wordline of one chip holds columns x device_width cells; a bitline holds rows cells.
-      const double line_cells = row ? static_cast<double>(g.columns * g.device_width)
-                                     : static_cast<double>(g.rows);
+      const double line_cells =
+          row ? static_cast<double>(g.columns * g.device_width) : static_cast<double>(g.rows);
       if (!(fraction > 0.0) || !(extra_density > 0.0)) continue;
       const std::uint64_t lines = boost::random::poisson_distribution<std::uint64_t, double>(
           fraction * bits / line_cells)(rng);
@@ -297,8 +298,8 @@ class DramRetention final : public FaultModel {
         advance(from_s);
         double t = from_s;
         while (t <= to_s && !onset) {
-          const double dwell = boost::random::exponential_distribution<double>(
-              low ? rate_l : rate_h)(rng);
+          const double dwell =
+              boost::random::exponential_distribution<double>(low ? rate_l : rate_h)(rng);
           const double end = std::min(t + dwell, to_s);
           onset = temperature.first_above(t, end, low ? critical_low : critical_high);
           if (onset || t + dwell > to_s) break;
@@ -338,12 +339,12 @@ FaultModelInfo dram_retention_info() {
        number_param("main_median_s", "s",
                     "median retention of the main population (> 40 s, Kim & Lee 2009 [V-abs])",
                     1e-3, 1e12, 40.0, true),
-       number_param("main_sigma_ln", "", "log-normal sigma of main retention [E]", 0.01, 10.0,
-                    0.25, false),
+       number_param("main_sigma_ln", "", "log-normal sigma of main retention [E]", 0.01, 10.0, 0.25,
+                    false),
        number_param("main_ea_ev", "eV", "activation energy of main cells (~1.0 [R])", 0.05, 3.0,
                     1.0, false),
-       number_param("main_reference_c", "C", "temperature of the main-population median [E]",
-                    -60.0, 200.0, 85.0, false),
+       number_param("main_reference_c", "C", "temperature of the main-population median [E]", -60.0,
+                    200.0, 85.0, false),
        number_param("vrt_fraction", "", "fraction of tail cells with variable retention time [E]",
                     0.0, 1.0, 0.3, true),
        number_param("vrt_ratio", "", "high / low retention of a VRT cell (4, range 2-10 [E])", 1.0,
@@ -356,13 +357,12 @@ FaultModelInfo dram_retention_info() {
                     "new cells weak at the reference temperature and refresh, appearing with age "
                     "(8: AVATAR's 'ECC alone fails every few months' target [E])",
                     0.0, 1e9, 8.0, true),
-       number_param("weak_row_fraction", "", "fraction of wordlines that are weak (EDEN model 2 [E])",
-                    0.0, 1.0, 0.0, true),
+       number_param("weak_row_fraction", "",
+                    "fraction of wordlines that are weak (EDEN model 2 [E])", 0.0, 1.0, 0.0, true),
        number_param("weak_column_fraction", "",
                     "fraction of bitlines that are weak (EDEN model 1 [E])", 0.0, 1.0, 0.0, true),
-       number_param("weak_line_factor", "",
-                    "tail density on a weak line relative to elsewhere [E]", 1.0, 1e6, 100.0,
-                    false),
+       number_param("weak_line_factor", "", "tail density on a weak line relative to elsewhere [E]",
+                    1.0, 1e6, 100.0, false),
        choice_param("cell_layout", "true/anti cells (EINSim layouts; Kraft DATE 2018)",
                     CellPolarity::layouts(), "row_blocks"),
        number_param("polarity_block_rows", "rows",

@@ -24,8 +24,10 @@ bool Profile::for_each_piece(double a_s, double b_s, F&& f) const {
       // cycle interpolates back to the first point's value.
       double v1 = v0;
       if (shape_ == Shape::linear) {
-        if (!last) v1 = points_[k + 1].value;
-        else if (period > 0.0) v1 = points_.front().value;
+        if (!last)
+          v1 = points_[k + 1].value;
+        else if (period > 0.0)
+          v1 = points_.front().value;
       }
       const auto value_at = [&](double t) {
         return seg1 > seg0 && std::isfinite(seg1) ? v0 + (v1 - v0) * (t - seg0) / (seg1 - seg0)
@@ -69,8 +71,8 @@ double Profile::integral(double a_s, double b_s, G&& g) const {
   const double first_full = std::ceil(a_s / repeat_s_) * repeat_s_;
   const double periods = std::floor((b_s - first_full) / repeat_s_);
   const double last_full = first_full + periods * repeat_s_;
-  return integral_no_repeat(a_s, first_full, g) +
-         periods * integral_no_repeat(0.0, repeat_s_, g) + integral_no_repeat(last_full, b_s, g);
+  return integral_no_repeat(a_s, first_full, g) + periods * integral_no_repeat(0.0, repeat_s_, g) +
+         integral_no_repeat(last_full, b_s, g);
 }
 
 }  // namespace weightfault::memory

@@ -29,7 +29,7 @@ struct FaultModelContext {
   std::uint64_t extent_bits = 0;  // faults beyond no stored image can matter
   double t0_s = 0.0;
   double t1_s = 0.0;
-  std::uint16_t model_index = 0;  // recorded in every fault it makes
+  std::uint16_t model_index = 0;             // recorded in every fault it makes
   const Environment* environment = nullptr;  // nullptr: the default environment
   // Times the whole memory is written, ascending: 0 (first load), then each rewrite.
   std::span<const double> write_times_s{};

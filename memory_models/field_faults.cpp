@@ -25,11 +25,11 @@
 // (wear-out). Arrival times invert Lambda: t = L u^(1/beta), u uniform in
 // [(t0/L)^beta, (t1/L)^beta]. beta = 1 is the constant-rate process.
 #include <array>
-#include <cmath>
 #include <boost/random/bernoulli_distribution.hpp>
 #include <boost/random/poisson_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <boost/random/uniform_real_distribution.hpp>
+#include <cmath>
 
 #include "memory_models/fault_model.h"
 
@@ -128,7 +128,8 @@ class FieldFaults final : public FaultModel {
     const double w = ctx.last_write_at_or_before(t_s);
     double expected = 0.0;
     for (const auto& mode : jaguar_modes()) {
-      if (kinds_ != "permanent") expected += expected_in(mode.transient_fit * fit_scale_, false, w, t_s);
+      if (kinds_ != "permanent")
+        expected += expected_in(mode.transient_fit * fit_scale_, false, w, t_s);
       if (kinds_ != "transient")
         expected += expected_in(mode.permanent_fit * fit_scale_, true, ctx.t0_s, t_s);
     }

@@ -6,7 +6,9 @@
 
 namespace weightfault::memory {
 
-inline double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+inline double normal_cdf(double z) {
+  return 0.5 * std::erfc(-z / std::sqrt(2.0));
+}
 
 // Inverse of normal_cdf for p in (0, 1).
 inline double normal_quantile(double p) {

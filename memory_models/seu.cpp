@@ -128,8 +128,8 @@ class Seu final : public FaultModel {
 
  private:
   double base_rate_per_s(const FaultModelContext& ctx) const {
-    return p_.fit_per_mbit * p_.flux_factor * (static_cast<double>(ctx.extent_bits) / kBitsPerMbit) /
-           kSecondsPerBillionHours;
+    return p_.fit_per_mbit * p_.flux_factor *
+           (static_cast<double>(ctx.extent_bits) / kBitsPerMbit) / kSecondsPerBillionHours;
   }
   double voltage_factor(double vdd_v) const {
     return std::exp((p_.vdd_reference_v - vdd_v) / p_.low_voltage_slope_v);

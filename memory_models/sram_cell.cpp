@@ -77,7 +77,8 @@ class SramCell final : public FaultModel {
     for (std::uint64_t c = 0; c < columns; ++c) {
       PhysicalAddress a = ctx.mapping.to_physical(where(rng));
       for (std::uint64_t k = poisson(static_cast<double>(g.rows) * q_weak); k > 0; --k) {
-        a.set(Field::row, boost::random::uniform_int_distribution<std::uint64_t>(0, g.rows - 1)(rng));
+        a.set(Field::row,
+              boost::random::uniform_int_distribution<std::uint64_t>(0, g.rows - 1)(rng));
         const std::uint64_t bit = ctx.mapping.to_linear(a);
         const double vmin_v = vmin_above(shifted, worst);
         if (bit < ctx.extent_bits) emit(bit, vmin_v);
@@ -101,8 +102,8 @@ class SramCell final : public FaultModel {
     const double bits = static_cast<double>(ctx.extent_bits);
     const double rows = static_cast<double>(ctx.mapping.geometry().rows);
     const double base = normal_cdf((p_.vmin_mean_v - margin_v) / p_.vmin_sigma_v);
-    const double weak = normal_cdf((p_.vmin_mean_v + p_.weak_column_shift_v - margin_v) /
-                                   p_.vmin_sigma_v);
+    const double weak =
+        normal_cdf((p_.vmin_mean_v + p_.weak_column_shift_v - margin_v) / p_.vmin_sigma_v);
     return bits * base + p_.weak_column_fraction * bits / rows * rows * weak;
   }
   double aging_v(double t_s) const {
@@ -127,7 +128,8 @@ class SramCell final : public FaultModel {
                                       double vmin_v) const {
     const double aged = vmin_v + aging_v(b_s);
     const bool vdd_varies = env.vdd_v && !env.vdd_v->is_constant();
-    const bool t_varies = !env.temperature_c.is_constant() && p_.temperature_coefficient_v_per_c != 0.0;
+    const bool t_varies =
+        !env.temperature_c.is_constant() && p_.temperature_coefficient_v_per_c != 0.0;
     if (vdd_varies) {
       return env.vdd_v->first_below(a_s, b_s, aged + worst_temperature_shift_v(env, a_s, b_s));
     }
@@ -156,7 +158,9 @@ class SramCell final : public FaultModel {
         failed = false;
       }
       if (failed) continue;
-      if (const auto onset = first_failure(ctx.env(), checked_s, c, vmin_v)) {
+      if (auto onset = first_failure(ctx.env(), checked_s, c, vmin_v)) {
+        // The previous checkpoint saw the cell working: it failed after it.
+        if (checked_s > w && *onset <= checked_s) onset = std::nextafter(checked_s, c);
         sink.add(BitFault{bit, kind, ctx.model_index, *onset, ctx.next_write_after(c)});
         failed = true;
       }

@@ -50,8 +50,8 @@ double stt_write_error_rate(double delta, double i, double pulse_ns, double tau_
                             double tau_0_ns) {
   if (i <= 1.0) return std::exp(-pulse_ns / (tau_0_ns * std::exp(delta * (1.0 - i))));
   const double pi2 = std::numbers::pi * std::numbers::pi;
-  const double x = (pi2 * delta / 4.0) * (i - 1.0) /
-                   (i * std::exp(2.0 * (i - 1.0) * pulse_ns / tau_d_ns) - 1.0);
+  const double x =
+      (pi2 * delta / 4.0) * (i - 1.0) / (i * std::exp(2.0 * (i - 1.0) * pulse_ns / tau_d_ns) - 1.0);
   return -std::expm1(-x);
 }
 
@@ -131,7 +131,8 @@ FaultModelInfo write_error_info() {
       {choice_param("technology", "memory technology", {"stt_mram", "dram"}, "stt_mram"),
        number_param("thermal_stability", "", "STT thermal stability Delta (60, range 40-80 [R])",
                     1.0, 200.0, 60.0, true),
-       number_param("pulse_width_ns", "ns", "STT write pulse (10-20 ns [E])", 0.01, 1e6, 20.0, true),
+       number_param("pulse_width_ns", "ns", "STT write pulse (10-20 ns [E])", 0.01, 1e6, 20.0,
+                    true),
        number_param("tau_d_ns", "ns", "STT precessional time unit tau_D (2 ns [R/E])", 0.01, 1e3,
                     2.0, false),
        number_param("tau_0_ns", "ns", "STT attempt time tau_0 (1 ns [R])", 1e-3, 1e3, 1.0, false),

@@ -72,7 +72,8 @@ class Worker {
       // Scrubs write back what a correcting code fixed: the map this image sees.
       const bool scrubs = s_.scenario.scrub_interval_s > 0.0 && has_secded(s_.images[i]);
       std::optional<memory::FaultMap> scrubbed_map;
-      if (scrubs) scrubbed_map = scrubbed(map, s_.images[i], s_.mapping, s_.scenario.scrub_interval_s);
+      if (scrubs)
+        scrubbed_map = scrubbed(map, s_.images[i], s_.mapping, s_.scenario.scrub_interval_s);
       const memory::FaultMap& image_map = scrubbed_map ? *scrubbed_map : map;
       for (std::size_t t = 0; t < s_.scenario.checkpoints(); ++t) {
         out.push_back(run_image(image_map, point, trial, i, t, evaluations));

@@ -176,7 +176,6 @@ std::optional<ParamValue> param_value(Reader& r, const toml::node& n, const std:
   return v;
 }
 
-
 // An environment quantity: a number (constant), or a table
 //   { steps = [[t_s, value], ...] } or { linear = [[t_s, value], ...] }, optional repeat_s.
 std::optional<memory::Profile> read_profile(Reader& r, Reader::Table& env, const std::string& key,
@@ -392,8 +391,7 @@ Scenario load_scenario(const std::filesystem::path& path,
     }
     if (auto v = r.number(timeline, "rewrite_interval_s", false, 0.0, 1e12))
       sc.rewrite_interval_s = *v;
-    if (auto v = r.number(timeline, "scrub_interval_s", false, 0.0, 1e12))
-      sc.scrub_interval_s = *v;
+    if (auto v = r.number(timeline, "scrub_interval_s", false, 0.0, 1e12)) sc.scrub_interval_s = *v;
     if (auto v = r.number(timeline, "refresh_interval_s", false, 1e-4, 1e4))
       sc.refresh_interval_s = *v;
     if (sc.rewrite_interval_s > 0.0 && sc.checkpoints_s.back() / sc.rewrite_interval_s > 1e6) {

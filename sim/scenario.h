@@ -63,8 +63,8 @@ struct Scenario {
   // Simulated time ([timeline]): the memory is read and the network evaluated
   // at each checkpoint; faults are sticky until a rewrite clears flips.
   std::vector<double> checkpoints_s{0.0};
-  double rewrite_interval_s = 0.0;  // 0 = never rewritten
-  double scrub_interval_s = 0.0;    // 0 = no scrub; secded images write back what they correct
+  double rewrite_interval_s = 0.0;    // 0 = never rewritten
+  double scrub_interval_s = 0.0;      // 0 = no scrub; secded images write back what they correct
   double refresh_interval_s = 0.064;  // DRAM refresh window (JEDEC tREFW at <= 85 C)
   bool has_timeline = false;
   memory::Environment environment;

@@ -34,9 +34,11 @@ std::vector<std::uint64_t> codeword_bits(const StoredImage& image, std::size_t t
   const std::size_t last = std::min(first + st.group_elements, st.elements);
   const auto word_bits = placement.segments()[st.segment].word_bits;
   for (std::size_t e = first; e < last; ++e) {
-    for (std::uint32_t b = 0; b < word_bits; ++b) bits.push_back(placement.linear_bit(st.segment, e, b));
+    for (std::uint32_t b = 0; b < word_bits; ++b)
+      bits.push_back(placement.linear_bit(st.segment, e, b));
   }
-  for (std::uint32_t b = 0; b < 8; ++b) bits.push_back(placement.linear_bit(st.check_segment, group, b));
+  for (std::uint32_t b = 0; b < 8; ++b)
+    bits.push_back(placement.linear_bit(st.check_segment, group, b));
   return bits;
 }
 
@@ -83,7 +85,8 @@ memory::FaultMap scrubbed(const memory::FaultMap& map, const StoredImage& image,
       if (!map.records().empty()) {
         const auto a = mapping.to_physical(bit);
         for (const auto& r : map.records()) {
-          if (record_matches(r, a, g)) faults.push_back({bit, r.kind, r.onset_s, r.clear_s, SIZE_MAX});
+          if (record_matches(r, a, g))
+            faults.push_back({bit, r.kind, r.onset_s, r.clear_s, SIZE_MAX});
         }
       }
     }
@@ -101,9 +104,9 @@ memory::FaultMap scrubbed(const memory::FaultMap& map, const StoredImage& image,
       const double scrub_s = std::ceil(from / interval_s) * interval_s;
       if (!(scrub_s < to)) continue;
       // The state during [from, to): erroneous bits and which flips cause them.
-      std::map<std::uint64_t, bool> wrong;           // bit -> reads wrong
-      std::map<std::uint64_t, bool> stuck;           // bit -> a stuck cell decides it
-      std::map<std::uint64_t, bool> from_record;     // a record is involved
+      std::map<std::uint64_t, bool> wrong;        // bit -> reads wrong
+      std::map<std::uint64_t, bool> stuck;        // bit -> a stuck cell decides it
+      std::map<std::uint64_t, bool> from_record;  // a record is involved
       std::map<std::uint64_t, std::vector<std::size_t>> flip_faults;
       for (const auto& f : faults) {
         if (!(f.onset_s <= from && from < f.clear_s)) continue;

@@ -1,0 +1,406 @@
+// Question: do the physical fault models and the environment draw what the
+// physics says? Each check compares with an analytic expectation computed
+// here from the formula (not from the model's code), with fixed seeds and
+// tolerances from the sampling distribution (tests/statistics_checks.h), and
+// a negative control that a wrong expectation fails.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <numeric>
+
+#include "common/split_mix.h"
+#include "memory_models/environment.h"
+#include "memory_models/fault_model.h"
+#include "nn/protection.h"
+#include "sim/scrub.h"
+#include "sim/stored_image.h"
+#include "tests/fixtures.h"
+#include "tests/statistics_checks.h"
+
+namespace wf = weightfault;
+using namespace wf::memory;
+using wf::test::counts_match_poisson;
+using wf::test::mean_matches;
+using wf::test::model_params;
+using wf::test::uniform_enough;
+
+namespace {
+
+double phi(double z) {
+  return 0.5 * std::erfc(-z / std::sqrt(2.0));
+}
+
+struct Timeline {
+  std::vector<double> writes{0.0};
+  std::vector<double> checkpoints;
+  Environment env;
+};
+
+FaultModelContext context(const AddressMapping& m, std::uint64_t extent, const Timeline& tl) {
+  FaultModelContext ctx{m, extent, 0.0, tl.checkpoints.back(), 0};
+  ctx.environment = &tl.env;
+  ctx.write_times_s = tl.writes;
+  ctx.checkpoints_s = tl.checkpoints;
+  return ctx;
+}
+
+std::vector<FaultMap> draws(const FaultModel& model, const FaultModelContext& ctx, int n,
+                            std::uint64_t seed) {
+  std::vector<FaultMap> out;
+  for (int k = 0; k < n; ++k) {
+    Rng rng(wf::stream_seed({seed, static_cast<std::uint64_t>(k)}));
+    out.emplace_back();
+    model.generate(ctx, rng, out.back());
+  }
+  return out;
+}
+
+std::vector<double> active_counts(const std::vector<FaultMap>& maps, double t_s) {
+  std::vector<double> counts;
+  for (const auto& map : maps) {
+    double n = 0;
+    for (const auto& f : map.bit_faults()) n += f.active_at(t_s) ? 1 : 0;
+    counts.push_back(n);
+  }
+  return counts;
+}
+
+constexpr double kDay = 86400.0;
+constexpr double kYear = 365.25 * kDay;
+
+}  // namespace
+
+TEST_CASE("environment profiles: steps, linear cycles, extrema, crossings and integrals") {
+  const Profile steps({{0, 20}, {100, 40}, {200, 30}}, Profile::Shape::steps, 0.0);
+  CHECK(steps.at(50) == 20);
+  CHECK(steps.at(150) == 40);
+  CHECK(steps.at(1e6) == 30);
+  CHECK(steps.max_over(0, 150) == 40);
+  CHECK(steps.max_over(0, 99) == 20);
+  CHECK(*steps.first_above(0, 1000, 35) == doctest::Approx(100));
+  CHECK_FALSE(steps.first_above(0, 1000, 45).has_value());
+  CHECK(steps.integral(0, 300, [](double v) { return v; }) == doctest::Approx(9000));
+
+  // A triangle wave 0 -> 10 -> 0 with period 20 s.
+  const Profile cycle({{0, 0}, {10, 10}}, Profile::Shape::linear, 20.0);
+  CHECK(cycle.at(5) == doctest::Approx(5));
+  CHECK(cycle.at(15) == doctest::Approx(5));
+  CHECK(cycle.at(25) == doctest::Approx(5));
+  CHECK(*cycle.first_above(20, 100, 7.5) == doctest::Approx(27.5));
+  CHECK(*cycle.first_below(5, 100, 2.5) == doctest::Approx(17.5));
+  CHECK(cycle.max_over(0, 5) == doctest::Approx(5));
+  // Per period: integral of v is 100, of v^2 is 2 * 1000/3 (Simpson is exact on quadratics).
+  CHECK(cycle.integral(0, 200, [](double v) { return v; }) == doctest::Approx(1000));
+  CHECK(cycle.integral(0, 2000, [](double v) { return v * v; }) == doctest::Approx(66666.67));
+  CHECK(cycle.integral(0, 2000, [](double v) { return v * v; }) != doctest::Approx(60000));
+
+  // JESD89A Annex A: sea level 1x; Denver (1609 m) ~4x (docs/physics.md).
+  CHECK(altitude_flux_factor(0.0) == doctest::Approx(1.0));
+  CHECK(altitude_flux_factor(1609.0) == doctest::Approx(4.0).epsilon(0.05));
+}
+
+TEST_CASE("seu: cluster sizes follow the configured distribution; interleaving spreads them") {
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const std::uint64_t bits = Geometry{}.total_bits();
+  Timeline tl;
+  tl.checkpoints = {1e5};
+  const auto ctx = context(m, bits, tl);
+  const double fit = 20.0 / (bits / 1048576.0 * 1e5 / 3600.0) * 1e9;  // 20 events per window
+  for (const double interleave : {1.0, 4.0}) {
+    const auto model = seu_info().create(model_params(seu_info(), {{"fit_per_mbit", fit},
+                                                                   {"mcu_fraction", 0.5},
+                                                                   {"mcu_ratio", 0.3},
+                                                                   {"bitline_bias", 0.7},
+                                                                   {"interleave", interleave}}));
+    std::vector<double> sizes(5, 0.0);
+    double pairs = 0, along_bitline = 0, wordline_same_word = 0, wordline_pairs = 0;
+    for (const auto& map : draws(*model, ctx, 500, 51)) {
+      std::map<double, std::vector<std::uint64_t>> clusters;  // an event's cells share its time
+      for (const auto& f : map.bit_faults()) clusters[f.onset_s].push_back(f.linear_bit);
+      for (const auto& [t, cells] : clusters) {
+        sizes[std::min<std::size_t>(cells.size(), 5) - 1] += 1;
+        if (cells.size() != 2) continue;
+        const auto a = m.to_physical(cells[0]), b = m.to_physical(cells[1]);
+        pairs += 1;
+        if (a.get(Field::row) != b.get(Field::row)) {
+          along_bitline += 1;
+        } else {
+          wordline_pairs += 1;
+          wordline_same_word += a.get(Field::column) == b.get(Field::column) ? 1 : 0;
+        }
+      }
+    }
+    // P(1) = 1 - f, P(k) = f (1 - r) r^(k-2): 0.5, 0.35, 0.105, 0.0315, rest 0.0135.
+    CHECK(uniform_enough(sizes, {0.5, 0.35, 0.105, 0.0315, 0.0135}));
+    CHECK_FALSE(uniform_enough(sizes, {0.5, 0.30, 0.12, 0.048, 0.032}));  // r = 0.4
+    CHECK(std::abs(along_bitline - 0.7 * pairs) < 4 * std::sqrt(pairs * 0.21));
+    // No interleaving: wordline neighbours are bits of one word; 4:1 puts them in different words.
+    // (7 of 8 neighbours of an x8 device's cell are in its word; the 8th starts the next word.)
+    if (interleave == 1.0)
+      CHECK(std::abs(wordline_same_word - 0.875 * wordline_pairs) <
+            4 * std::sqrt(wordline_pairs * 0.875 * 0.125));
+    if (interleave == 4.0) CHECK(wordline_same_word == 0);
+    CHECK(wordline_pairs > 100);
+  }
+}
+
+TEST_CASE("seu: a low-voltage step raises the rate by exp(dV / slope), drawn by thinning") {
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const std::uint64_t bits = std::uint64_t{8} << 20;
+  Timeline tl;
+  tl.checkpoints = {3.6e7};
+  tl.env.vdd_v = Profile({{0, 0.8}, {1.8e7, 0.55}}, Profile::Shape::steps, 0.0);
+  const auto ctx = context(m, bits, tl);
+  const double fit = 50000.0;
+  const double base = fit * 8.0 * (3.6e7 / 3600.0) / 1e9;  // events at 0.8 V over the window
+  const double expected = base * 0.5 * (1.0 + std::exp(0.25 / 0.25));
+  const auto model = seu_info().create(model_params(seu_info(), {{"fit_per_mbit", fit}}));
+  CHECK(model->expected_faults(ctx) == doctest::Approx(expected).epsilon(1e-6));
+  std::vector<double> counts;
+  double late = 0, total = 0;
+  for (const auto& map : draws(*model, ctx, 3000, 61)) {
+    counts.push_back(static_cast<double>(map.bit_faults().size()));
+    for (const auto& f : map.bit_faults()) {
+      total += 1;
+      late += f.onset_s >= 1.8e7 ? 1 : 0;
+    }
+  }
+  CHECK(counts_match_poisson(counts, expected));
+  CHECK_FALSE(counts_match_poisson(counts, base));  // negative control: no voltage effect
+  const double p_late = std::numbers::e / (1.0 + std::numbers::e);
+  CHECK(std::abs(late - total * p_late) < 4 * std::sqrt(total * p_late * (1 - p_late)));
+}
+
+TEST_CASE("dram_retention: failing cells at two temperatures follow the Arrhenius factor") {
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const std::uint64_t bits = Geometry{}.total_bits();
+  const auto model = dram_retention_info().create(
+      model_params(dram_retention_info(), {{"vrt_fraction", 0.0}, {"new_weak_per_gbit_day", 0.0}}));
+  // Expected failing cells: N rho Phi((ln(tREF * AF) - ln median) / sigma), AF by Arrhenius.
+  const auto analytic = [&](double temperature_c, double ea_ev) {
+    const double k = 8.617333e-5;
+    const double af =
+        std::exp(ea_ev / k * (1.0 / (45.0 + 273.15) - 1.0 / (temperature_c + 273.15)));
+    return static_cast<double>(bits) * 6.3e-5 *
+           phi((std::log(0.064 * af) - std::log(100.0)) / 1.47);
+  };
+  std::map<double, double> means;
+  for (const double temperature_c : {65.0, 85.0}) {
+    Timeline tl;
+    tl.checkpoints = {kDay};
+    tl.env.temperature_c = Profile(temperature_c);
+    const auto ctx = context(m, bits, tl);
+    const auto maps = draws(*model, ctx, 200, 71);
+    const auto counts = active_counts(maps, kDay);
+    CHECK(counts_match_poisson(counts, analytic(temperature_c, 0.6)));
+    CHECK(model->expected_active(ctx, kDay) == doctest::Approx(analytic(temperature_c, 0.6)));
+    means[temperature_c] = std::accumulate(counts.begin(), counts.end(), 0.0) / 200.0;
+    // Flips go only from the charged to the discharged state: true rows read 0, anti rows 1.
+    double anti = 0;
+    for (const auto& map : maps) {
+      for (const auto& f : map.bit_faults()) {
+        const bool anti_row = (m.to_physical(f.linear_bit).get(Field::row) / 512) % 2 == 1;
+        REQUIRE(f.kind == (anti_row ? FaultKind::stuck_at_1 : FaultKind::stuck_at_0));
+        anti += anti_row ? 1 : 0;
+      }
+    }
+    CHECK(anti > 0);
+  }
+  const double ratio = means[85.0] / means[65.0];
+  const double se = ratio * std::sqrt(1.0 / (200 * means[85.0]) + 1.0 / (200 * means[65.0]));
+  CHECK(std::abs(ratio - analytic(85.0, 0.6) / analytic(65.0, 0.6)) < 4 * se);
+  CHECK(std::abs(ratio - analytic(85.0, 0.5) / analytic(65.0, 0.5)) > 4 * se);  // wrong Ea
+}
+
+TEST_CASE("dram_retention: all-true cells only ever read 0 when they fail") {
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  Timeline tl;
+  tl.checkpoints = {kDay};
+  tl.env.temperature_c = Profile(85.0);
+  const auto model = dram_retention_info().create(
+      model_params(dram_retention_info(), {{"cell_layout", std::string("all_true")}}));
+  std::size_t faults = 0;
+  for (const auto& map : draws(*model, context(m, Geometry{}.total_bits(), tl), 5, 72)) {
+    for (const auto& f : map.bit_faults()) {
+      REQUIRE(f.kind == FaultKind::stuck_at_0);
+      ++faults;
+    }
+  }
+  CHECK(faults > 100);
+}
+
+TEST_CASE("dram_retention: VRT cells fail once they visit the low state (telegraph process)") {
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const std::uint64_t bits = std::uint64_t{1} << 30;
+  Timeline tl;
+  tl.checkpoints = {3600.0, 360000.0};  // 0.1 and 10 mean dwell times
+  tl.env.temperature_c = Profile(85.0);
+  const auto model = dram_retention_info().create(
+      model_params(dram_retention_info(), {{"vrt_fraction", 1.0}, {"new_weak_per_gbit_day", 0.0}}));
+  const auto ctx = context(m, bits, tl);
+  const auto maps = draws(*model, ctx, 100, 73);
+  // Failing: cells weak even when high (F(theta)), plus cells weak only when low (F(4 theta) -
+  // F(theta)) that were low at some point of [0, t]: pi + (1 - pi)(1 - exp(-t / dwell)), pi = 1/2.
+  const double k = 8.617333e-5;
+  const double af = std::exp(0.6 / k * (1.0 / 318.15 - 1.0 / 358.15));
+  const double f1 = phi((std::log(0.064 * af) - std::log(100.0)) / 1.47);
+  const double f4 = phi((std::log(4 * 0.064 * af) - std::log(100.0)) / 1.47);
+  const double n = static_cast<double>(bits) * 6.3e-5;
+  for (const double t : tl.checkpoints) {
+    const double visited = 0.5 + 0.5 * (1.0 - std::exp(-t / 36000.0));
+    CHECK(mean_matches(active_counts(maps, t), n * (f1 + (f4 - f1) * visited)));
+    CHECK(model->expected_active(ctx, t) == doctest::Approx(n * (f1 + (f4 - f1) * visited)));
+  }
+  // Negative control: a static 50 % low-state fraction misses the growth over 10 dwell times.
+  CHECK_FALSE(mean_matches(active_counts(maps, 360000.0), n * (f1 + (f4 - f1) * 0.5)));
+}
+
+TEST_CASE("dram_retention: new weak cells appear at the configured rate with age") {
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const std::uint64_t bits = std::uint64_t{1} << 30;  // 1 Gbit
+  Timeline tl;
+  tl.checkpoints = {kDay, 10 * kDay};
+  tl.env.temperature_c = Profile(45.0);  // the reference: every new cell is weak
+  const auto model = dram_retention_info().create(model_params(
+      dram_retention_info(),
+      {{"tail_density", 0.0}, {"vrt_fraction", 0.0}, {"new_weak_per_gbit_day", 100.0}}));
+  const auto ctx = context(m, bits, tl);
+  const auto maps = draws(*model, ctx, 200, 74);
+  CHECK(counts_match_poisson(active_counts(maps, kDay), 100.0));
+  CHECK(counts_match_poisson(active_counts(maps, 10 * kDay), 1000.0));
+  CHECK_FALSE(counts_match_poisson(active_counts(maps, 10 * kDay), 1100.0));
+  CHECK(model->expected_active(ctx, 10 * kDay) == doctest::Approx(1000.0).epsilon(0.01));
+}
+
+TEST_CASE("sram_cell: the failing fraction at a voltage is the probit, and grows with aging") {
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const std::uint64_t bits = std::uint64_t{1} << 24;
+  Timeline tl;
+  tl.checkpoints = {1.0, 10 * kYear};
+  tl.env.vdd_v = Profile(0.55);
+  const auto model = sram_cell_info().create(model_params(sram_cell_info(), {}));
+  const auto ctx = context(m, bits, tl);
+  const auto maps = draws(*model, ctx, 200, 81);
+  // Phi((mu + A (t/10y)^0.2 - V) / sigma) with mu 0.245 V, sigma 0.082 V, A 30 mV.
+  const auto expected = [&](double t, double sigma) {
+    const double aging = 0.030 * std::pow(t / (10 * kYear), 0.2);
+    return static_cast<double>(bits) * phi((0.245 + aging - 0.55) / sigma);
+  };
+  CHECK(mean_matches(active_counts(maps, 1.0), expected(1.0, 0.082)));
+  CHECK(mean_matches(active_counts(maps, 10 * kYear), expected(10 * kYear, 0.082)));
+  CHECK_FALSE(mean_matches(active_counts(maps, 1.0), expected(1.0, 0.09)));
+  CHECK(model->expected_active(ctx, 10 * kYear) == doctest::Approx(expected(10 * kYear, 0.082)));
+  // Failed cells read a fixed value, about half of them 1.
+  double ones = 0, all = 0;
+  for (const auto& map : maps) {
+    for (const auto& f : map.bit_faults()) {
+      ones += f.kind == FaultKind::stuck_at_1 ? 1 : 0;
+      all += 1;
+    }
+  }
+  CHECK(std::abs(ones - 0.5 * all) < 4 * std::sqrt(all * 0.25));
+}
+
+TEST_CASE("write_error: STT-MRAM write error rate by Butler's form; rewrites retry the switch") {
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const std::uint64_t bits = std::uint64_t{1} << 30;
+  Timeline tl;
+  tl.checkpoints = {50.0, 150.0};
+  tl.writes = {0.0, 100.0};
+  const auto model = write_error_info().create(model_params(write_error_info(), {}));
+  const auto ctx = context(m, bits, tl);
+  // Delta 60, i = 2, 20 ns, tau_D 2 ns: 1 - exp(-(pi^2 60/4)(1) / (2 e^20 - 1)) ~ 1.5e-7.
+  const double wer =
+      -std::expm1(-(std::numbers::pi * std::numbers::pi * 15.0) / (2.0 * std::exp(20.0) - 1.0));
+  CHECK(wer == doctest::Approx(1.53e-7).epsilon(0.01));
+  CHECK(model->expected_faults(ctx) == doctest::Approx(static_cast<double>(bits) * wer));
+  const auto maps = draws(*model, ctx, 300, 91);
+  CHECK(wf::test::counts_match_binomial(active_counts(maps, 50.0), static_cast<double>(bits), wer));
+  CHECK_FALSE(wf::test::counts_match_binomial(active_counts(maps, 50.0), static_cast<double>(bits),
+                                              1.2 * wer));
+  // After the rewrite only cells whose switch failed twice stay wrong (~164 * 1.5e-7 per draw).
+  const auto after = active_counts(maps, 150.0);
+  CHECK(std::accumulate(after.begin(), after.end(), 0.0) == 0.0);
+  for (const auto& map : maps) {
+    for (const auto& f : map.bit_faults()) REQUIRE(f.kind == FaultKind::stuck_at_0);
+  }
+}
+
+TEST_CASE("write_error: DRAM write-recovery failures are a fresh draw at every write") {
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const std::uint64_t bits = std::uint64_t{1} << 26;
+  Timeline tl;
+  tl.checkpoints = {50.0, 150.0};
+  tl.writes = {0.0, 100.0};
+  const auto model = write_error_info().create(
+      model_params(write_error_info(), {{"technology", std::string("dram")}, {"t_wr_ns", 12.0}}));
+  const double p = phi((8.0 - 12.0) / 1.2);
+  const auto maps = draws(*model, context(m, bits, tl), 300, 92);
+  for (const double t : tl.checkpoints) {
+    CHECK(wf::test::counts_match_binomial(active_counts(maps, t), static_cast<double>(bits), p));
+  }
+  CHECK_FALSE(wf::test::counts_match_binomial(active_counts(maps, 150.0), static_cast<double>(bits),
+                                              2 * p));
+}
+
+TEST_CASE(
+    "field_faults: a Weibull hazard with shape 0.5 puts half the permanent faults in the "
+    "first quarter of life") {
+  Geometry g;
+  g.rows = 2048;
+  const AddressMapping m(g, "RoBaRaCoCh");
+  const double life_s = 7 * kYear;
+  const auto model = field_faults_info().create(model_params(
+      field_faults_info(),
+      {{"kinds", std::string("permanent")}, {"weibull_shape", 0.5}, {"fit_scale", 2000.0}}));
+  Timeline tl;
+  tl.checkpoints = {life_s};
+  const auto ctx = context(m, g.total_bits(), tl);
+  double early = 0, total = 0;
+  for (const auto& map : draws(*model, ctx, 300, 93)) {
+    for (const auto& r : map.records()) {
+      total += 1;
+      early += r.onset_s < life_s / 4 ? 1 : 0;
+    }
+  }
+  // Lambda(t) ~ (t / L)^0.5: a quarter of life holds half the expected faults.
+  const auto proportion_ok = [&](double p) {
+    return std::abs(early - total * p) < 4 * std::sqrt(total * p * (1 - p));
+  };
+  CHECK(total > 1000);
+  CHECK(proportion_ok(0.5));
+  CHECK_FALSE(proportion_ok(0.25));  // the constant-rate answer
+}
+
+TEST_CASE("scrub with SEC-DED write-back clears lone flips at the next scrub, not double ones") {
+  const auto net = wf::test::tiny_mnist_network(5);
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const wf::sim::StoredImage secded(net, wf::nn::make_protection("secded"),
+                                    {*wf::nn::parse_encoding("fp32"), {}, false},
+                                    PlacementPolicy::packed, m);
+  const wf::sim::StoredImage plain(net, wf::nn::make_protection("none"),
+                                   {*wf::nn::parse_encoding("fp32"), {}, false},
+                                   PlacementPolicy::packed, m);
+  const auto bit_of = [&](const wf::sim::StoredImage& image, std::uint64_t word, std::uint32_t b) {
+    return image.placement().linear_bit(image.tensors()[0].segment, word, b);
+  };
+  FaultMap map;
+  // Codeword 0 (fp32 words 0 and 1): one flip at 10 s -> corrected at the 100 s scrub; a
+  // second flip at 150 s -> corrected at 200 s.
+  map.add(BitFault{bit_of(secded, 0, 3), FaultKind::flip, 0, 10.0, kNever});
+  map.add(BitFault{bit_of(secded, 1, 7), FaultKind::flip, 0, 150.0, kNever});
+  // Codeword 1 (words 2 and 3): two flips before the first scrub -> uncorrectable, both stay.
+  map.add(BitFault{bit_of(secded, 2, 3), FaultKind::flip, 0, 10.0, kNever});
+  map.add(BitFault{bit_of(secded, 3, 3), FaultKind::flip, 0, 20.0, kNever});
+  const auto out = wf::sim::scrubbed(map, secded, m, 100.0);
+  CHECK(out.bit_faults()[0].clear_s == 100.0);
+  CHECK(out.bit_faults()[1].clear_s == 200.0);
+  CHECK(out.bit_faults()[2].clear_s == kNever);
+  CHECK(out.bit_faults()[3].clear_s == kNever);
+  // Without a correcting code nothing is written back.
+  FaultMap lone;
+  lone.add(BitFault{bit_of(plain, 0, 3), FaultKind::flip, 0, 10.0, kNever});
+  CHECK(wf::sim::scrubbed(lone, plain, m, 100.0).bit_faults()[0].clear_s == kNever);
+}
