@@ -82,7 +82,7 @@ TEST_CASE("scenario: an unknown top-level table is an error") {
   CHECK_THROWS_WITH_AS(
       load_text(std::string(kValid) + "[campain]\nx = 1\n"),
       doctest::Contains("campain: unknown table or key (known: campaign, dataset, "
-                        "fault_model, memory, model, protection, sweep, timeline)"),
+                        "environment, fault_model, memory, model, protection, sweep, timeline)"),
       wf::InputError);
 }
 
@@ -253,4 +253,28 @@ TEST_CASE("scenario: `none` is always compared, first, even when not listed") {
   REQUIRE(sc.protections.size() == 3);
   CHECK(sc.protections[0].name == "none");
   CHECK(sc.protections[1].name == "secded");
+}
+
+TEST_CASE("scenario: environment profiles are constants, steps or linear cycles; bad ones say why") {
+  const std::string base = std::string(kValid) + "[timeline]\ncheckpoints_s = [10, 100]\n";
+  const auto sc = load_text(base +
+                            "[environment]\ntemperature_c = { linear = [[0, 20], [43200, 40]], "
+                            "repeat_s = 86400 }\nvdd_v = 0.7\n");
+  CHECK(sc.environment.temperature_c.at(43200) == doctest::Approx(40));
+  CHECK(sc.environment.temperature_c.at(86400 + 21600) == doctest::Approx(30));
+  REQUIRE(sc.environment.vdd_v.has_value());
+  CHECK(sc.environment.vdd_v->at(5) == 0.7);
+  CHECK_THROWS_WITH_AS(
+      load_text(base + "[environment]\ntemperature_c = { steps = [[5, 20]] }\n"),
+      doctest::Contains("environment.temperature_c.steps: expected [[t_s, value], ...] starting at "
+                        "t_s = 0 with increasing times and values in [-60, 200]; got"),
+      wf::InputError);
+  CHECK_THROWS_WITH_AS(load_text(base + "[environment]\ntemprature_c = 40\n"),
+                       doctest::Contains("environment.temprature_c: unknown key (known: "
+                                         "altitude_m, flux_factor, temperature_c, vdd_v)"),
+                       wf::InputError);
+  CHECK_THROWS_WITH_AS(
+      load_text(base + "[environment]\nvdd_v = { linear = [[0, 0.7], [100, 0.6]], repeat_s = 50 }\n"),
+      doctest::Contains("environment.vdd_v.repeat_s: must be larger than the last point's time"),
+      wf::InputError);
 }
