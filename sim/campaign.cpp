@@ -68,6 +68,7 @@ class Worker {
     const auto map =
         draw_fault_map(s_.scenario, s_.models[point], s_.mapping, s_.extent_bits, point, trial);
     std::vector<TrialRecord> out;
+    const auto counts = faults_by_model_kind(map);
     for (std::size_t i = 0; i < s_.images.size(); ++i) {
       // Scrubs write back what a correcting code fixed: the map this image sees.
       const bool scrubs = s_.scenario.scrub_interval_s > 0.0 && has_secded(s_.images[i]);
@@ -79,10 +80,30 @@ class Worker {
         out.push_back(run_image(image_map, point, trial, i, t, evaluations));
       }
     }
+    if (!out.empty()) out.front().faults_by_model_kind = counts;
     return out;
   }
 
  private:
+  // Faults of `map` active at each checkpoint, [T][model][kind].
+  std::vector<std::int64_t> faults_by_model_kind(const memory::FaultMap& map) const {
+    const std::size_t T = s_.scenario.checkpoints();
+    const std::size_t M = std::max<std::size_t>(s_.scenario.fault_models.size(), 1);
+    std::vector<std::int64_t> counts(T * M * 3, 0);
+    const auto count = [&](std::uint16_t model, memory::FaultKind kind, double onset_s,
+                           double clear_s) {
+      for (std::size_t t = 0; t < T; ++t) {
+        const double at = s_.scenario.checkpoints_s[t];
+        if (onset_s <= at && at < clear_s && model < M)
+          ++counts[(t * M + model) * 3 + static_cast<std::size_t>(kind)];
+      }
+    };
+    for (const auto& f : map.bit_faults()) count(f.model, f.kind, f.onset_s, f.clear_s);
+    for (const auto& r : map.records()) count(r.model, r.kind, r.onset_s, r.clear_s);
+    for (const auto& f : map.logical_faults()) count(f.model, f.kind, 0.0, memory::kNever);
+    return counts;
+  }
+
   void load_image(std::size_t i) {
     if (loaded_ == i) return;
     engine_ = engines_[s_.variant_of_image[i]].get();
@@ -222,22 +243,43 @@ std::string format_duration(double seconds) {
 
 }  // namespace
 
+memory::FaultModelContext fault_context(const Scenario& scenario,
+                                        const memory::AddressMapping& mapping,
+                                        std::uint64_t extent_bits, std::size_t model,
+                                        std::span<const double> write_times_s) {
+  memory::FaultModelContext ctx{mapping, extent_bits, 0.0, scenario.checkpoints_s.back(),
+                                static_cast<std::uint16_t>(model)};
+  ctx.environment = &scenario.environment;
+  ctx.write_times_s = write_times_s;
+  ctx.checkpoints_s = scenario.checkpoints_s;
+  ctx.refresh_interval_s = scenario.refresh_interval_s;
+  return ctx;
+}
+
+std::vector<double> expected_active_faults(
+    const Scenario& scenario, const std::vector<std::unique_ptr<memory::FaultModel>>& models,
+    const memory::AddressMapping& mapping, std::uint64_t extent_bits) {
+  const auto writes = scenario.write_times_s();
+  std::vector<double> out;
+  for (const double t : scenario.checkpoints_s) {
+    for (std::size_t m = 0; m < models.size(); ++m) {
+      out.push_back(
+          models[m]->expected_active(fault_context(scenario, mapping, extent_bits, m, writes), t));
+    }
+  }
+  return out;
+}
+
 memory::FaultMap draw_fault_map(const Scenario& scenario,
                                 const std::vector<std::unique_ptr<memory::FaultModel>>& models,
                                 const memory::AddressMapping& mapping, std::uint64_t extent_bits,
                                 std::size_t point, std::size_t trial) {
   memory::FaultMap map;
-  const double end_s = scenario.checkpoints_s.back();
   const auto writes = scenario.write_times_s();
   for (std::size_t m = 0; m < models.size(); ++m) {
     memory::Rng rng(stream_seed(
         {scenario.seed, point, trial, m, static_cast<std::uint64_t>(StreamPurpose::faults)}));
-    memory::FaultModelContext ctx{mapping, extent_bits, 0.0, end_s, static_cast<std::uint16_t>(m)};
-    ctx.environment = &scenario.environment;
-    ctx.write_times_s = writes;
-    ctx.checkpoints_s = scenario.checkpoints_s;
-    ctx.refresh_interval_s = scenario.refresh_interval_s;
-    models[m]->generate(ctx, rng, map);
+    models[m]->generate(fault_context(scenario, mapping, extent_bits, m, writes), rng, map);
   }
   // A rewrite restores the stored bits: a flip lasts until the first rewrite after
   // its onset; stuck-at cells stay stuck (DESIGN.md, timeline events owned by sim/).
@@ -317,7 +359,12 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   }
   layout.model_name = shared.network.name;
   layout.images = shared.data.size();
+  for (const auto& fm : sc.fault_models) layout.fault_models.push_back(fm.info->name);
   ResultsWriter writer(sc.output, sc, layout);
+  for (std::size_t p = 0; p < sc.points(); ++p) {
+    writer.write_expected_faults(
+        p, expected_active_faults(sc, shared.models[p], shared.mapping, shared.extent_bits));
+  }
 
   // Fault maps of the selected trials, drawn up front (they depend on the seed only).
   for (std::size_t p = 0; p < sc.points(); ++p) {

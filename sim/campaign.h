@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "memory_models/fault_model.h"
@@ -33,6 +34,18 @@ struct CampaignSummary {
 
 // Random-stream purposes (part of every stream's seed).
 enum class StreamPurpose : std::uint64_t { faults = 1 };
+
+// The context fault model `model` of the scenario draws in: the whole timeline, its
+// environment, writes, checkpoints and refresh window.
+memory::FaultModelContext fault_context(const Scenario& scenario,
+                                        const memory::AddressMapping& mapping,
+                                        std::uint64_t extent_bits, std::size_t model,
+                                        std::span<const double> write_times_s);
+
+// Analytic expected active faults at each checkpoint, [T][model] (for reports).
+std::vector<double> expected_active_faults(
+    const Scenario& scenario, const std::vector<std::unique_ptr<memory::FaultModel>>& models,
+    const memory::AddressMapping& mapping, std::uint64_t extent_bits);
 
 // The fault map of (point, trial): every fault model's faults over [0, extent_bits).
 memory::FaultMap draw_fault_map(const Scenario& scenario,

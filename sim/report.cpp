@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -99,16 +100,77 @@ std::string report_results(const std::filesystem::path& path, const std::string&
       }
     }
   }
+  // Expected vs simulated active faults per fault model and checkpoint: a model that
+  // silently draws nothing cannot pass unnoticed.
+  nlohmann::json fault_rows = nlohmann::json::array();
+  std::string fault_table;
+  if (h5::has_child(file, "faults")) {
+    const auto faults = h5::open_group(file, "faults");
+    const auto active_ds = h5::open_dataset(faults, "active");
+    const auto models = h5::read_string_list_attribute(active_ds, "fault_models");
+    const auto dims = h5::dataset_dims(active_ds);  // P, N, T, M, 3
+    const auto active = h5::read_int64s(active_ds);
+    const auto expected = h5::read_doubles(h5::open_dataset(faults, "expected_active"));
+    const std::size_t P = dims.at(0), N = dims.at(1), T = dims.at(2), M = dims.at(3);
+    fault_table = fmt::format(
+        "\nactive faults (records or cells) per fault model: analytic "
+        "expectation vs simulated mean over finished trials\n{:<16}",
+        "fault_model");
+    for (const auto& n : sweep_names) fault_table += fmt::format(" {:>10}", n);
+    fault_table += fmt::format(" {:>10} {:>12} {:>12} {:>9} {:>9} {:>9}\n", "time_s", "expected",
+                               "simulated", "flip", "stuck_0", "stuck_1");
+    for (std::size_t p = 0; p < P; ++p) {
+      for (std::size_t m = 0; m < std::min(M, models.size()); ++m) {
+        for (std::size_t t = 0; t < T; ++t) {
+          double sum = 0;
+          std::array<double, 3> by_kind{};
+          std::size_t trials = 0;
+          for (std::size_t k = 0; k < N; ++k) {
+            const std::size_t at = (((p * N + k) * T + t) * M + m) * 3;
+            if (active[at] < 0) continue;  // unfinished trial
+            ++trials;
+            for (std::size_t kind = 0; kind < 3; ++kind) {
+              by_kind[kind] += static_cast<double>(active[at + kind]);
+              sum += static_cast<double>(active[at + kind]);
+            }
+          }
+          const double mean = trials ? sum / static_cast<double>(trials) : NAN;
+          for (auto& v : by_kind) v = trials ? v / static_cast<double>(trials) : NAN;
+          const double exp_v = expected[(p * T + t) * M + m];
+          nlohmann::json row{{"fault_model", models[m]},
+                             {"time_s", times[t]},
+                             {"expected_active", exp_v},
+                             {"simulated_mean_active", mean},
+                             {"trials_finished", trials}};
+          fault_table += fmt::format("{:<16}", models[m]);
+          for (std::size_t a = 0; a < sweep_names.size(); ++a) {
+            row[sweep_names[a]] = sweep_values[a][p];
+            fault_table += fmt::format(" {:>10.3g}", sweep_values[a][p]);
+          }
+          fault_table += fmt::format(" {:>10.3g} {:>12.4g} {:>12.4g} {:>9.4g} {:>9.4g} {:>9.4g}\n",
+                                     times[t], exp_v, mean, by_kind[0], by_kind[1], by_kind[2]);
+          for (auto& [key, value] : row.items()) {
+            if (value.is_number_float() && std::isnan(value.get<double>())) value = nullptr;
+          }
+          fault_rows.push_back(row);
+        }
+      }
+    }
+  }
   if (format == "csv") return csv;
   if (format == "json")
-    return nlohmann::json{{"file", path.string()}, {"status", status}, {"rows", rows}}.dump(2) +
+    return nlohmann::json{{"file", path.string()},
+                          {"status", status},
+                          {"rows", rows},
+                          {"fault_counts", fault_rows}}
+               .dump(2) +
            "\n";
   return fmt::format(
              "{} ({}; mean accuracy over finished trials, 95 % t interval; critical = accuracy "
              "below "
              "reference - {})\n",
              path.string(), status, critical_drop) +
-         table;
+         table + fault_table;
 }
 
 }  // namespace weightfault::sim

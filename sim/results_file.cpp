@@ -113,6 +113,17 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
     }
   }
   faultmaps_ = h5::create_group(file_, "faultmaps");
+  // Faults active at each checkpoint by fault model and kind, simulated and expected.
+  const auto faults = h5::create_group(file_, "faults");
+  const std::uint64_t M = std::max<std::size_t>(layout.fault_models.size(), 1);
+  faults_active_ = make_int(faults, "active", {P, N, T, M, 3}, "count");
+  h5::write_string_list_attribute(faults_active_, "fault_models", layout.fault_models);
+  h5::write_string_list_attribute(faults_active_, "kinds", {"flip", "stuck_at_0", "stuck_at_1"});
+  faults_expected_ = make_double(faults, "expected_active", {P, T, M}, "count");
+  h5::write_string_list_attribute(faults_expected_, "fault_models", layout.fault_models);
+  h5::write_string_attribute(faults_expected_, "meaning",
+                             "analytic expected number of fault records/cells active at each "
+                             "checkpoint, per fault model (docs/results-format.md)");
   h5::flush(file_);
 }
 
@@ -159,11 +170,33 @@ void ResultsWriter::write_faultmap(std::size_t point, std::size_t trial,
       ds, "wildcard", "bit i set: field i (channel, rank, bank, row, column, bit) is any value");
   h5::write_int_attribute(ds, "logical_faults",
                           {static_cast<std::int64_t>(map.logical_faults().size())});
+  // Onset and clear time of each row (clear = inf: never cleared).
+  std::vector<double> times;
+  for (const auto& b : map.bit_faults()) times.insert(times.end(), {b.onset_s, b.clear_s});
+  for (const auto& r : map.records()) times.insert(times.end(), {r.onset_s, r.clear_s});
+  auto tds = h5::create_dataset(faultmaps_, name + "_time_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                {times.size() / 2, 2}, &kNaN);
+  if (!times.empty()) h5::write_all(tds, H5T_NATIVE_DOUBLE, times.data());
+  h5::write_string_list_attribute(tds, "columns", {"onset_s", "clear_s"});
+  h5::write_string_attribute(tds, "units", "s");
+}
+
+void ResultsWriter::write_expected_faults(std::size_t point, const std::vector<double>& expected) {
+  if (expected.empty()) return;
+  const std::uint64_t T = scenario_.checkpoints();
+  h5::write_block(faults_expected_, H5T_NATIVE_DOUBLE, {point, 0, 0}, {1, T, expected.size() / T},
+                  expected.data());
 }
 
 void ResultsWriter::write_trial(const TrialRecord& r) {
   Cell& c = cell(r.protection, r.dtype);
   const std::uint64_t p = r.point, k = r.trial, t = r.checkpoint;
+  if (!r.faults_by_model_kind.empty()) {
+    const std::uint64_t T = scenario_.checkpoints();
+    h5::write_block(faults_active_, H5T_NATIVE_INT64, {p, k, 0, 0, 0},
+                    {1, 1, T, r.faults_by_model_kind.size() / (T * 3), 3},
+                    r.faults_by_model_kind.data());
+  }
   h5::write_block(c.accuracy, H5T_NATIVE_DOUBLE, {p, k, t}, {1, 1, 1}, &r.accuracy);
   h5::write_block(c.correct, H5T_NATIVE_INT64, {p, k, t}, {1, 1, 1}, &r.correct);
   h5::write_block(c.faults_active, H5T_NATIVE_INT64, {p, k, t}, {1, 1, 1}, &r.faults_active);

@@ -26,6 +26,7 @@ struct ResultsLayout {
   std::vector<double> bits_per_weight;   // per (protection, dtype): stored bits incl. checks
   std::string model_name;
   std::size_t images = 0;
+  std::vector<std::string> fault_models;  // names, in scenario order
 };
 
 struct TrialRecord {
@@ -36,6 +37,9 @@ struct TrialRecord {
   std::int64_t bits_changed = 0;
   std::vector<std::int64_t> weights_changed;    // per layer
   std::vector<std::int64_t> flips_by_position;  // per bit position of the dtype's word
+  // Faults of the trial's map active at each checkpoint, [T][fault model][kind]; only in the
+  // trial's first record (the map is shared by every protection and dtype).
+  std::vector<std::int64_t> faults_by_model_kind;
 };
 
 class ResultsWriter {
@@ -48,6 +52,8 @@ class ResultsWriter {
   void write_faultmap(std::size_t point, std::size_t trial, const memory::FaultMap& map,
                       const memory::AddressMapping& mapping);
   void write_trial(const TrialRecord& record);  // raw data only
+  // Analytic expected active faults of sweep point `point`, [T][fault model].
+  void write_expected_faults(std::size_t point, const std::vector<double>& expected);
   void flush();
   // Writes summaries over the finished trials and marks the file complete.
   void finish();
@@ -68,6 +74,7 @@ class ResultsWriter {
   ResultsLayout layout_;
   nn::h5::Object file_;
   nn::h5::Object faultmaps_;
+  nn::h5::Object faults_active_, faults_expected_;
   std::vector<Cell> cells_;
 };
 

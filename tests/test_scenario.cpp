@@ -255,7 +255,8 @@ TEST_CASE("scenario: `none` is always compared, first, even when not listed") {
   CHECK(sc.protections[1].name == "secded");
 }
 
-TEST_CASE("scenario: environment profiles are constants, steps or linear cycles; bad ones say why") {
+TEST_CASE(
+    "scenario: environment profiles are constants, steps or linear cycles; bad ones say why") {
   const std::string base = std::string(kValid) + "[timeline]\ncheckpoints_s = [10, 100]\n";
   const auto sc = load_text(base +
                             "[environment]\ntemperature_c = { linear = [[0, 20], [43200, 40]], "
@@ -274,7 +275,8 @@ TEST_CASE("scenario: environment profiles are constants, steps or linear cycles;
                                          "altitude_m, flux_factor, temperature_c, vdd_v)"),
                        wf::InputError);
   CHECK_THROWS_WITH_AS(
-      load_text(base + "[environment]\nvdd_v = { linear = [[0, 0.7], [100, 0.6]], repeat_s = 50 }\n"),
+      load_text(base +
+                "[environment]\nvdd_v = { linear = [[0, 0.7], [100, 0.6]], repeat_s = 50 }\n"),
       doctest::Contains("environment.vdd_v.repeat_s: must be larger than the last point's time"),
       wf::InputError);
 }
