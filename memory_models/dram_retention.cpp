@@ -87,6 +87,7 @@ struct RetentionParams {
   double new_weak_per_gbit_day = 8.0;
   double weak_row_fraction = 0.0, weak_column_fraction = 0.0, weak_line_factor = 100.0;
   CellPolarity polarity;
+  double refresh_override_s = 0.0;  // 0: the timeline's refresh window
 };
 
 // A write window [start, end) that at least one checkpoint reads; last = its last checkpoint.
@@ -120,13 +121,17 @@ class DramRetention final : public FaultModel {
  public:
   explicit DramRetention(RetentionParams p) : p_(std::move(p)) {}
 
+  double refresh_of(const FaultModelContext& ctx) const {
+    return p_.refresh_override_s > 0.0 ? p_.refresh_override_s : ctx.refresh_interval_s;
+  }
+
   void generate(const FaultModelContext& ctx, Rng& rng, FaultMap& sink) const override {
     if (ctx.extent_bits == 0) return;
     const auto windows = observed_windows(ctx);
     if (windows.empty()) return;
     const Profile& temperature = ctx.env().temperature_c;
     const double hottest_c = temperature.global_max();
-    const double refresh_s = ctx.refresh_interval_s;
+    const double refresh_s = refresh_of(ctx);
     const double bits = static_cast<double>(ctx.extent_bits);
     std::vector<Candidate> cells;
     boost::random::uniform_int_distribution<std::uint64_t> where(0, ctx.extent_bits - 1);
@@ -168,7 +173,7 @@ class DramRetention final : public FaultModel {
   double expected_faults(const FaultModelContext& ctx) const override {
     // Weak cells drawn: those that can fail at the hottest temperature of the mission.
     const double hottest_c = ctx.env().temperature_c.global_max();
-    const double refresh_s = ctx.refresh_interval_s;
+    const double refresh_s = refresh_of(ctx);
     const double bits = static_cast<double>(ctx.extent_bits);
     const double theta = p_.tail.threshold_s(hottest_c, refresh_s);
     return bits * p_.tail.density *
@@ -181,7 +186,7 @@ class DramRetention final : public FaultModel {
 
   double expected_active(const FaultModelContext& ctx, double t_s) const override {
     const Profile& temperature = ctx.env().temperature_c;
-    const double refresh_s = ctx.refresh_interval_s;
+    const double refresh_s = refresh_of(ctx);
     const double bits = static_cast<double>(ctx.extent_bits);
     const double w = ctx.last_write_at_or_before(t_s);
     const double hot_c = temperature.max_over(w, t_s);
@@ -269,7 +274,7 @@ class DramRetention final : public FaultModel {
   void emit(const FaultModelContext& ctx, const Candidate& cell, const std::vector<Window>& windows,
             Rng& rng, FaultMap& sink) const {
     const Profile& temperature = ctx.env().temperature_c;
-    const double refresh_s = ctx.refresh_interval_s;
+    const double refresh_s = refresh_of(ctx);
     const FaultKind kind = p_.polarity.discharged(ctx.mapping.to_physical(cell.bit));
     const double critical_high = cell.population->critical_c(cell.retention_s, refresh_s);
     const double critical_low =
@@ -363,6 +368,10 @@ FaultModelInfo dram_retention_info() {
                     "fraction of bitlines that are weak (EDEN model 1 [E])", 0.0, 1.0, 0.0, true),
        number_param("weak_line_factor", "", "tail density on a weak line relative to elsewhere [E]",
                     1.0, 1e6, 100.0, false),
+       number_param("refresh_interval_s", "s",
+                    "refresh window for this memory; 0 = the timeline's refresh_interval_s "
+                    "(sweep it to compare refresh choices; JEDEC 0.064, 0.032 above 85 C)",
+                    0.0, 1e4, 0.0, true),
        choice_param("cell_layout", "true/anti cells (EINSim layouts; Kraft DATE 2018)",
                     CellPolarity::layouts(), "row_blocks"),
        number_param("polarity_block_rows", "rows",
@@ -382,6 +391,7 @@ FaultModelInfo dram_retention_info() {
         p.weak_row_fraction = v.number("weak_row_fraction");
         p.weak_column_fraction = v.number("weak_column_fraction");
         p.weak_line_factor = v.number("weak_line_factor");
+        p.refresh_override_s = v.number("refresh_interval_s");
         p.polarity = {v.text("cell_layout"),
                       static_cast<std::uint64_t>(v.number("polarity_block_rows"))};
         return std::make_unique<DramRetention>(std::move(p));
