@@ -16,6 +16,7 @@
 #include "nn/model_file.h"
 #include "sim/campaign.h"
 #include "sim/clip_tuning.h"
+#include "sim/faultmap_picture.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "weightfault_version.h"
@@ -288,6 +289,18 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
 
+  std::string faultmap_scenario, faultmap_png = "faultmap.png";
+  wf::sim::FaultmapRequest faultmap;
+  auto* faultmap_cmd = app.add_subcommand(
+      "faultmap", "Draw one trial's faults at one time (bank x row, and row x column of a bank)");
+  faultmap_cmd->add_option("scenario", faultmap_scenario, "scenario file (.toml)")->required();
+  faultmap_cmd->add_option("--trial", faultmap.trial, "trial number")->capture_default_str();
+  faultmap_cmd->add_option("--point", faultmap.point, "sweep point")->capture_default_str();
+  faultmap_cmd->add_option("--at", faultmap.at_s, "simulated time (s)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  faultmap_cmd->add_option("--output,-o", faultmap_png, "PNG file")->capture_default_str();
+
   TuneArgs tune;
   tune.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto* tune_cmd =
@@ -328,6 +341,11 @@ int main(int argc, char** argv) {
     if (*validate_cmd) return run_validate(validate_files, registry);
     if (*report_cmd) {
       fmt::print("{}", wf::sim::report_results(report_file, report_format));
+      return 0;
+    }
+    if (*faultmap_cmd) {
+      const auto sc = wf::sim::load_scenario(faultmap_scenario, registry);
+      fmt::print("{}\n", wf::sim::draw_faultmap(sc, faultmap, faultmap_png));
       return 0;
     }
     if (*list_cmd) return run_list(registry);

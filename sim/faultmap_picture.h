@@ -1,0 +1,24 @@
+// `weightfault faultmap`: a picture of one trial's faults at one time, drawn
+// again from the scenario and seed (the same map `run` used): bank x row for
+// the whole memory and row x column for the bank with the most faults, with
+// the stored tensors' boundaries marked.
+#pragma once
+
+#include <filesystem>
+
+#include "memory_models/fault_model.h"
+#include "sim/scenario.h"
+
+namespace weightfault::sim {
+
+struct FaultmapRequest {
+  std::size_t point = 0;
+  std::size_t trial = 0;
+  double at_s = 0.0;
+};
+
+// Writes the PNG; returns a one-line summary of what it shows.
+std::string draw_faultmap(const Scenario& scenario, const FaultmapRequest& request,
+                          const std::filesystem::path& png);
+
+}  // namespace weightfault::sim
