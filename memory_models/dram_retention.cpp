@@ -39,8 +39,7 @@ namespace {
 
 constexpr double kBoltzmannEvPerK = 8.617333e-5;
 constexpr double kKelvin = 273.15;
-constexpr double kBitsPerGbit = 1073741824.0;  // 2^30
-constexpr double kSecondsPerDay = 86400.0;
+constexpr double kSecondsPerYear = 365.25 * 86400.0;
 
 // A log-normal retention population with its own Arrhenius parameters.
 struct Population {
@@ -84,7 +83,7 @@ struct RetentionParams {
   double vrt_fraction = 0.3;
   double vrt_ratio = 4.0;
   double vrt_dwell_high_s = 36000.0, vrt_dwell_low_s = 36000.0;
-  double new_weak_per_gbit_day = 8.0;
+  double tail_growth_per_year = 0.1;
   double weak_row_fraction = 0.0, weak_column_fraction = 0.0, weak_line_factor = 100.0;
   CellPolarity polarity;
   double refresh_override_s = 0.0;  // 0: the timeline's refresh window
@@ -158,9 +157,8 @@ class DramRetention final : public FaultModel {
       cells.push_back({bit, p_.main.draw_below(main_theta, rng), &p_.main, 0.0, false});
     }
     add_weak_lines(ctx, tail_theta, rng, cells);
-    // New weak cells: born_rate counts cells weak at the reference condition.
-    const double born_mean =
-        born_per_s(ctx) * (ctx.t1_s - ctx.t0_s) * born_scale(tail_theta, refresh_s);
+    // New weak cells: the tail grows with age; a newborn cell's retention is a tail draw.
+    const double born_mean = born_per_s(ctx) * (ctx.t1_s - ctx.t0_s) * p_.tail.cdf(tail_theta);
     boost::random::uniform_real_distribution<double> when(ctx.t0_s, ctx.t1_s);
     for (std::uint64_t k = poisson(born_mean); k > 0; --k) {
       const std::uint64_t bit = where(rng);
@@ -181,7 +179,7 @@ class DramRetention final : public FaultModel {
                 p_.vrt_fraction * p_.tail.cdf(theta * p_.vrt_ratio)) +
            bits * p_.main.density * p_.main.cdf(p_.main.threshold_s(hottest_c, refresh_s)) +
            weak_line_cells(ctx) * p_.tail.cdf(theta) +
-           born_per_s(ctx) * (ctx.t1_s - ctx.t0_s) * born_scale(theta, refresh_s);
+           born_per_s(ctx) * (ctx.t1_s - ctx.t0_s) * p_.tail.cdf(theta);
   }
 
   double expected_active(const FaultModelContext& ctx, double t_s) const override {
@@ -202,8 +200,7 @@ class DramRetention final : public FaultModel {
                       bits * p_.main.density * p_.main.cdf(p_.main.threshold_s(hot_c, refresh_s)) +
                       weak_line_cells(ctx) * p_.tail.cdf(theta);
     // Born cells: those born before the window see all of it; later ones from birth on.
-    const double theta_ref = p_.tail.threshold_s(p_.tail.reference_c, refresh_s);
-    const double per_s = born_per_s(ctx) / std::max(p_.tail.cdf(theta_ref), 1e-300);
+    const double per_s = born_per_s(ctx);
     double born = (w - ctx.t0_s) * p_.tail.cdf(theta);
     constexpr int kSteps = 64;
     for (int i = 0; i < kSteps && t_s > w; ++i) {
@@ -215,14 +212,10 @@ class DramRetention final : public FaultModel {
   }
 
  private:
+  // New tail cells per second: the tail density grows by tail_growth_per_year of itself.
   double born_per_s(const FaultModelContext& ctx) const {
-    return p_.new_weak_per_gbit_day * static_cast<double>(ctx.extent_bits) / kBitsPerGbit /
-           kSecondsPerDay;
-  }
-  // Born cells drawn (those weak at the hottest temperature) per cell weak at the reference.
-  double born_scale(double theta_hot_s, double refresh_s) const {
-    const double at_ref = p_.tail.cdf(p_.tail.threshold_s(p_.tail.reference_c, refresh_s));
-    return at_ref > 0.0 ? p_.tail.cdf(theta_hot_s) / at_ref : 0.0;
+    return static_cast<double>(ctx.extent_bits) * p_.tail.density * p_.tail_growth_per_year /
+           kSecondsPerYear;
   }
   // Extra tail-density cells on weak rows and columns (per unit of tail cdf).
   double weak_line_cells(const FaultModelContext& ctx) const {
@@ -358,10 +351,10 @@ FaultModelInfo dram_retention_info() {
                     1.0, 1e12, ten_hours_s, false),
        number_param("vrt_dwell_low_s", "s", "mean time in the low-retention state (10 h [E])", 1.0,
                     1e12, ten_hours_s, false),
-       number_param("new_weak_per_gbit_day", "cells/Gbit/day",
-                    "new cells weak at the reference temperature and refresh, appearing with age "
-                    "(8: AVATAR's 'ECC alone fails every few months' target [E])",
-                    0.0, 1e9, 8.0, true),
+       number_param("tail_growth_per_year", "1/year",
+                    "new leaky cells appearing with age, as a fraction of the tail per year "
+                    "(weak cells 'emerge slowly over time', AVATAR DSN 2015 [V-abs]; 0.1 [E])",
+                    0.0, 1e3, 0.1, true),
        number_param("weak_row_fraction", "",
                     "fraction of wordlines that are weak (EDEN model 2 [E])", 0.0, 1.0, 0.0, true),
        number_param("weak_column_fraction", "",
@@ -387,7 +380,7 @@ FaultModelInfo dram_retention_info() {
         p.vrt_ratio = v.number("vrt_ratio");
         p.vrt_dwell_high_s = v.number("vrt_dwell_high_s");
         p.vrt_dwell_low_s = v.number("vrt_dwell_low_s");
-        p.new_weak_per_gbit_day = v.number("new_weak_per_gbit_day");
+        p.tail_growth_per_year = v.number("tail_growth_per_year");
         p.weak_row_fraction = v.number("weak_row_fraction");
         p.weak_column_fraction = v.number("weak_column_fraction");
         p.weak_line_factor = v.number("weak_line_factor");

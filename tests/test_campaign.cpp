@@ -276,3 +276,73 @@ output = "unused.h5"
   }
   CHECK(second > first);
 }
+
+TEST_CASE(
+    "with device physics, an environment and scrubbing, results are identical with 1 and 2 "
+    "threads; the fault counts are recorded with their expectation") {
+  const auto dir = wf::test::fresh_dir("campaign_physics");
+  auto sc = write_and_load(dir, R"(
+[dataset]
+name = "mnist"
+limit = 200
+[memory]
+rows = 2048
+[timeline]
+checkpoints_s = [86400, 3.15e7, 3.15e8]
+rewrite_interval_s = 1e8
+scrub_interval_s = 3600
+[environment]
+temperature_c = { linear = [[0, 60], [43200, 95]], repeat_s = 86400 }
+flux_factor = { steps = [[0, 1e4], [4800, 1e5]], repeat_s = 5700 }
+[[fault_model]]
+name = "dram_retention"
+polarity_block_rows = 16
+[[fault_model]]
+name = "seu"
+fit_per_mbit = 100
+mcu_fraction = 0.3
+[campaign]
+dtypes = ["fp32"]
+protections = ["none", "secded"]
+trials = 3
+batch = 200
+output = "unused.h5"
+)");
+  run_with_1_and_2_threads(sc, dir);
+  for (const char* path : {"results/none/fp32/accuracy", "results/secded/fp32/accuracy"})
+    CHECK(doubles(dir / "one.h5", path) == doubles(dir / "two.h5", path));
+  for (const char* path : {"results/secded/fp32/bits_changed", "faults/active"})
+    CHECK(ints(dir / "one.h5", path) == ints(dir / "two.h5", path));
+  // [P=1][N=3][T=3][M=2][3 kinds]: retention only reads the discharged value; seu only flips.
+  const auto active = ints(dir / "one.h5", "faults/active");
+  const auto expected = doubles(dir / "one.h5", "faults/expected_active");
+  REQUIRE(active.size() == 3 * 3 * 2 * 3);
+  REQUIRE(expected.size() == 3 * 2);
+  for (std::size_t t = 0; t < 3; ++t) {
+    double retention = 0, seu = 0;
+    for (std::size_t k = 0; k < 3; ++k) {
+      const std::size_t at = ((k * 3 + t) * 2) * 3;
+      CHECK(active[at + 0] == 0);  // retention never flips
+      retention += static_cast<double>(active[at + 1] + active[at + 2]);
+      CHECK(active[at + 3 + 1] + active[at + 3 + 2] == 0);  // seu never sticks
+      seu += static_cast<double>(active[at + 3]);
+    }
+    // Means of 3 Poisson-like counts: within 5 standard errors of the expectation.
+    const auto near = [](double mean, double e) {
+      return std::abs(mean - e) < 5 * std::sqrt(std::max(e, 1.0) / 3) + 1;
+    };
+    CHECK(near(retention / 3, expected[t * 2]));
+    CHECK(near(seu / 3, expected[t * 2 + 1]));
+  }
+  CHECK(expected[2 * 2] > 10);  // the retention curve is not a silent zero
+  // Scrubbing clears lone flips in the secded image: fewer differing bits than without it.
+  const auto scrubbed_bits = ints(dir / "one.h5", "results/secded/fp32/bits_changed");
+  sc.scrub_interval_s = 0;
+  sc.output = (dir / "noscrub.h5").string();
+  wf::sim::CampaignOptions options;
+  options.data_root = wf::test::data_root().string();
+  wf::sim::run_campaign(sc, builtin_registry(), options);
+  const auto plain_bits = ints(dir / "noscrub.h5", "results/secded/fp32/bits_changed");
+  CHECK(std::accumulate(scrubbed_bits.begin(), scrubbed_bits.end(), std::int64_t{0}) <
+        std::accumulate(plain_bits.begin(), plain_bits.end(), std::int64_t{0}));
+}

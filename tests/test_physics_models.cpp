@@ -177,7 +177,7 @@ TEST_CASE("dram_retention: failing cells at two temperatures follow the Arrheniu
   const AddressMapping m(Geometry{}, "RoBaRaCoCh");
   const std::uint64_t bits = Geometry{}.total_bits();
   const auto model = dram_retention_info().create(
-      model_params(dram_retention_info(), {{"vrt_fraction", 0.0}, {"new_weak_per_gbit_day", 0.0}}));
+      model_params(dram_retention_info(), {{"vrt_fraction", 0.0}, {"tail_growth_per_year", 0.0}}));
   // Expected failing cells: N rho Phi((ln(tREF * AF) - ln median) / sigma), AF by Arrhenius.
   const auto analytic = [&](double temperature_c, double ea_ev) {
     const double k = 8.617333e-5;
@@ -238,7 +238,7 @@ TEST_CASE("dram_retention: VRT cells fail once they visit the low state (telegra
   tl.checkpoints = {3600.0, 360000.0};  // 0.1 and 10 mean dwell times
   tl.env.temperature_c = Profile(85.0);
   const auto model = dram_retention_info().create(
-      model_params(dram_retention_info(), {{"vrt_fraction", 1.0}, {"new_weak_per_gbit_day", 0.0}}));
+      model_params(dram_retention_info(), {{"vrt_fraction", 1.0}, {"tail_growth_per_year", 0.0}}));
   const auto ctx = context(m, bits, tl);
   const auto maps = draws(*model, ctx, 100, 73);
   // Failing: cells weak even when high (F(theta)), plus cells weak only when low (F(4 theta) -
@@ -257,21 +257,26 @@ TEST_CASE("dram_retention: VRT cells fail once they visit the low state (telegra
   CHECK_FALSE(mean_matches(active_counts(maps, 360000.0), n * (f1 + (f4 - f1) * 0.5)));
 }
 
-TEST_CASE("dram_retention: new weak cells appear at the configured rate with age") {
+TEST_CASE("dram_retention: new weak cells appear with age at the configured tail growth") {
   const AddressMapping m(Geometry{}, "RoBaRaCoCh");
-  const std::uint64_t bits = std::uint64_t{1} << 30;  // 1 Gbit
+  const std::uint64_t bits = std::uint64_t{1} << 30;
   Timeline tl;
-  tl.checkpoints = {kDay, 10 * kDay};
-  tl.env.temperature_c = Profile(45.0);  // the reference: every new cell is weak
-  const auto model = dram_retention_info().create(model_params(
-      dram_retention_info(),
-      {{"tail_density", 0.0}, {"vrt_fraction", 0.0}, {"new_weak_per_gbit_day", 100.0}}));
+  tl.checkpoints = {0.5 * kYear, 2 * kYear};
+  tl.env.temperature_c = Profile(85.0);
+  const auto model = dram_retention_info().create(
+      model_params(dram_retention_info(),
+                   {{"tail_density", 0.01}, {"vrt_fraction", 0.0}, {"tail_growth_per_year", 1.0}}));
   const auto ctx = context(m, bits, tl);
-  const auto maps = draws(*model, ctx, 200, 74);
-  CHECK(counts_match_poisson(active_counts(maps, kDay), 100.0));
-  CHECK(counts_match_poisson(active_counts(maps, 10 * kDay), 1000.0));
-  CHECK_FALSE(counts_match_poisson(active_counts(maps, 10 * kDay), 1100.0));
-  CHECK(model->expected_active(ctx, 10 * kDay) == doctest::Approx(1000.0).epsilon(0.01));
+  const auto maps = draws(*model, ctx, 100, 74);
+  // Standing tail cells failing at 85 C, times (1 + growth * age).
+  const double k = 8.617333e-5;
+  const double af = std::exp(0.6 / k * (1.0 / 318.15 - 1.0 / 358.15));
+  const double standing =
+      static_cast<double>(bits) * 0.01 * phi((std::log(0.064 * af) - std::log(100.0)) / 1.47);
+  CHECK(counts_match_poisson(active_counts(maps, 0.5 * kYear), standing * 1.5));
+  CHECK(counts_match_poisson(active_counts(maps, 2 * kYear), standing * 3.0));
+  CHECK_FALSE(counts_match_poisson(active_counts(maps, 2 * kYear), standing));  // no growth
+  CHECK(model->expected_active(ctx, 2 * kYear) == doctest::Approx(standing * 3.0).epsilon(0.01));
 }
 
 TEST_CASE("sram_cell: the failing fraction at a voltage is the probit, and grows with aging") {
