@@ -5,11 +5,12 @@
 // of the precessional regime (Butler et al., TMAG 2012, closed form as used in
 // docs/physics.md),
 //   WER(i, t_p) = 1 - exp{ -(pi^2 Delta / 4) (i - 1) / (i e^{2 (i - 1) t_p / tau_D} - 1) },
-// with i = I / Ic0 the overdrive for that switching direction, or for i <= 1
-// the thermally activated regime WER = exp(-t_p / (tau_0 e^{Delta (1 - i)})).
-// Weights are first written over an erased array (all cells at
-// erased_value), so a cell fails iff its bit differs from the erased value
-// and the switch fails: a content-independent "reads the erased value" fault.
+// with i = I / Ic0 the overdrive for that switching direction (0 -> 1 and
+// 1 -> 0 have their own), or for i <= 1 the thermally activated regime
+// WER = exp(-t_p / (tau_0 e^{Delta (1 - i)})). Weights are first written over
+// cells at erased_value (0, 1 or random), so a cell fails iff its bit differs
+// from its initial value and the switch fails: a content-independent "reads
+// its initial value" fault.
 // A rewrite switches it again, failing again with the same probability; a
 // cell already right is not switched and cannot fail.
 //
@@ -40,8 +41,9 @@ struct WriteParams {
   double pulse_width_ns = 20.0;
   double tau_d_ns = 2.0;
   double tau_0_ns = 1.0;
-  double current_ratio = 2.0;  // overdrive for switching away from the erased value
-  int erased_value = 0;
+  double current_ratio_0to1 = 2.0;  // overdrive I/Ic0 for switching 0 -> 1
+  double current_ratio_1to0 = 2.0;  // and 1 -> 0 (P->AP and AP->P differ in real junctions)
+  std::string erased_value = "0";   // "0", "1" or "random" (each cell 0 or 1, 1/2 each)
   double t_wr_ns = 15.0, t_req_mean_ns = 8.0, t_req_sigma_ns = 1.2;
   CellPolarity polarity;
 };
@@ -59,11 +61,21 @@ class WriteError final : public FaultModel {
  public:
   explicit WriteError(WriteParams p) : p_(std::move(p)) {}
 
+  double stt_rate(double current_ratio) const {
+    return stt_write_error_rate(p_.thermal_stability, current_ratio, p_.pulse_width_ns, p_.tau_d_ns,
+                                p_.tau_0_ns);
+  }
+  // Probability that a cell starts at `value` and fails to switch away from it.
+  double stt_rate_from(int value) const {
+    const double share = p_.erased_value == "random"                ? 0.5
+                         : (p_.erased_value == "1") == (value == 1) ? 1.0
+                                                                    : 0.0;
+    return share * stt_rate(value == 0 ? p_.current_ratio_0to1 : p_.current_ratio_1to0);
+  }
   double per_bit_rate() const {
     if (p_.technology == "dram")
       return normal_cdf((p_.t_req_mean_ns - p_.t_wr_ns) / p_.t_req_sigma_ns);
-    return stt_write_error_rate(p_.thermal_stability, p_.current_ratio, p_.pulse_width_ns,
-                                p_.tau_d_ns, p_.tau_0_ns);
+    return stt_rate_from(0) + stt_rate_from(1);
   }
 
   void generate(const FaultModelContext& ctx, Rng& rng, FaultMap& sink) const override {
@@ -85,14 +97,19 @@ class WriteError final : public FaultModel {
       }
       return;
     }
-    // STT-MRAM: failures of the first load; each rewrite retries the switch.
-    const FaultKind kind = p_.erased_value == 1 ? FaultKind::stuck_at_1 : FaultKind::stuck_at_0;
-    boost::random::bernoulli_distribution<double> fails_again(rate);
-    for_each_bernoulli_position(ctx.extent_bits, rate, rng, [&](std::uint64_t bit) {
-      double clear_s = ctx.next_write_after(0.0);
-      while (clear_s != kNever && fails_again(rng)) clear_s = ctx.next_write_after(clear_s);
-      sink.add(BitFault{bit, kind, ctx.model_index, 0.0, clear_s});
-    });
+    // STT-MRAM: failures of the first load (cells left at their initial value, one
+    // thinned process per initial value); each rewrite retries the same switch.
+    for (const int from : {0, 1}) {
+      const double p = stt_rate_from(from);
+      const FaultKind kind = from == 1 ? FaultKind::stuck_at_1 : FaultKind::stuck_at_0;
+      boost::random::bernoulli_distribution<double> fails_again(
+          stt_rate(from == 0 ? p_.current_ratio_0to1 : p_.current_ratio_1to0));
+      for_each_bernoulli_position(ctx.extent_bits, p, rng, [&](std::uint64_t bit) {
+        double clear_s = ctx.next_write_after(0.0);
+        while (clear_s != kNever && fails_again(rng)) clear_s = ctx.next_write_after(clear_s);
+        sink.add(BitFault{bit, kind, ctx.model_index, 0.0, clear_s});
+      });
+    }
   }
 
   double expected_faults(const FaultModelContext& ctx) const override {
@@ -111,10 +128,16 @@ class WriteError final : public FaultModel {
     const double bits = static_cast<double>(ctx.extent_bits);
     const double rate = per_bit_rate();
     if (p_.technology == "dram") return bits * rate;
-    // Still wrong after every rewrite up to t: rate^(1 + rewrites).
+    // Still wrong after every rewrite up to t: each switch failed 1 + rewrites times.
+    (void)rate;
     double rewrites = 0.0;
     for (const double w : ctx.write_times_s) rewrites += (w > 0.0 && w <= t_s) ? 1.0 : 0.0;
-    return bits * rate * std::pow(rate, rewrites);
+    double expected = 0.0;
+    for (const int from : {0, 1}) {
+      const double retry = stt_rate(from == 0 ? p_.current_ratio_0to1 : p_.current_ratio_1to0);
+      expected += bits * stt_rate_from(from) * std::pow(retry, rewrites);
+    }
+    return expected;
   }
 
  private:
@@ -136,11 +159,17 @@ FaultModelInfo write_error_info() {
        number_param("tau_d_ns", "ns", "STT precessional time unit tau_D (2 ns [R/E])", 0.01, 1e3,
                     2.0, false),
        number_param("tau_0_ns", "ns", "STT attempt time tau_0 (1 ns [R])", 1e-3, 1e3, 1.0, false),
-       number_param("current_ratio", "",
-                    "STT write current over critical current I/Ic0 for switching away from the "
-                    "erased value (1.5-2 [E])",
+       number_param("current_ratio_0to1", "",
+                    "STT write current over critical current I/Ic0 when switching 0 -> 1 "
+                    "(1.5-2 [E])",
                     0.0, 100.0, 2.0, true),
-       choice_param("erased_value", "STT array state before the first load", {"0", "1"}, "0"),
+       number_param("current_ratio_1to0", "",
+                    "the same when switching 1 -> 0 (direction-dependent: P->AP needs more "
+                    "current than AP->P [R]; 2.0 [E])",
+                    0.0, 100.0, 2.0, true),
+       choice_param("erased_value",
+                    "STT cell state before the first load (random: each cell 0 or 1, 1/2 each)",
+                    {"0", "1", "random"}, "0"),
        number_param("t_wr_ns", "ns", "DRAM write-recovery time given (JEDEC tWR 15 ns [R])", 0.01,
                     1e4, 15.0, true),
        number_param("t_req_mean_ns", "ns", "DRAM mean write time a cell needs [E]", 0.01, 1e4, 8.0,
@@ -156,8 +185,9 @@ FaultModelInfo write_error_info() {
         p.pulse_width_ns = v.number("pulse_width_ns");
         p.tau_d_ns = v.number("tau_d_ns");
         p.tau_0_ns = v.number("tau_0_ns");
-        p.current_ratio = v.number("current_ratio");
-        p.erased_value = v.text("erased_value") == "1" ? 1 : 0;
+        p.current_ratio_0to1 = v.number("current_ratio_0to1");
+        p.current_ratio_1to0 = v.number("current_ratio_1to0");
+        p.erased_value = v.text("erased_value");
         p.t_wr_ns = v.number("t_wr_ns");
         p.t_req_mean_ns = v.number("t_req_mean_ns");
         p.t_req_sigma_ns = v.number("t_req_sigma_ns");

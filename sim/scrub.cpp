@@ -46,13 +46,24 @@ std::vector<std::uint64_t> codeword_bits(const StoredImage& image, std::size_t t
 
 memory::FaultMap scrubbed(const memory::FaultMap& map, const StoredImage& image,
                           const memory::AddressMapping& mapping, double interval_s) {
-  memory::FaultMap out = map;
-  if (!(interval_s > 0.0)) return out;
+  if (!(interval_s > 0.0)) return map;
+  // Single-bit records (no wildcard, e.g. field_faults' single-bit mode) become bit
+  // faults, so a scrub can clear them like any other lone flip.
+  memory::FaultMap out;
+  for (const auto& f : map.bit_faults()) out.add(f);
+  for (const auto& r : map.records()) {
+    if (r.wildcard == 0)
+      out.add(
+          memory::BitFault{mapping.to_linear(r.address), r.kind, r.model, r.onset_s, r.clear_s});
+    else
+      out.add(r);
+  }
+  for (const auto& f : map.logical_faults()) out.add(f);
   const auto& placement = image.placement();
   const auto& g = mapping.geometry();
   // Codewords holding at least one single-bit flip, with those flips' indices.
   std::map<std::pair<std::size_t, std::size_t>, std::vector<std::size_t>> candidates;
-  const auto& bits = map.bit_faults();
+  const auto& bits = out.bit_faults();
   for (std::size_t i = 0; i < bits.size(); ++i) {
     if (bits[i].kind != memory::FaultKind::flip) continue;
     const auto at = placement.locate(bits[i].linear_bit);
@@ -82,9 +93,9 @@ memory::FaultMap scrubbed(const memory::FaultMap& map, const StoredImage& image,
         const auto& f = bits[it->second];
         faults.push_back({bit, f.kind, f.onset_s, f.clear_s, it->second});
       }
-      if (!map.records().empty()) {
+      if (!out.records().empty()) {
         const auto a = mapping.to_physical(bit);
-        for (const auto& r : map.records()) {
+        for (const auto& r : out.records()) {
           if (record_matches(r, a, g))
             faults.push_back({bit, r.kind, r.onset_s, r.clear_s, SIZE_MAX});
         }

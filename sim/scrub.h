@@ -6,12 +6,11 @@
 // are left as they are (nothing detects their errors).
 //
 // What is modelled: a codeword holding exactly one erroneous bit at a scrub,
-// that bit a single-bit flip (a BitFault of kind flip), has that flip cleared
-// at the scrub. Erroneous bits are counted from every active fault -- bit
-// faults and records (row, column, ... faults) -- and stuck-at cells count
-// only where they differ from the stored bit; stuck cells stay wrong after a
-// write-back. Multi-bit records are never cleared by a scrub (the read-path
-// decoder still corrects them per codeword).
+// that bit a single-bit flip (a bit fault of kind flip, or a record without
+// wildcards), has that flip cleared at the scrub. Erroneous bits are counted from every active
+// fault -- bit faults and records (row, column, ... faults) -- and stuck-at cells count only where
+// they differ from the stored bit; stuck cells stay wrong after a write-back. Multi-bit records are
+// never cleared by a scrub (the read-path decoder still corrects them per codeword).
 #pragma once
 
 #include "memory_models/address_mapping.h"

@@ -331,6 +331,25 @@ TEST_CASE("write_error: STT-MRAM write error rate by Butler's form; rewrites ret
   for (const auto& map : maps) {
     for (const auto& f : map.bit_faults()) REQUIRE(f.kind == FaultKind::stuck_at_0);
   }
+  // Random initial states and direction-dependent currents: cells stuck at 1 failed the 1 -> 0
+  // switch (i = 1.8: 0.5 WER(1.8)), cells stuck at 0 the 0 -> 1 switch (0.5 WER(2)).
+  const auto both = write_error_info().create(model_params(
+      write_error_info(), {{"erased_value", std::string("random")}, {"current_ratio_1to0", 1.8}}));
+  const auto wer_at = [](double i) {
+    return -std::expm1(-(std::numbers::pi * std::numbers::pi * 15.0) * (i - 1.0) /
+                       (i * std::exp(2.0 * (i - 1.0) * 10.0) - 1.0));
+  };
+  std::vector<double> ones, zeros;
+  for (const auto& map : draws(*both, ctx, 300, 94)) {
+    double n1 = 0, n0 = 0;
+    for (const auto& f : map.bit_faults()) (f.kind == FaultKind::stuck_at_1 ? n1 : n0) += 1;
+    ones.push_back(n1);
+    zeros.push_back(n0);
+  }
+  const double n = static_cast<double>(bits);
+  CHECK(wf::test::counts_match_binomial(ones, n, 0.5 * wer_at(1.8)));
+  CHECK(wf::test::counts_match_binomial(zeros, n, 0.5 * wer_at(2.0)));
+  CHECK_FALSE(wf::test::counts_match_binomial(ones, n, 0.5 * wer_at(2.0)));  // one rate for both
 }
 
 TEST_CASE("write_error: DRAM write-recovery failures are a fresh draw at every write") {
@@ -404,6 +423,15 @@ TEST_CASE("scrub with SEC-DED write-back clears lone flips at the next scrub, no
   CHECK(out.bit_faults()[1].clear_s == 200.0);
   CHECK(out.bit_faults()[2].clear_s == kNever);
   CHECK(out.bit_faults()[3].clear_s == kNever);
+  // A single-bit record (no wildcard) is a lone flip too.
+  FaultMap record_map;
+  FaultRecord single;
+  single.address = m.to_physical(bit_of(secded, 4, 9));
+  single.onset_s = 10.0;
+  record_map.add(single);
+  const auto from_record = wf::sim::scrubbed(record_map, secded, m, 100.0);
+  REQUIRE(from_record.bit_faults().size() == 1);
+  CHECK(from_record.bit_faults()[0].clear_s == 100.0);
   // Without a correcting code nothing is written back.
   FaultMap lone;
   lone.add(BitFault{bit_of(plain, 0, 3), FaultKind::flip, 0, 10.0, kNever});
