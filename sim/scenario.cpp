@@ -11,152 +11,13 @@
 #include <sstream>
 
 #include "common/input_error.h"
+#include "common/toml_reader.h"
 
 namespace weightfault::sim {
 namespace {
 
-std::string show(const toml::node& node) {
-  if (const auto* s = node.as_string()) return s->get();
-  std::ostringstream out;
-  node.visit([&](auto&& value) { out << value; });
-  return out.str();
-}
-
-// Reads one table, remembering which keys were asked for, so that every other
-// key can be reported as unknown.
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  struct Table {
-    const toml::table* table = nullptr;
-    std::string path;  // "memory", "fault_model[2]"
-    std::set<std::string> known;
-  };
-
-  void error(const toml::source_region& at, const std::string& key, const std::string& rule,
-             const std::optional<std::string>& got = std::nullopt) {
-    std::string msg =
-        fmt::format("{}:{}:{}: {}: {}", file_, at.begin.line, at.begin.column, key, rule);
-    if (got) msg += fmt::format("; got '{}'", *got);
-    errors_.push_back(msg);
-  }
-  void error_at_file(const std::string& key, const std::string& rule) {
-    errors_.push_back(fmt::format("{}: {}: {}", file_, key, rule));
-  }
-  const std::vector<std::string>& errors() const { return errors_; }
-
-  std::string full(const Table& t, const std::string& key) const {
-    return t.path.empty() ? key : t.path + "." + key;
-  }
-
-  const toml::node* node(Table& t, const std::string& key, bool required) {
-    t.known.insert(key);
-    const toml::node* n = t.table ? t.table->get(key) : nullptr;
-    if (n == nullptr && required) {
-      if (t.table)
-        error(t.table->source(), full(t, key), "required key is missing");
-      else
-        error_at_file(full(t, key), "required key is missing");
-    }
-    return n;
-  }
-
-  std::optional<std::string> string(Table& t, const std::string& key, bool required,
-                                    const std::vector<std::string>& choices = {}) {
-    const auto* n = node(t, key, required);
-    if (n == nullptr) return std::nullopt;
-    const auto* s = n->as_string();
-    const std::string rule = choices.empty()
-                                 ? "expected a string"
-                                 : fmt::format("expected one of: {}", fmt::join(choices, ", "));
-    if (s == nullptr || (!choices.empty() &&
-                         std::find(choices.begin(), choices.end(), s->get()) == choices.end())) {
-      error(n->source(), full(t, key), rule, show(*n));
-      return std::nullopt;
-    }
-    return s->get();
-  }
-
-  std::optional<std::int64_t> integer(Table& t, const std::string& key, bool required,
-                                      std::int64_t min, std::int64_t max) {
-    const auto* n = node(t, key, required);
-    if (n == nullptr) return std::nullopt;
-    const auto* i = n->as_integer();
-    if (i == nullptr || i->get() < min || i->get() > max) {
-      error(n->source(), full(t, key), fmt::format("expected an integer in [{}, {}]", min, max),
-            show(*n));
-      return std::nullopt;
-    }
-    return i->get();
-  }
-
-  std::optional<double> number(Table& t, const std::string& key, bool required, double min,
-                               double max) {
-    const auto* n = node(t, key, required);
-    if (n == nullptr) return std::nullopt;
-    std::optional<double> v;
-    if (const auto* f = n->as_floating_point()) v = f->get();
-    if (const auto* i = n->as_integer()) v = static_cast<double>(i->get());
-    if (!v || !(*v >= min && *v <= max)) {
-      error(n->source(), full(t, key), fmt::format("expected a number in [{}, {}]", min, max),
-            show(*n));
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<bool> boolean(Table& t, const std::string& key) {
-    const auto* n = node(t, key, false);
-    if (n == nullptr) return std::nullopt;
-    if (const auto* b = n->as_boolean()) return b->get();
-    error(n->source(), full(t, key), "expected true or false", show(*n));
-    return std::nullopt;
-  }
-
-  const toml::array* array(Table& t, const std::string& key, bool required) {
-    const auto* n = node(t, key, required);
-    if (n == nullptr) return nullptr;
-    const auto* a = n->as_array();
-    if (a == nullptr || a->empty()) {
-      error(n->source(), full(t, key), "expected a non-empty array", show(*n));
-      return nullptr;
-    }
-    return a;
-  }
-
-  Table table(const toml::table& parent, const std::string& key,
-              std::set<std::string>& parent_known, bool required) {
-    parent_known.insert(key);
-    Table t{nullptr, key, {}};
-    const auto* n = parent.get(key);
-    if (n == nullptr) {
-      if (required) error_at_file(key, "required table is missing");
-      return t;
-    }
-    t.table = n->as_table();
-    if (t.table == nullptr) error(n->source(), key, "expected a table", show(*n));
-    return t;
-  }
-
-  void reject_unknown(const Table& t) {
-    if (t.table == nullptr) return;
-    for (const auto& [k, v] : *t.table) {
-      const std::string key(k.str());
-      if (t.known.count(key) == 0) {
-        error(k.source(), full(t, key),
-              fmt::format("unknown key (known: {})", fmt::join(t.known, ", ")));
-      }
-    }
-  }
-
- private:
-  std::string file_;
-  std::vector<std::string> errors_;
-};
-
 // Applies one parameter declaration to a value node.
-std::optional<ParamValue> param_value(Reader& r, const toml::node& n, const std::string& key,
+std::optional<ParamValue> param_value(TomlReader& r, const toml::node& n, const std::string& key,
                                       const ParamDecl& d) {
   std::optional<ParamValue> v;
   if (const auto* f = n.as_floating_point())
@@ -178,8 +39,8 @@ std::optional<ParamValue> param_value(Reader& r, const toml::node& n, const std:
 
 // An environment quantity: a number (constant), or a table
 //   { steps = [[t_s, value], ...] } or { linear = [[t_s, value], ...] }, optional repeat_s.
-std::optional<memory::Profile> read_profile(Reader& r, Reader::Table& env, const std::string& key,
-                                            double min, double max) {
+std::optional<memory::Profile> read_profile(TomlReader& r, TomlReader::Table& env,
+                                            const std::string& key, double min, double max) {
   const auto* n = r.node(env, key, false);
   if (n == nullptr) return std::nullopt;
   const std::string path = "environment." + key;
@@ -189,7 +50,7 @@ std::optional<memory::Profile> read_profile(Reader& r, Reader::Table& env, const
     if (!v) return std::nullopt;
     return memory::Profile(*v);
   }
-  Reader::Table t{n->as_table(), path, {}};
+  TomlReader::Table t{n->as_table(), path, {}};
   if (t.table == nullptr) {
     r.error(n->source(), path,
             fmt::format("expected a number or {{ steps = [[t_s, value], ...] }} or {{ linear = "
@@ -286,7 +147,7 @@ Scenario load_scenario(const std::filesystem::path& path,
     throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {}", sc.file, e.source().begin.line,
                                  e.source().begin.column, e.description()));
   }
-  Reader r(sc.file);
+  TomlReader r(sc.file);
   std::set<std::string> top_known;
 
   auto model = r.table(root, "model", top_known, true);
@@ -365,7 +226,7 @@ Scenario load_scenario(const std::filesystem::path& path,
         sc.checkpoints_s = times;
       }
     } else {
-      Reader::Table t{log->as_table(), "timeline.log_checkpoints", {}};
+      TomlReader::Table t{log->as_table(), "timeline.log_checkpoints", {}};
       if (t.table == nullptr) {
         r.error(log->source(), "timeline.log_checkpoints",
                 "expected { first_s = ..., last_s = ..., count = ... }", show(*log));
@@ -426,7 +287,7 @@ Scenario load_scenario(const std::filesystem::path& path,
       r.error(n->source(), "fault_model", "expected one or more [[fault_model]] tables", show(*n));
     } else {
       for (std::size_t k = 0; k < list->size(); ++k) {
-        Reader::Table t{list->get(k)->as_table(), fmt::format("fault_model[{}]", k), {}};
+        TomlReader::Table t{list->get(k)->as_table(), fmt::format("fault_model[{}]", k), {}};
         FaultModelSpec spec;
         std::set<std::string> given;
         if (auto name = r.string(t, "name", true)) {
@@ -566,7 +427,7 @@ Scenario load_scenario(const std::filesystem::path& path,
               fmt::format("unknown protection stage (known: {})", fmt::join(stage_names, ", ")));
           continue;
         }
-        Reader::Table table{v.as_table(), "protection." + stage_name, {}};
+        TomlReader::Table table{v.as_table(), "protection." + stage_name, {}};
         if (table.table == nullptr) {
           r.error(v.source(), "protection." + stage_name, "expected a table", show(v));
           continue;
