@@ -130,6 +130,9 @@ void save_model(const Network& network, const std::filesystem::path& path) {
   h5::write_string_attribute(file, "source", network.source);
   if (!network.clip_tuning.empty())
     h5::write_string_attribute(file, "clip_tuning", network.clip_tuning);
+  if (network.weight_transform != "none")
+    h5::write_string_attribute(file, "weight_transform", network.weight_transform);
+  if (!network.training.empty()) h5::write_string_attribute(file, "training", network.training);
   h5::write_double_attribute(file, "input_scale", network.normalization.scale);
   h5::write_double_attribute(file, "input_offset", network.normalization.offset);
   std::vector<std::string> names;
@@ -158,6 +161,10 @@ Network load_model(const std::filesystem::path& path, bool fold_batch_norms) {
   network.source = h5::read_string_attribute(file, "source");
   if (h5::has_attribute(file, "clip_tuning"))
     network.clip_tuning = h5::read_string_attribute(file, "clip_tuning");
+  if (h5::has_attribute(file, "weight_transform"))
+    network.weight_transform = h5::read_string_attribute(file, "weight_transform");
+  if (h5::has_attribute(file, "training"))
+    network.training = h5::read_string_attribute(file, "training");
   network.normalization.scale = static_cast<float>(h5::read_double_attribute(file, "input_scale"));
   network.normalization.offset =
       static_cast<float>(h5::read_double_attribute(file, "input_offset"));

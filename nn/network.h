@@ -52,6 +52,9 @@ class Network {
   std::string name;
   std::string source;       // where the weights came from (e.g. the Keras file)
   std::string clip_tuning;  // how relu clip thresholds were made ("" = none)
+  // Effective conv/dense kernels are f(stored) for this SAF transform ("none": stored).
+  std::string weight_transform = "none";
+  std::string training;  // training record (JSON) of `weightfault train`, "" if imported
   InputNormalization normalization;
 
  private:

@@ -13,7 +13,9 @@
 #include "nn/evaluation.h"
 #include "nn/inference_engine.h"
 #include "nn/keras_import.h"
+#include "nn/model_definition.h"
 #include "nn/model_file.h"
+#include "nn/trainer.h"
 #include "sim/campaign.h"
 #include "sim/clip_tuning.h"
 #include "sim/faultmap_picture.h"
@@ -168,6 +170,40 @@ int run_tune_clip(const TuneArgs& args) {
   return 0;
 }
 
+struct TrainArgs {
+  std::string definition;
+  std::string output;
+  std::string from;
+  std::string data_root = "data";
+  std::optional<std::size_t> epochs;
+  std::optional<std::uint64_t> seed;
+  std::optional<int> threads;
+  std::size_t limit = 0;
+};
+
+int run_train(const TrainArgs& args, const std::string& command) {
+  // Weights are initialized from the seed, so a --seed override applies at load.
+  auto def = wf::nn::load_model_definition(args.definition, args.seed);
+  if (args.epochs) def.settings.epochs = *args.epochs;
+  if (args.threads) def.settings.threads = *args.threads;
+  std::optional<wf::nn::Network> start;
+  if (!args.from.empty()) start = wf::nn::load_model(args.from, false);
+  wf::nn::TrainOptions options;
+  options.output = args.output;
+  options.data_root = args.data_root;
+  options.command = command;
+  options.progress = true;
+  options.limit = args.limit;
+  options.start = start ? &*start : nullptr;
+  const std::filesystem::path out(args.output);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  const auto report = wf::nn::train_model(def, options);
+  fmt::print("{}: {} epochs in {:.1f} s on {} thread(s); test accuracy {:.4f} ({})\n", args.output,
+             def.settings.epochs, report.seconds, def.settings.threads, report.test_accuracy,
+             def.settings.dataset);
+  return 0;
+}
+
 int run_validate(const std::vector<std::string>& files,
                  const wf::memory::FaultModelRegistry& registry) {
   int status = 0;
@@ -289,6 +325,22 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
 
+  TrainArgs train;
+  auto* train_cmd = app.add_subcommand(
+      "train", "Train a network from a model-definition file on oneDNN (docs/training.md)");
+  train_cmd->add_option("definition", train.definition, "model definition (.toml)")->required();
+  train_cmd->add_option("--output,-o", train.output, "model file to write (after every epoch)")
+      ->required();
+  train_cmd->add_option("--from", train.from, "start from this model's weights (adaptation)");
+  train_cmd->add_option("--epochs", train.epochs, "override training.epochs")
+      ->check(CLI::Range(1, 1000));
+  train_cmd->add_option("--seed", train.seed, "override training.seed");
+  train_cmd->add_option("--threads", train.threads, "override training.threads")
+      ->check(CLI::Range(1, 256));
+  train_cmd->add_option("--limit", train.limit, "train on the first N training images only");
+  train_cmd->add_option("--data-root", train.data_root, "folder holding external/<dataset>/")
+      ->capture_default_str();
+
   std::string faultmap_scenario, faultmap_png = "faultmap.png";
   wf::sim::FaultmapRequest faultmap;
   auto* faultmap_cmd = app.add_subcommand(
@@ -342,6 +394,11 @@ int main(int argc, char** argv) {
     if (*report_cmd) {
       fmt::print("{}", wf::sim::report_results(report_file, report_format));
       return 0;
+    }
+    if (*train_cmd) {
+      std::string command = "weightfault";
+      for (int k = 1; k < argc; ++k) command += std::string(" ") + argv[k];
+      return run_train(train, command);
     }
     if (*faultmap_cmd) {
       const auto sc = wf::sim::load_scenario(faultmap_scenario, registry);

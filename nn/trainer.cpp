@@ -1,0 +1,229 @@
+#include "nn/trainer.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "common/input_error.h"
+#include "common/split_mix.h"
+#include "nn/dataset.h"
+#include "nn/evaluation.h"
+#include "nn/inference_engine.h"
+#include "nn/model_file.h"
+#include "nn/training_engine.h"
+#include "nn/weight_transform.h"
+
+namespace weightfault::nn {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Adam with decoupled weight decay (AdamW), or SGD with momentum and L2 decay.
+class Optimizer {
+ public:
+  Optimizer(const TrainingSettings& s, const std::vector<TrainableTensor>& tensors) : s_(s) {
+    for (const auto& t : tensors) {
+      first_.emplace_back(t.values.size(), 0.0f);
+      second_.emplace_back(s.optimizer == "adam" ? t.values.size() : 0, 0.0f);
+    }
+  }
+
+  void step(std::vector<TrainableTensor>& tensors, double lr) {
+    ++t_;
+    const double b1 = s_.beta1, b2 = s_.beta2;
+    const double c1 = 1.0 - std::pow(b1, static_cast<double>(t_));
+    const double c2 = 1.0 - std::pow(b2, static_cast<double>(t_));
+    for (std::size_t k = 0; k < tensors.size(); ++k) {
+      auto& t = tensors[k];
+      auto& m = first_[k];
+      const double decay = t.decays ? s_.weight_decay : 0.0;
+      for (std::size_t i = 0; i < t.values.size(); ++i) {
+        const double w = t.values[i];
+        if (s_.optimizer == "adam") {
+          const double g = t.gradient[i];
+          auto& v = second_[k][i];
+          m[i] = static_cast<float>(b1 * m[i] + (1 - b1) * g);
+          v = static_cast<float>(b2 * v + (1 - b2) * g * g);
+          const double update = (m[i] / c1) / (std::sqrt(v / c2) + 1e-8) + decay * w;
+          t.values[i] = static_cast<float>(w - lr * update);
+        } else {
+          const double g = t.gradient[i] + decay * w;
+          m[i] = static_cast<float>(s_.momentum * m[i] - lr * g);
+          t.values[i] = static_cast<float>(w + m[i]);
+        }
+      }
+    }
+  }
+
+ private:
+  const TrainingSettings& s_;
+  std::vector<std::vector<float>> first_, second_;
+  std::uint64_t t_ = 0;
+};
+
+double learning_rate(const TrainingSettings& s, std::size_t epoch) {
+  if (s.schedule == "step")
+    return s.learning_rate * std::pow(s.step_gamma, static_cast<double>(epoch / s.step_epochs));
+  if (s.schedule == "cosine") {
+    return 0.5 * s.learning_rate *
+           (1.0 +
+            std::cos(std::acos(-1.0) * static_cast<double>(epoch) / static_cast<double>(s.epochs)));
+  }
+  return s.learning_rate;
+}
+
+double accuracy_of(const Network& raw, const std::string& transform, const Dataset& data,
+                   int threads) {
+  const Network net = effective_network(raw, transform);
+  InferenceEngine engine(net, {.threads = threads, .batch = 500, .fuse_activations = true});
+  const auto metrics = evaluate(engine, data);
+  return static_cast<double>(metrics.correct) / static_cast<double>(metrics.total);
+}
+
+}  // namespace
+
+Network effective_network(const Network& raw, const std::string& weight_transform) {
+  const WeightTransform* f = find_weight_transform(weight_transform);
+  if (f == nullptr) return raw;
+  Network net = raw;
+  for (std::size_t i = 0; i < net.size(); ++i) {
+    auto& layer = net.mutable_layer(i);
+    if (!layer.has_weights()) continue;
+    for (auto& v : layer.params.at("kernel").values) v = f->apply(v);
+  }
+  net.weight_transform = "none";
+  return net;
+}
+
+TrainReport train_model(ModelDefinition& def, const TrainOptions& options) {
+  const TrainingSettings& s = def.settings;
+  const auto start = Clock::now();
+  Network& net = def.network;
+  if (options.start != nullptr) {
+    // Adaptation: the architecture must match; take every weight of the start model.
+    for (std::size_t i = 0; i < net.size(); ++i) {
+      auto& layer = net.mutable_layer(i);
+      const std::size_t j = options.start->index_of(layer.name);
+      for (auto& [role, tensor] : layer.params) {
+        const auto& from = options.start->layer(j).params;
+        if (!from.count(role) || from.at(role).dims != tensor.dims) {
+          throw InputError(
+              fmt::format("--from: layer '{}' weight '{}' does not match the "
+                          "definition",
+                          layer.name, role));
+        }
+        tensor.values = from.at(role).values;
+      }
+    }
+  }
+  net.weight_transform = s.weight_transform;
+  const Dataset train = load_dataset(options.data_root, s.dataset, "train", options.limit);
+  const Dataset validation = load_dataset(options.data_root, s.dataset, "calibration");
+  const Dataset test = load_dataset(options.data_root, s.dataset, "test");
+  if (train.size() < s.batch)
+    throw InputError(
+        fmt::format("{} training images, fewer than one batch of {}", train.size(), s.batch));
+  TrainingEngine engine(net, s.batch, s.threads);
+  const WeightTransform* transform = find_weight_transform(s.weight_transform);
+  for (std::size_t i = 0; i < net.size(); ++i) {
+    if (net.layer(i).has_weights()) engine.set_transform(i, transform);
+  }
+  Optimizer optimizer(s, engine.trainables());
+  TrainReport report;
+  const std::size_t per_sample = train.image_size();
+  std::vector<float> inputs(s.batch * per_sample);
+  std::vector<std::int32_t> labels(s.batch);
+  std::vector<std::size_t> order(train.size());
+  const bool tty = options.progress && isatty(fileno(stderr));
+  const std::size_t batches = train.size() / s.batch;  // the remainder is left out (reshuffled)
+  for (std::size_t epoch = 0; epoch < s.epochs; ++epoch) {
+    const double lr = learning_rate(s, epoch);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    SplitMix64 shuffle(stream_seed({s.seed, 0x73687566, epoch}));  // "shuf"
+    for (std::size_t k = order.size() - 1; k > 0; --k)
+      std::swap(order[k], order[shuffle.next() % (k + 1)]);
+    double loss_sum = 0.0;
+    std::size_t correct = 0;
+    auto last_print = Clock::now();
+    for (std::size_t b = 0; b < batches; ++b) {
+      for (std::size_t j = 0; j < s.batch; ++j) {
+        const std::size_t n = order[b * s.batch + j];
+        const auto image = train.image(n);
+        for (std::size_t p = 0; p < per_sample; ++p)
+          inputs[j * per_sample + p] =
+              static_cast<float>(image[p]) * net.normalization.scale + net.normalization.offset;
+        labels[j] = train.labels[n];
+      }
+      const auto logits = engine.forward(inputs);
+      const std::size_t classes = logits.size() / s.batch;
+      for (std::size_t j = 0; j < s.batch; ++j) {
+        const auto* z = logits.data() + j * classes;
+        if (static_cast<std::int32_t>(std::max_element(z, z + classes) - z) == labels[j]) ++correct;
+      }
+      loss_sum += engine.backward(labels);
+      optimizer.step(engine.trainables(), lr);
+      if (tty && seconds_since(last_print) > 0.5) {
+        last_print = Clock::now();
+        std::fprintf(stderr, "\repoch %zu/%zu  batch %zu/%zu  loss %.4f  acc %.2f %%  lr %.2g   ",
+                     epoch + 1, s.epochs, b + 1, batches, loss_sum / static_cast<double>(b + 1),
+                     100.0 * static_cast<double>(correct) / static_cast<double>((b + 1) * s.batch),
+                     lr);
+      }
+    }
+    engine.write_to(net);
+    report.loss.push_back(loss_sum / static_cast<double>(batches));
+    report.train_accuracy.push_back(static_cast<double>(correct) /
+                                    static_cast<double>(batches * s.batch));
+    report.learning_rate.push_back(lr);
+    report.validation_accuracy.push_back(
+        accuracy_of(net, s.weight_transform, validation, s.threads));
+    if (options.progress) {
+      std::fprintf(stderr,
+                   "%sepoch %zu/%zu  loss %.4f  train %.2f %%  validation %.2f %%  (%.0f s)\n",
+                   tty ? "\r" : "", epoch + 1, s.epochs, report.loss.back(),
+                   100.0 * report.train_accuracy.back(), 100.0 * report.validation_accuracy.back(),
+                   seconds_since(start));
+    }
+    report.seconds = seconds_since(start);
+    // Checkpoint: the model file as it is after this epoch, with the record so far.
+    nlohmann::json record{{"command", options.command},
+                          {"definition_file", def.file},
+                          {"definition", def.text},
+                          {"seed", s.seed},
+                          {"dataset", s.dataset},
+                          {"epochs_done", epoch + 1},
+                          {"epochs", s.epochs},
+                          {"batch", s.batch},
+                          {"optimizer", s.optimizer},
+                          {"learning_rate", s.learning_rate},
+                          {"schedule", s.schedule},
+                          {"weight_decay", s.weight_decay},
+                          {"weight_transform", s.weight_transform},
+                          {"threads", s.threads},
+                          {"started_from", options.start ? options.start->name : ""},
+                          {"loss", report.loss},
+                          {"train_accuracy", report.train_accuracy},
+                          {"validation_accuracy", report.validation_accuracy},
+                          {"learning_rates", report.learning_rate},
+                          {"seconds", report.seconds}};
+    if (epoch + 1 == s.epochs) {
+      report.test_accuracy = accuracy_of(net, s.weight_transform, test, s.threads);
+      record["test_accuracy"] = report.test_accuracy;
+    }
+    net.training = record.dump();
+    net.source = "weightfault train " + def.file;
+    save_model(net, options.output);
+  }
+  return report;
+}
+
+}  // namespace weightfault::nn
