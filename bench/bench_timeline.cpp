@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     const auto network = wf::nn::load_model(sc.model_file);
     std::vector<wf::sim::StoredImage> images;
     std::uint64_t extent = 0;
-    for (const auto& p : sc.protections) {
+    for (const auto& p : wf::sim::protections_for(sc, network)) {
       for (const auto& d : sc.dtypes) {
         images.emplace_back(network, p, d, sc.placement, mapping);
         extent = std::max(extent, images.back().placement().extent_bits());

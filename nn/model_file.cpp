@@ -177,7 +177,9 @@ Network load_model(const std::filesystem::path& path, bool fold_batch_norms) {
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", path.string(), e.what()));
   }
-  return fold_batch_norms ? fold_batch_norm(network) : network;
+  // Folding a batch norm into f(raw) kernels would not be f of anything: SAF models keep them.
+  return fold_batch_norms && network.weight_transform == "none" ? fold_batch_norm(network)
+                                                                : network;
 }
 
 }  // namespace weightfault::nn

@@ -16,7 +16,8 @@ inline constexpr std::int64_t kModelFormatVersion = 1;
 void save_model(const Network& network, const std::filesystem::path& path);
 
 // Reads and finalizes a model; batch norms are folded into their convs unless
-// `fold_batch_norms` is false. Throws InputError naming the file and the problem.
+// `fold_batch_norms` is false or the model has a weight transform (SAF). Throws InputError naming
+// the file and the problem.
 Network load_model(const std::filesystem::path& path, bool fold_batch_norms = true);
 
 }  // namespace weightfault::nn

@@ -226,6 +226,8 @@ Network empty_like(const Network& network) {
   out.name = network.name;
   out.source = network.source;
   out.clip_tuning = network.clip_tuning;
+  out.weight_transform = network.weight_transform;
+  out.training = network.training;
   out.normalization = network.normalization;
   return out;
 }

@@ -42,6 +42,13 @@ const std::vector<StageInfo>& protection_stages() {
        "ReLUs clipped at per-layer thresholds saved in the model by tune-clip (Hoang et al., DATE "
        "2020)",
        {}},
+      {StageKind::saf,
+       "saf",
+       "conv/dense kernels read through a saturating function f (SAF; Fuengfusin & Tamukoh 2024, "
+       "arXiv 2411.19027); memory stores the raw weights",
+       {choice_param("f",
+                     "the function; auto = the one the model was trained with (weightfault train)",
+                     {"auto", "tanh", "arctan", "softsign", "hardtanh"}, "auto")}},
   };
   return stages;
 }

@@ -7,6 +7,8 @@
 //   secded       Hamming SEC-DED (72,64) over 64-bit words; check bytes in the same memory
 //   clip_act     ReLUs clipped at per-layer thresholds from tune-clip (FT-ClipAct, Hoang et al.
 //   2020)
+//   saf          conv/dense kernels read as f(stored), f a saturating function (Fuengfusin &
+//                Tamukoh 2024); with f = auto, the transform the model was trained with
 //
 // A chain is written "scale+secded+clamp". Stages apply in their natural
 // place whatever the order written: scale before encoding, one code
@@ -25,7 +27,7 @@
 
 namespace weightfault::nn {
 
-enum class StageKind { scale, clamp, parity_zero, secded, clip_act };
+enum class StageKind { scale, clamp, parity_zero, secded, clip_act, saf };
 
 struct StageInfo {
   StageKind kind;

@@ -48,6 +48,7 @@ struct Shared {
   std::vector<nn::ResumeCache> caches;       // per image: golden activations to restart at a layer
   std::vector<std::size_t> weighted_layers;  // layer indices
   std::vector<int> word_bits;                // per dtype: widest word over protections
+  std::vector<nn::ProtectionSpec> protections;  // protections_for(scenario, network)
 };
 
 // Per-worker mutable state: an engine and working copies, restored after each trial.
@@ -309,12 +310,14 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
                 .reference_correct = {},
                 .caches = {},
                 .weighted_layers = {},
-                .word_bits = {}};
+                .word_bits = {},
+                .protections = {}};
+  shared.protections = protections_for(sc, shared.network);
   for (const auto i : shared.network.topological_order()) {
     if (shared.network.layer(i).has_weights()) shared.weighted_layers.push_back(i);
   }
   shared.variants.push_back(shared.network);
-  for (const auto& protection : sc.protections) {
+  for (const auto& protection : shared.protections) {
     if (protection.has(nn::StageKind::clip_act) && shared.variants.size() == 1) {
       try {
         shared.variants.push_back(nn::with_clipped_relus(shared.network));
@@ -325,7 +328,7 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     }
   }
   shared.word_bits.assign(sc.dtypes.size(), 8);
-  for (const auto& protection : sc.protections) {
+  for (const auto& protection : shared.protections) {
     for (std::size_t d = 0; d < sc.dtypes.size(); ++d) {
       shared.variant_of_image.push_back(protection.has(nn::StageKind::clip_act) ? 1 : 0);
       shared.images.emplace_back(shared.network, protection, sc.dtypes[d], sc.placement,
@@ -343,7 +346,7 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   }
 
   ResultsLayout layout;
-  for (const auto& protection : sc.protections) layout.protections.push_back(protection.name);
+  for (const auto& protection : shared.protections) layout.protections.push_back(protection.name);
   for (std::size_t d = 0; d < sc.dtypes.size(); ++d) layout.dtypes.push_back(sc.dtypes[d].label());
   layout.word_bits = shared.word_bits;
   for (const auto& image : shared.images) layout.bits_per_weight.push_back(image.bits_per_weight());

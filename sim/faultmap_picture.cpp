@@ -37,7 +37,7 @@ std::string draw_faultmap(const Scenario& sc, const FaultmapRequest& req,
   // The extent is the widest stored image, exactly as in `run`.
   std::vector<StoredImage> images;
   std::uint64_t extent = 0;
-  for (const auto& protection : sc.protections) {
+  for (const auto& protection : protections_for(sc, network)) {
     for (const auto& dtype : sc.dtypes) {
       images.emplace_back(network, protection, dtype, sc.placement, mapping);
       extent = std::max(extent, images.back().placement().extent_bits());

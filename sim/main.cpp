@@ -56,7 +56,9 @@ double percent(std::size_t part, std::size_t whole) {
 }
 
 int run_eval(const EvalArgs& args) {
-  const auto network = wf::nn::load_model(args.model);
+  // A SAF model's effective kernels are f(stored).
+  const auto loaded = wf::nn::load_model(args.model);
+  const auto network = wf::nn::effective_network(loaded, loaded.weight_transform);
   const auto data = wf::nn::load_dataset(args.data_root, args.dataset, args.split, args.limit);
   wf::nn::InferenceEngine engine(network, {.threads = args.threads, .batch = args.batch});
   const auto start = std::chrono::steady_clock::now();

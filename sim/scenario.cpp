@@ -119,6 +119,28 @@ std::vector<double> Scenario::write_times_s() const {
   return times;
 }
 
+std::vector<nn::ProtectionSpec> protections_for(const Scenario& scenario,
+                                                const nn::Network& network) {
+  if (network.weight_transform == "none") return scenario.protections;
+  std::vector<nn::ProtectionSpec> out;
+  for (const auto& p : scenario.protections) {
+    if (p.has(nn::StageKind::saf)) {
+      out.push_back(p);
+    } else if (p.stages.empty() && scenario.none_added) {
+      auto saf = nn::make_protection("saf");
+      saf.params = p.params;
+      out.push_back(saf);
+    } else {
+      throw InputError(fmt::format(
+          "{}: protection '{}': model '{}' stores raw SAF weights (trained with {}), so every "
+          "protection must read them through f: add saf, e.g. '{}'",
+          scenario.file, p.name, network.name, network.weight_transform,
+          p.stages.empty() ? std::string("saf") : "saf+" + p.name));
+    }
+  }
+  return out;
+}
+
 ParamValues Scenario::params_at(std::size_t m, std::size_t p) const {
   ParamValues values = fault_models.at(m).fixed;
   for (const auto& axis : sweep) {
@@ -467,8 +489,10 @@ Scenario load_scenario(const std::filesystem::path& path,
     // `none` is always the baseline every protection is compared with (docs/protections.md).
     const bool has_none = std::any_of(sc.protections.begin(), sc.protections.end(),
                                       [](const nn::ProtectionSpec& p) { return p.stages.empty(); });
-    if (!has_none)
+    if (!has_none) {
       sc.protections.insert(sc.protections.begin(), nn::ProtectionSpec{"none", {}, stage_params});
+      sc.none_added = true;
+    }
   }
   if (auto v = r.integer(camp, "trials", true, 1, 1'000'000)) sc.trials = static_cast<int>(*v);
   if (auto v = r.integer(camp, "seed", false, 0, std::numeric_limits<std::int64_t>::max())) {

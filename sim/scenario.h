@@ -50,6 +50,7 @@ struct Scenario {
 
   std::vector<DTypeSpec> dtypes;
   std::vector<nn::ProtectionSpec> protections{nn::ProtectionSpec{"none", {}, {}}};
+  bool none_added = false;  // `none` was not listed: added as the baseline
   int trials = 10;
   std::uint64_t seed = 1;
   std::string output;
@@ -80,6 +81,13 @@ struct Scenario {
 
 // "none" and every protection stage (chains combine stages with '+').
 std::vector<std::string> known_protections();
+
+// The protections to run on `network`: the scenario's, except that a model
+// trained with a weight transform (SAF) stores raw weights, so its baseline is
+// `saf` (the added `none` becomes `saf`) and every chain must include saf.
+// Throws InputError naming a chain that would read raw weights as weights.
+std::vector<nn::ProtectionSpec> protections_for(const Scenario& scenario,
+                                                const nn::Network& network);
 
 // Throws InputError holding every problem found, one per line.
 Scenario load_scenario(const std::filesystem::path& path,

@@ -5,7 +5,11 @@
 #include <cmath>
 #include <cstring>
 
+#include <fmt/format.h>
+
+#include "common/input_error.h"
 #include "nn/secded.h"
+#include "nn/weight_transform.h"
 
 namespace weightfault::sim {
 namespace {
@@ -22,6 +26,7 @@ std::size_t bytes_of(std::size_t bits) {
 Plan plan_segments(const nn::Network& network, const nn::ProtectionSpec& protection,
                    const DTypeSpec& dtype) {
   Plan plan;
+  const nn::WeightTransform* saf = saf_transform(network, protection);
   // `scale` with one factor for the whole model uses the smallest per-tensor factor.
   const bool scale = protection.has(nn::StageKind::scale);
   const bool auto_c = scale && protection.param_text(nn::StageKind::scale, "c") == "auto";
@@ -73,6 +78,7 @@ Plan plan_segments(const nn::Network& network, const nn::ProtectionSpec& protect
         plan.segments.push_back({name + "/parity", bytes_of(t.groups()), 8});
       }
       t.clamp = protection.has(nn::StageKind::clamp);
+      if (role == "kernel") t.transform = saf;
       plan.tensors.push_back(t);
     }
   }
@@ -92,6 +98,22 @@ std::uint64_t load_bits(std::span<const std::uint8_t> bytes, std::size_t first_b
 }
 
 }  // namespace
+
+const nn::WeightTransform* saf_transform(const nn::Network& network,
+                                         const nn::ProtectionSpec& protection) {
+  if (!protection.has(nn::StageKind::saf)) return nullptr;
+  std::string f = protection.param_text(nn::StageKind::saf, "f");
+  if (f == "auto") {
+    if (network.weight_transform == "none") {
+      throw InputError(fmt::format(
+          "protection '{}': saf with f = auto needs a model trained with a weight transform "
+          "(training.weight_transform); '{}' has none (set protection.saf.f)",
+          protection.name, network.name));
+    }
+    f = network.weight_transform;
+  }
+  return nn::find_weight_transform(f);
+}
 
 StoredImage::StoredImage(const nn::Network& network, const nn::ProtectionSpec& protection,
                          const DTypeSpec& dtype, memory::PlacementPolicy policy,
@@ -138,21 +160,26 @@ StoredImage::StoredImage(const nn::Network& network, const nn::ProtectionSpec& p
     }
     weights_ += st.elements;
   }
-  // Clamp bounds are the fault-free decoded range (kept outside fault-prone memory).
+  // Clamp bounds are the fault-free decoded range of the stored values (before saf's f),
+  // kept outside fault-prone memory.
   golden_values_.resize(tensors_.size());
   for (std::size_t ti = 0; ti < tensors_.size(); ++ti) {
     auto& st = tensors_[ti];
     const bool clamp = st.clamp;
+    const auto* transform = st.transform;
     st.clamp = false;
+    st.transform = nullptr;
     golden_values_[ti].resize(st.elements);
     for (std::size_t g = 0; g < st.groups(); ++g) decode_group(ti, g, bytes_, golden_values_[ti]);
-    st.clamp = clamp;
     if (clamp && !golden_values_[ti].empty()) {
       const auto [lo, hi] =
           std::minmax_element(golden_values_[ti].begin(), golden_values_[ti].end());
       st.clamp_min = *lo;
       st.clamp_max = *hi;
     }
+    st.clamp = clamp;
+    st.transform = transform;
+    for (std::size_t g = 0; g < st.groups(); ++g) decode_group(ti, g, bytes_, golden_values_[ti]);
   }
 }
 
@@ -236,6 +263,7 @@ std::size_t StoredImage::decode_group(std::size_t t, std::size_t group,
     if (st.clamp)
       v = std::isnan(v) ? std::clamp(0.0f, st.clamp_min, st.clamp_max)
                         : std::clamp(v, st.clamp_min, st.clamp_max);
+    if (st.transform != nullptr) v = st.transform->apply(v);
     values[e] = v;
   }
   return detections;

@@ -24,6 +24,7 @@
 #include "nn/encoding.h"
 #include "nn/network.h"
 #include "nn/protection.h"
+#include "nn/training_engine.h"
 
 namespace weightfault::sim {
 
@@ -49,8 +50,9 @@ struct StoredTensor {
   float clamp_min = 0.0f, clamp_max = 0.0f;
   CheckKind check = CheckKind::none;
   std::size_t check_segment = SIZE_MAX;
-  bool zero_uncorrectable = true;  // secded policy
-  std::size_t group_elements = 1;  // weights per decode group
+  bool zero_uncorrectable = true;                  // secded policy
+  const nn::WeightTransform* transform = nullptr;  // saf: kernels read as f(decoded)
+  std::size_t group_elements = 1;                  // weights per decode group
   std::size_t groups() const { return (elements + group_elements - 1) / group_elements; }
 };
 
@@ -59,6 +61,11 @@ struct GroupRange {
   std::size_t tensor = SIZE_MAX;
   std::size_t first = 0, last = 0;
 };
+
+// The saf stage's function for `network` (nullptr without saf); throws InputError
+// for f = auto on a model trained without a weight transform.
+const nn::WeightTransform* saf_transform(const nn::Network& network,
+                                         const nn::ProtectionSpec& protection);
 
 class StoredImage {
  public:

@@ -271,3 +271,26 @@ TEST_CASE("clip_act thresholds come from the calibration split only") {
   CHECK_THROWS_WITH_AS(wf::nn::with_clipped_relus(net),
                        doctest::Contains("run 'weightfault tune-clip'"), wf::InputError);
 }
+
+TEST_CASE("saf reads kernels through f; a SAF model needs saf in every protection") {
+  auto net = wf::test::tiny_mnist_network(31);
+  const auto image = image_of(net, protection("saf", {{"saf.f", std::string("tanh")}}), "fp32");
+  const auto plain = image_of(net, protection("none"), "fp32");
+  for (std::size_t t = 0; t < image.tensors().size(); ++t) {
+    const bool kernel = image.tensors()[t].role == "kernel";
+    for (std::size_t k = 0; k < image.golden_values(t).size(); ++k) {
+      const float w = plain.golden_values(t)[k];
+      REQUIRE(image.golden_values(t)[k] == (kernel ? std::tanh(w) : w));
+    }
+  }
+  // f = auto needs a model trained with a transform.
+  CHECK_THROWS_WITH_AS(image_of(net, protection("saf"), "fp32"),
+                       doctest::Contains("saf with f = auto needs a model trained with a weight "
+                                         "transform"),
+                       wf::InputError);
+  net.weight_transform = "arctan";
+  const auto autof = image_of(net, protection("saf"), "fp32");
+  CHECK(autof.golden_values(0)[0] ==
+        doctest::Approx(2.0 / 3.14159265358979 *
+                        std::atan(3.14159265358979 / 2.0 * plain.golden_values(0)[0])));
+}

@@ -8,8 +8,13 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include "common/split_mix.h"
+
+#include "nn/model_definition.h"
+#include "nn/model_file.h"
 #include "nn/network.h"
+#include "nn/trainer.h"
 #include "nn/training_engine.h"
 #include "tests/fixtures.h"
 
@@ -163,4 +168,37 @@ TEST_CASE("a weight transform's gradient flows through f: d loss / d raw = d los
     }
   }
   CHECK(std::sqrt(diff2 / num2) < 1e-2);
+}
+
+TEST_CASE(
+    "training is deterministic for a seed; the record and checkpoint land in the model file") {
+  const auto dir = wf::test::fresh_dir("training_determinism");
+  const auto definition = wf::test::data_root() / ".." / "model_definitions" / "lenet5_mnist.toml";
+  std::vector<std::vector<float>> kernels;
+  for (const char* name : {"a.h5", "b.h5"}) {
+    auto def = wf::nn::load_model_definition(definition);
+    def.settings.epochs = 1;
+    def.settings.threads = 1;
+    wf::nn::TrainOptions options;
+    options.output = dir / name;
+    options.data_root = wf::test::data_root();
+    options.limit = 640;
+    options.command = "test";
+    const auto report = wf::nn::train_model(def, options);
+    CHECK(report.loss.size() == 1);
+    CHECK(report.test_accuracy > 0.5);  // 10 batches of MNIST already beat chance by far
+    const auto saved = wf::nn::load_model(dir / name);
+    kernels.push_back(saved.layer(saved.index_of("conv1")).params.at("kernel").values);
+    const auto record = nlohmann::json::parse(saved.training);
+    CHECK(record.at("seed") == 1);
+    CHECK(record.at("command") == "test");
+    CHECK(record.at("epochs_done") == 1);
+  }
+  CHECK(kernels[0] == kernels[1]);
+  auto other = wf::nn::load_model_definition(definition, 2);
+  CHECK(other.network.layer(other.network.index_of("conv1")).params.at("kernel").values !=
+        wf::nn::load_model_definition(definition)
+            .network.layer(other.network.index_of("conv1"))
+            .params.at("kernel")
+            .values);
 }
