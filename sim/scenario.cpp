@@ -127,6 +127,10 @@ std::vector<nn::ProtectionSpec> protections_for(const Scenario& scenario,
     if (p.has(nn::StageKind::saf)) {
       out.push_back(p);
     } else if (p.stages.empty() && scenario.none_added) {
+      // The added baseline becomes saf, unless the scenario lists saf itself.
+      const bool listed = std::any_of(scenario.protections.begin(), scenario.protections.end(),
+                                      [](const nn::ProtectionSpec& q) { return q.name == "saf"; });
+      if (listed) continue;
       auto saf = nn::make_protection("saf");
       saf.params = p.params;
       out.push_back(saf);
