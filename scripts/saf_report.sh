@@ -14,6 +14,5 @@ for m in "${pairs[@]}"; do
     files+=("results/saf_$s.h5")
   done
 done
-cd examples
-/usr/bin/python3 saf_table.py ../docs/results/saf_and_subnetworks.md ../docs/results/saf_and_subnetworks.png \
-  "${files[@]/#/../}"
+/usr/bin/python3 examples/saf_table.py docs/results/saf_and_subnetworks.md \
+  docs/results/saf_and_subnetworks.png "${files[@]}"
