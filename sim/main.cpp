@@ -242,11 +242,13 @@ int run_describe(const std::string& name, const wf::memory::FaultModelRegistry& 
                                      fmt::join(registry.names(), ", ")));
   }
   fmt::print("{}: {}\n", info->name, info->description);
+  std::size_t width = 0;  // the key column fits the longest key
+  for (const auto& p : info->params) width = std::max(width, p.key.size());
   for (const auto& p : info->params) {
-    fmt::print("  {:<13} {}{}; {}{}{}\n", p.key, wf::describe_rule(p),
+    fmt::print("  {:<{}} {}{}; {}{}\n  {:<{}} {}\n", p.key, width, wf::describe_rule(p),
                p.unit.empty() ? "" : " [" + p.unit + "]",
                p.default_value ? "default " + wf::to_string(*p.default_value) : "required",
-               p.sweepable ? ", sweepable" : "", "\n                " + p.description);
+               p.sweepable ? ", sweepable" : "", "", width, p.description);
   }
   return 0;
 }
