@@ -19,6 +19,7 @@
 #include "sim/campaign.h"
 #include "sim/scenario.h"
 
+#include "bench/int_options.h"
 #include "bench/stopwatch.h"
 
 namespace wf = weightfault;
@@ -28,17 +29,8 @@ using weightfault::bench::seconds_since;
 int main(int argc, char** argv) {
   int trials = 6;
   int threads = 2;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    if (key == "--trials")
-      trials = std::stoi(argv[i + 1]);
-    else if (key == "--threads")
-      threads = std::stoi(argv[i + 1]);
-    else {
-      fmt::print(stderr, "unknown option {}\n", key);
-      return 2;
-    }
-  }
+  if (!wf::bench::parse_int_options(argc, argv, {{"--trials", &trials}, {"--threads", &threads}}))
+    return 2;
   try {
     wf::memory::FaultModelRegistry registry;
     wf::memory::register_builtin_fault_models(registry);

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <string>
 
+#include "bench/int_options.h"
 #include "bench/stopwatch.h"
 #include "memory_models/fault_model.h"
 #include "nn/model_file.h"
@@ -28,19 +29,9 @@ using weightfault::bench::seconds_since;
 
 int main(int argc, char** argv) {
   int trials = 2, threads = 2, maps = 20;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    if (key == "--trials")
-      trials = std::stoi(argv[i + 1]);
-    else if (key == "--threads")
-      threads = std::stoi(argv[i + 1]);
-    else if (key == "--maps")
-      maps = std::stoi(argv[i + 1]);
-    else {
-      fmt::print(stderr, "unknown option {}\n", key);
-      return 2;
-    }
-  }
+  if (!wf::bench::parse_int_options(
+          argc, argv, {{"--trials", &trials}, {"--threads", &threads}, {"--maps", &maps}}))
+    return 2;
   wf::memory::FaultModelRegistry registry;
   wf::memory::register_builtin_fault_models(registry);
   constexpr double kYear = 365.25 * 86400.0;

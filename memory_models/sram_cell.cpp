@@ -100,11 +100,11 @@ class SramCell final : public FaultModel {
  private:
   double failing_cells(const FaultModelContext& ctx, double margin_v) const {
     const double bits = static_cast<double>(ctx.extent_bits);
-    const double rows = static_cast<double>(ctx.mapping.geometry().rows);
     const double base = normal_cdf((p_.vmin_mean_v - margin_v) / p_.vmin_sigma_v);
     const double weak =
         normal_cdf((p_.vmin_mean_v + p_.weak_column_shift_v - margin_v) / p_.vmin_sigma_v);
-    return bits * base + p_.weak_column_fraction * bits / rows * rows * weak;
+    // Weak columns hold fraction * bits cells, each at the shifted mean.
+    return bits * base + p_.weak_column_fraction * bits * weak;
   }
   double aging_v(double t_s) const {
     return t_s > 0.0 ? p_.aging_v_at_10y * std::pow(t_s / kTenYearsS, p_.aging_exponent) : 0.0;

@@ -129,7 +129,6 @@ class WriteError final : public FaultModel {
     const double rate = per_bit_rate();
     if (p_.technology == "dram") return bits * rate;
     // Still wrong after every rewrite up to t: each switch failed 1 + rewrites times.
-    (void)rate;
     double rewrites = 0.0;
     for (const double w : ctx.write_times_s) rewrites += (w > 0.0 && w <= t_s) ? 1.0 : 0.0;
     double expected = 0.0;

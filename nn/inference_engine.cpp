@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "common/input_error.h"
+#include "nn/pooling_geometry.h"
 
 namespace weightfault::nn {
 namespace {
@@ -246,15 +247,12 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
       case LayerOp::avg_pool:
       case LayerOp::global_avg_pool: {
         const auto in_dims = src.get_desc().dims();
-        const bool global = layer.op == LayerOp::global_avg_pool;
-        const memory::dims kernel = global ? memory::dims{in_dims[2], in_dims[3]}
-                                           : memory::dims{layer.kernel[0], layer.kernel[1]};
-        const memory::dims strides =
-            global ? kernel : memory::dims{layer.stride[0], layer.stride[1]};
-        const memory::dims pad_l =
-            global ? memory::dims{0, 0} : memory::dims{layer.padding[0], layer.padding[1]};
-        const memory::dims pad_r =
-            global ? memory::dims{0, 0} : memory::dims{layer.padding[2], layer.padding[3]};
+        const auto geometry = pooling_geometry(layer, in_dims);
+        const bool global = geometry.global;
+        const memory::dims& kernel = geometry.kernel;
+        const memory::dims& strides = geometry.strides;
+        const memory::dims& pad_l = geometry.pad_l;
+        const memory::dims& pad_r = geometry.pad_r;
         const memory::dims pool_dims =
             global ? memory::dims{in_dims[0], in_dims[1], 1, 1} : out_dims;
         // Average pooling ignores padded cells, as Keras/TensorFlow 'same' pooling does.

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "common/input_error.h"
+#include "nn/pooling_geometry.h"
 
 namespace weightfault::nn {
 namespace {
@@ -146,7 +147,6 @@ void TrainingEngine::Impl::build() {
     const memory src = outputs[input(0)];
     scratch[i] = memory(src.get_desc(), engine);
     auto& bwd = backward_steps[i];
-    const std::size_t steps_before = forward_steps.size();
     switch (layer.op) {
       case LayerOp::conv2d: {
         const auto& kdims = layer.params.at("kernel").dims;
@@ -243,15 +243,12 @@ void TrainingEngine::Impl::build() {
       case LayerOp::avg_pool:
       case LayerOp::global_avg_pool: {
         const auto in_dims = src.get_desc().dims();
-        const bool global = layer.op == LayerOp::global_avg_pool;
-        const memory::dims kernel = global ? memory::dims{in_dims[2], in_dims[3]}
-                                           : memory::dims{layer.kernel[0], layer.kernel[1]};
-        const memory::dims strides =
-            global ? kernel : memory::dims{layer.stride[0], layer.stride[1]};
-        const memory::dims pad_l =
-            global ? memory::dims{0, 0} : memory::dims{layer.padding[0], layer.padding[1]};
-        const memory::dims pad_r =
-            global ? memory::dims{0, 0} : memory::dims{layer.padding[2], layer.padding[3]};
+        const auto geometry = pooling_geometry(layer, in_dims);
+        const bool global = geometry.global;
+        const memory::dims& kernel = geometry.kernel;
+        const memory::dims& strides = geometry.strides;
+        const memory::dims& pad_l = geometry.pad_l;
+        const memory::dims& pad_r = geometry.pad_r;
         const memory::desc pooled_md =
             plain(global ? memory::dims{in_dims[0], in_dims[1], 1, 1} : out_dims);
         const algorithm alg = layer.op == LayerOp::max_pool
@@ -335,7 +332,6 @@ void TrainingEngine::Impl::build() {
         fail("this op cannot be trained");
     }
     forward_layer.resize(forward_steps.size(), i);
-    (void)steps_before;
   }
   for (auto& p : params) {
     trainables.push_back({p.layer, p.role, p.values, p.gradient, p.decays});

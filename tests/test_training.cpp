@@ -25,10 +25,6 @@ namespace {
 
 constexpr std::size_t kBatch = 4;
 
-struct Net {
-  wf::nn::Network network;
-};
-
 // input 1x6x6 -> conv 3x3 (2 ch) -> [middle layers] -> ... -> dense 3 -> softmax.
 wf::nn::Network tiny(const std::string& kind, std::uint64_t seed) {
   wf::SplitMix64 rng(seed);
