@@ -70,6 +70,16 @@ inline ParamDecl number_param(std::string key, std::string unit, std::string des
   return d;
 }
 
+inline ParamDecl integer_param(std::string key, std::string unit, std::string description,
+                               std::int64_t min, std::int64_t max, std::int64_t default_value) {
+  ParamDecl d =
+      number_param(std::move(key), std::move(unit), std::move(description),
+                   static_cast<double>(min), static_cast<double>(max), std::nullopt, false);
+  d.type = ParamType::integer;
+  d.default_value = ParamValue{default_value};
+  return d;
+}
+
 inline ParamDecl choice_param(std::string key, std::string description,
                               std::vector<std::string> choices,
                               std::optional<std::string> default_value) {

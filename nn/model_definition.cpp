@@ -10,6 +10,7 @@
 #include "common/input_error.h"
 #include "common/split_mix.h"
 #include "common/toml_reader.h"
+#include "nn/submodel.h"
 
 namespace weightfault::nn {
 namespace {
@@ -98,6 +99,7 @@ ModelDefinition load_model_definition(const std::filesystem::path& path,
     if (auto v = r.string(tr, "weight_transform", false,
                           {"none", "tanh", "arctan", "softsign", "hardtanh"}))
       st.weight_transform = *v;
+    if (auto v = r.number(tr, "base_loss_weight", false, 0.0, 1000.0)) st.base_loss_weight = *v;
     r.reject_unknown(tr);
   }
   if (seed) st.seed = *seed;
@@ -255,6 +257,42 @@ ModelDefinition load_model_definition(const std::filesystem::path& path,
       net.add_layer(std::move(layer));
     }
   }
+  // Sub-models: [[submodel]] name, drop = [layers], loss_weight.
+  top.known.insert("submodel");
+  std::vector<toml::source_region> submodel_at;
+  if (const auto* subs = root.get("submodel")) {
+    const auto* list = subs->as_array();
+    if (list == nullptr || !list->is_array_of_tables()) {
+      r.error(subs->source(), "submodel", "expected [[submodel]] tables");
+    } else {
+      for (std::size_t k = 0; k < list->size(); ++k) {
+        TomlReader::Table t{list->get(k)->as_table(), fmt::format("submodel[{}]", k), {}};
+        SubModel sub;
+        if (auto v = r.string(t, "name", true)) sub.name = *v;
+        if (const auto* a = r.array(t, "drop", true)) {
+          for (const auto& item : *a) {
+            if (const auto* name = item.as_string()) {
+              sub.drop.push_back(name->get());
+            } else {
+              r.error(item.source(), t.path + ".drop", "expected layer names", show(item));
+            }
+          }
+          if (a->empty()) r.error(a->source(), t.path + ".drop", "expected at least one layer");
+        }
+        double weight = 1.0;
+        if (auto v = r.number(t, "loss_weight", false, 0.0, 1000.0)) weight = *v;
+        r.reject_unknown(t);
+        for (const auto& other : net.submodels) {
+          if (other.name == sub.name)
+            r.error(t.table->source(), t.path + ".name", "sub-model names must be unique",
+                    sub.name);
+        }
+        submodel_at.push_back(t.table->source());
+        net.submodels.push_back(std::move(sub));
+        def.submodel_loss_weights.push_back(weight);
+      }
+    }
+  }
   r.reject_unknown(top);
   if (!r.errors().empty()) {
     std::string all;
@@ -265,6 +303,20 @@ ModelDefinition load_model_definition(const std::filesystem::path& path,
     net.finalize();
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", def.file, e.what()));
+  }
+  for (std::size_t k = 0; k < net.submodels.size(); ++k) {
+    const auto& sub = net.submodels[k];
+    try {
+      (void)without_layers(net, sub.drop);
+    } catch (const InputError& e) {
+      r.error(submodel_at[k], fmt::format("submodel[{}].drop", k),
+              fmt::format("sub-model '{}': {}", sub.name, e.what()));
+    }
+  }
+  if (!r.errors().empty()) {
+    std::string all;
+    for (const auto& e : r.errors()) all += (all.empty() ? "" : "\n") + e;
+    throw InputError(all);
   }
   net.source = def.file;
   return def;

@@ -28,13 +28,15 @@ struct TrainingSettings {
   std::uint64_t seed = 1;
   int threads = 1;
   std::string weight_transform = "none";  // SAF on every conv/dense kernel: tanh, arctan, ...
+  double base_loss_weight = 1.0;          // with sub-models: the base model's share of the loss
 };
 
 struct ModelDefinition {
   std::string file;
   std::string text;
-  Network network;  // finalized, weights initialized from settings.seed
+  Network network;  // finalized, weights initialized from settings.seed (and its sub-models)
   TrainingSettings settings;
+  std::vector<double> submodel_loss_weights;  // per network.submodels entry
 };
 
 // Throws InputError listing every problem of the file. `seed` overrides training.seed

@@ -5,6 +5,7 @@
 
 #include "common/input_error.h"
 #include "nn/hdf5_file.h"
+#include "nn/submodel.h"
 
 namespace weightfault::nn {
 namespace {
@@ -133,6 +134,13 @@ void save_model(const Network& network, const std::filesystem::path& path) {
   if (network.weight_transform != "none")
     h5::write_string_attribute(file, "weight_transform", network.weight_transform);
   if (!network.training.empty()) h5::write_string_attribute(file, "training", network.training);
+  if (!network.submodels.empty()) {
+    // One entry per sub-model: "name:layer,layer,...".
+    std::vector<std::string> subs;
+    for (const auto& sub : network.submodels)
+      subs.push_back(fmt::format("{}:{}", sub.name, fmt::join(sub.drop, ",")));
+    h5::write_string_list_attribute(file, "submodels", subs);
+  }
   h5::write_double_attribute(file, "input_scale", network.normalization.scale);
   h5::write_double_attribute(file, "input_offset", network.normalization.offset);
   std::vector<std::string> names;
@@ -165,6 +173,24 @@ Network load_model(const std::filesystem::path& path, bool fold_batch_norms) {
     network.weight_transform = h5::read_string_attribute(file, "weight_transform");
   if (h5::has_attribute(file, "training"))
     network.training = h5::read_string_attribute(file, "training");
+  if (h5::has_attribute(file, "submodels")) {
+    for (const auto& entry : h5::read_string_list_attribute(file, "submodels")) {
+      const auto colon = entry.find(':');
+      if (colon == std::string::npos || colon == 0) {
+        throw InputError(
+            fmt::format("{}: attribute 'submodels': entry '{}' is not 'name:layer,layer,...'",
+                        path.string(), entry));
+      }
+      SubModel sub{entry.substr(0, colon), {}};
+      std::string rest = entry.substr(colon + 1);
+      for (std::size_t at = 0; at <= rest.size();) {
+        const auto comma = std::min(rest.find(',', at), rest.size());
+        if (comma > at) sub.drop.push_back(rest.substr(at, comma - at));
+        at = comma + 1;
+      }
+      network.submodels.push_back(std::move(sub));
+    }
+  }
   network.normalization.scale = static_cast<float>(h5::read_double_attribute(file, "input_scale"));
   network.normalization.offset =
       static_cast<float>(h5::read_double_attribute(file, "input_offset"));
@@ -176,6 +202,13 @@ Network load_model(const std::filesystem::path& path, bool fold_batch_norms) {
     network.finalize();
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", path.string(), e.what()));
+  }
+  for (const auto& sub : network.submodels) {
+    try {
+      (void)without_layers(network, sub.drop);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: sub-model '{}': {}", path.string(), sub.name, e.what()));
+    }
   }
   // Folding a batch norm into f(raw) kernels would not be f of anything: SAF models keep them.
   return fold_batch_norms && network.weight_transform == "none" ? fold_batch_norm(network)

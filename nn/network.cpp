@@ -229,6 +229,7 @@ Network empty_like(const Network& network) {
   out.weight_transform = network.weight_transform;
   out.training = network.training;
   out.normalization = network.normalization;
+  out.submodels = network.submodels;
   return out;
 }
 
@@ -272,6 +273,10 @@ Network fold_batch_norm(const Network& network) {
       if (it != renamed.end()) in = it->second;
     }
     out.add_layer(std::move(layers[i]));
+  }
+  // Folded batch norms leave the sub-models with their convolutions.
+  for (auto& sub : out.submodels) {
+    std::erase_if(sub.drop, [&](const std::string& name) { return renamed.count(name) > 0; });
   }
   out.finalize();
   return out;

@@ -16,6 +16,15 @@
 
 namespace weightfault::nn {
 
+// A sub-model (Fuengfusin & Tamukoh 2020): the network with these layers
+// detached. Every consumer of a dropped layer reads what the layer read instead
+// (its first input that is kept: the identity skip of a residual add), so a
+// dropped layer's output must have the shape of that input (nn/submodel.h).
+struct SubModel {
+  std::string name;
+  std::vector<std::string> drop;  // layer names
+};
+
 struct InputNormalization {
   float scale = 1.0f / 255.0f;  // network input = raw_pixel * scale + offset
   float offset = 0.0f;
@@ -56,6 +65,7 @@ class Network {
   std::string weight_transform = "none";
   std::string training;  // training record (JSON) of `weightfault train`, "" if imported
   InputNormalization normalization;
+  std::vector<SubModel> submodels;  // trained sub-models, [] for a plain network
 
  private:
   std::vector<Layer> layers_;

@@ -49,6 +49,15 @@ const std::vector<StageInfo>& protection_stages() {
        {choice_param("f",
                      "the function; auto = the one the model was trained with (weightfault train)",
                      {"auto", "tanh", "arctan", "softsign", "hardtanh"}, "auto")}},
+      {StageKind::layer_drop,
+       "layer_drop",
+       "a CRC-32 per chunk of each detachable layer's stored words, in the same fault-prone "
+       "memory; when a check fails the network runs as the trained sub-model without that layer "
+       "(sub-networks: Fuengfusin & Tamukoh 2020)",
+       {integer_param("chunk_weights", "weights",
+                      "weights covered by one CRC-32 word (overhead 32 / chunk_weights bits per "
+                      "weight)",
+                      8, 1048576, 256)}},
   };
   return stages;
 }
@@ -126,6 +135,10 @@ std::optional<std::string> parse_protection_chain(const std::string& chain,
   const bool secded = std::find(stages.begin(), stages.end(), StageKind::secded) != stages.end();
   if (parity && secded)
     return "parity_zero and secded are both codes over the stored words; choose one";
+  const bool drop = std::find(stages.begin(), stages.end(), StageKind::layer_drop) != stages.end();
+  if (drop && (parity || secded))
+    return "layer_drop checks the raw stored words with its CRC; it does not combine with "
+           "parity_zero or secded";
   return std::nullopt;
 }
 

@@ -9,6 +9,9 @@
 //   2020)
 //   saf          conv/dense kernels read as f(stored), f a saturating function (Fuengfusin &
 //                Tamukoh 2024); with f = auto, the transform the model was trained with
+//   layer_drop   a CRC-32 per chunk of every detachable layer's stored words, in the same
+//                memory; a failed check runs the sub-model without that layer (Fuengfusin &
+//                Tamukoh 2020 sub-networks)
 //
 // A chain is written "scale+secded+clamp". Stages apply in their natural
 // place whatever the order written: scale before encoding, one code
@@ -27,7 +30,7 @@
 
 namespace weightfault::nn {
 
-enum class StageKind { scale, clamp, parity_zero, secded, clip_act, saf };
+enum class StageKind { scale, clamp, parity_zero, secded, clip_act, saf, layer_drop };
 
 struct StageInfo {
   StageKind kind;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "nn/evaluation.h"
 #include "nn/inference_engine.h"
 #include "nn/model_file.h"
+#include "nn/submodel.h"
 #include "nn/training_engine.h"
 #include "nn/weight_transform.h"
 
@@ -37,7 +39,9 @@ class Optimizer {
     }
   }
 
-  void step(std::vector<TrainableTensor>& tensors, double lr) {
+  // `gradients[k]` is the gradient of tensors[k].
+  void step(std::vector<TrainableTensor>& tensors,
+            const std::vector<std::span<const float>>& gradients, double lr) {
     ++t_;
     const double b1 = s_.beta1, b2 = s_.beta2;
     const double c1 = 1.0 - std::pow(b1, static_cast<double>(t_));
@@ -49,14 +53,14 @@ class Optimizer {
       for (std::size_t i = 0; i < t.values.size(); ++i) {
         const double w = t.values[i];
         if (s_.optimizer == "adam") {
-          const double g = t.gradient[i];
+          const double g = gradients[k][i];
           auto& v = second_[k][i];
           m[i] = static_cast<float>(b1 * m[i] + (1 - b1) * g);
           v = static_cast<float>(b2 * v + (1 - b2) * g * g);
           const double update = (m[i] / c1) / (std::sqrt(v / c2) + 1e-8) + decay * w;
           t.values[i] = static_cast<float>(w - lr * update);
         } else {
-          const double g = t.gradient[i] + decay * w;
+          const double g = gradients[k][i] + decay * w;
           m[i] = static_cast<float>(s_.momentum * m[i] - lr * g);
           t.values[i] = static_cast<float>(w + m[i]);
         }
@@ -137,6 +141,49 @@ TrainReport train_model(ModelDefinition& def, const TrainOptions& options) {
   for (std::size_t i = 0; i < net.size(); ++i) {
     if (net.layer(i).has_weights()) engine.set_transform(i, transform);
   }
+  // Sub-models (Fuengfusin & Tamukoh 2020): each is its own network and engine,
+  // forward- and back-propagated separately on the same batch. Their parameters
+  // are copies of the base model's, refreshed before every batch; the update is
+  // the loss-weighted mean of all models' gradients, applied once, so every copy
+  // stays identical (with two models and equal weights this is the paper's pair
+  // averaging).
+  struct SubEngine {
+    std::unique_ptr<Network> network;
+    std::unique_ptr<TrainingEngine> engine;
+    std::vector<std::size_t> base_tensor;  // per trainable: index among the base's trainables
+    double weight = 1.0;
+  };
+  std::vector<SubEngine> subs;
+  for (std::size_t k = 0; k < net.submodels.size(); ++k) {
+    SubEngine sub;
+    sub.network = std::make_unique<Network>(without_layers(net, net.submodels[k].drop));
+    sub.engine = std::make_unique<TrainingEngine>(*sub.network, s.batch, s.threads);
+    for (std::size_t i = 0; i < sub.network->size(); ++i) {
+      if (sub.network->layer(i).has_weights()) sub.engine->set_transform(i, transform);
+    }
+    for (const auto& t : sub.engine->trainables()) {
+      const auto& name = sub.network->layer(t.layer).name;
+      const auto& base = engine.trainables();
+      const auto it = std::find_if(base.begin(), base.end(), [&](const TrainableTensor& b) {
+        return net.layer(b.layer).name == name && b.role == t.role;
+      });
+      sub.base_tensor.push_back(static_cast<std::size_t>(it - base.begin()));
+    }
+    sub.weight = k < def.submodel_loss_weights.size() ? def.submodel_loss_weights[k] : 1.0;
+    subs.push_back(std::move(sub));
+  }
+  double weight_sum = s.base_loss_weight;
+  for (const auto& sub : subs) weight_sum += sub.weight;
+  std::vector<std::vector<float>> combined;  // loss-weighted mean gradient per base trainable
+  std::vector<std::span<const float>> gradients;
+  for (const auto& t : engine.trainables()) {
+    if (subs.empty()) {
+      gradients.push_back(t.gradient);
+    } else {
+      combined.emplace_back(t.values.size(), 0.0f);
+      gradients.emplace_back(combined.back());
+    }
+  }
   Optimizer optimizer(s, engine.trainables());
   TrainReport report;
   const std::size_t per_sample = train.image_size();
@@ -169,8 +216,35 @@ TrainReport train_model(ModelDefinition& def, const TrainOptions& options) {
         const auto* z = logits.data() + j * classes;
         if (static_cast<std::int32_t>(std::max_element(z, z + classes) - z) == labels[j]) ++correct;
       }
-      loss_sum += engine.backward(labels);
-      optimizer.step(engine.trainables(), lr);
+      if (subs.empty()) {
+        loss_sum += engine.backward(labels);
+      } else {
+        double loss = s.base_loss_weight * engine.backward(labels);
+        auto& base = engine.trainables();
+        for (std::size_t k = 0; k < base.size(); ++k) {
+          for (std::size_t i = 0; i < combined[k].size(); ++i)
+            combined[k][i] = static_cast<float>(s.base_loss_weight * base[k].gradient[i]);
+        }
+        for (auto& sub : subs) {
+          auto& tensors = sub.engine->trainables();
+          for (std::size_t k = 0; k < tensors.size(); ++k) {
+            const auto& from = base[sub.base_tensor[k]].values;
+            std::copy(from.begin(), from.end(), tensors[k].values.begin());
+          }
+          (void)sub.engine->forward(inputs);
+          loss += sub.weight * sub.engine->backward(labels);
+          for (std::size_t k = 0; k < tensors.size(); ++k) {
+            auto& into = combined[sub.base_tensor[k]];
+            for (std::size_t i = 0; i < into.size(); ++i)
+              into[i] += static_cast<float>(sub.weight * tensors[k].gradient[i]);
+          }
+        }
+        for (auto& g : combined) {
+          for (auto& v : g) v = static_cast<float>(v / weight_sum);
+        }
+        loss_sum += loss / weight_sum;
+      }
+      optimizer.step(engine.trainables(), gradients, lr);
       if (tty && seconds_since(last_print) > 0.5) {
         last_print = Clock::now();
         std::fprintf(stderr, "\repoch %zu/%zu  batch %zu/%zu  loss %.4f  acc %.2f %%  lr %.2g   ",
@@ -218,6 +292,23 @@ TrainReport train_model(ModelDefinition& def, const TrainOptions& options) {
     if (epoch + 1 == s.epochs) {
       report.test_accuracy = accuracy_of(net, s.weight_transform, test, s.threads);
       record["test_accuracy"] = report.test_accuracy;
+    }
+    if (!net.submodels.empty()) {
+      record["base_loss_weight"] = s.base_loss_weight;
+      nlohmann::json list = nlohmann::json::array();
+      for (std::size_t k = 0; k < net.submodels.size(); ++k) {
+        nlohmann::json entry{{"name", net.submodels[k].name},
+                             {"drop", net.submodels[k].drop},
+                             {"loss_weight", subs[k].weight}};
+        if (epoch + 1 == s.epochs) {
+          const double acc = accuracy_of(without_layers(net, net.submodels[k].drop),
+                                         s.weight_transform, test, s.threads);
+          entry["test_accuracy"] = acc;
+          report.submodel_test_accuracy.push_back(acc);
+        }
+        list.push_back(entry);
+      }
+      record["submodels"] = list;
     }
     net.training = record.dump();
     net.source = "weightfault train " + def.file;

@@ -26,6 +26,7 @@ struct TrainOptions {
 struct TrainReport {
   std::vector<double> loss, train_accuracy, validation_accuracy, learning_rate;
   double test_accuracy = 0.0;
+  std::vector<double> submodel_test_accuracy;  // per network.submodels entry
   double seconds = 0.0;
 };
 

@@ -1,6 +1,7 @@
 #include "sim/campaign.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -18,6 +20,7 @@
 #include "nn/evaluation.h"
 #include "nn/inference_engine.h"
 #include "nn/model_file.h"
+#include "nn/submodel.h"
 #include "sim/results_file.h"
 #include "sim/scrub.h"
 #include "sim/stored_image.h"
@@ -49,6 +52,8 @@ struct Shared {
   std::vector<std::size_t> weighted_layers;  // layer indices
   std::vector<int> word_bits;                // per dtype: widest word over protections
   std::vector<nn::ProtectionSpec> protections;  // protections_for(scenario, network)
+  // memory.target_layers: per image, per segment, whether faults may land there ([] = all).
+  std::vector<std::vector<bool>> targeted_segments;
 };
 
 // Per-worker mutable state: an engine and working copies, restored after each trial.
@@ -136,8 +141,19 @@ class Worker {
     const auto& golden = image.golden_bytes();
     auto& bytes = bytes_[i];
     // The memory as it is at this checkpoint: every fault active then, applied to golden.
-    const auto applied =
+    auto applied =
         map.apply(s_.scenario.checkpoints_s[checkpoint], s_.mapping, image.placement(), bytes);
+    if (!s_.targeted_segments.empty()) {
+      // memory.target_layers: faults outside those layers' words do not happen in this study.
+      // Segments are byte-aligned, so restoring a byte never touches a targeted bit.
+      const auto& targeted = s_.targeted_segments[i];
+      std::erase_if(applied.touched_bits, [&](std::uint64_t bit) {
+        const auto at = image.placement().locate(bit);
+        if (at && targeted[at->segment]) return false;
+        bytes[bit / 8] = golden[bit / 8];
+        return true;
+      });
+    }
 
     TrialRecord rec;
     rec.point = point;
@@ -177,6 +193,12 @@ class Worker {
     }
     std::sort(groups.begin(), groups.end());
     groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+    const auto drop = layers_to_drop(image, words, bytes);
+    rec.layers_dropped.assign(s_.weighted_layers.size(), 0);
+    for (const auto& name : drop) {
+      const std::size_t layer = s_.network.index_of(name);
+      if (s_.network.layer(layer).has_weights()) rec.layers_dropped[layer_slot(layer)] = 1;
+    }
 
     // Decode the touched groups; a layer changes when a decoded weight differs from golden.
     std::vector<std::size_t> changed_tensors;
@@ -197,7 +219,17 @@ class Worker {
     changed_tensors.erase(std::unique(changed_tensors.begin(), changed_tensors.end()),
                           changed_tensors.end());
 
-    if (changed_tensors.empty()) {
+    if (!drop.empty()) {
+      // layer_drop: a failed CRC check detaches the layer; the sub-model runs on what is read.
+      auto& engine = drop_engine(s_.variant_of_image[i], drop);
+      for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) {
+        const auto& name = s_.network.layer(image.tensors()[t].layer).name;
+        if (std::find(drop.begin(), drop.end(), name) != drop.end()) continue;
+        engine.set_weights(engine.network().index_of(name), values_[t], values_[t + 1]);
+      }
+      rec.correct = static_cast<std::int64_t>(nn::evaluate(engine, s_.data).correct);
+      ++evaluations;
+    } else if (changed_tensors.empty()) {
       rec.correct = s_.reference_correct[i];  // every weight reads as golden: the golden result
     } else {
       std::size_t first_layer = image.tensors()[changed_tensors.front()].layer;
@@ -227,7 +259,48 @@ class Worker {
     return rec;
   }
 
+  // layer_drop: the layers (names) to detach because a CRC chunk of theirs fails now.
+  std::vector<std::string> layers_to_drop(
+      const StoredImage& image, const std::vector<std::pair<std::size_t, std::uint64_t>>& words,
+      std::span<const std::uint8_t> bytes) const {
+    if (!image.has_crc()) return {};
+    std::vector<std::pair<std::size_t, std::size_t>> chunks;  // (tensor, chunk)
+    for (const auto& [segment, word] : words) {
+      const auto range = image.chunks_of(segment, word);
+      for (std::size_t c = range.first; c < range.last; ++c) chunks.emplace_back(range.tensor, c);
+    }
+    std::sort(chunks.begin(), chunks.end());
+    chunks.erase(std::unique(chunks.begin(), chunks.end()), chunks.end());
+    std::vector<std::string> failed;
+    for (const auto& [t, c] : chunks) {
+      if (!image.chunk_intact(t, c, bytes))
+        failed.push_back(s_.network.layer(image.tensors()[t].layer).name);
+    }
+    if (failed.empty()) return {};
+    std::sort(failed.begin(), failed.end());
+    failed.erase(std::unique(failed.begin(), failed.end()), failed.end());
+    return nn::drop_set_for(s_.network, failed);
+  }
+
+  // The engine of network variant `variant` without the layers `drop`, built on first use.
+  nn::InferenceEngine& drop_engine(std::size_t variant, const std::vector<std::string>& drop) {
+    auto& slot = drop_engines_[{variant, drop}];
+    if (!slot.engine) {
+      slot.network = std::make_unique<nn::Network>(nn::without_layers(s_.variants[variant], drop));
+      slot.engine = std::make_unique<nn::InferenceEngine>(
+          *slot.network,
+          nn::EngineOptions{.threads = s_.scenario.engine_threads, .batch = s_.scenario.batch});
+    }
+    return *slot.engine;
+  }
+
+  struct DropEngine {
+    std::unique_ptr<nn::Network> network;  // outlives its engine
+    std::unique_ptr<nn::InferenceEngine> engine;
+  };
+
   const Shared& s_;
+  std::map<std::pair<std::size_t, std::vector<std::string>>, DropEngine> drop_engines_;
   std::vector<std::unique_ptr<nn::InferenceEngine>> engines_;  // per network variant
   nn::InferenceEngine* engine_ = nullptr;                      // of the loaded image
   std::vector<std::vector<std::uint8_t>> bytes_;  // per image, equal to golden between trials
@@ -311,7 +384,8 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
                 .caches = {},
                 .weighted_layers = {},
                 .word_bits = {},
-                .protections = {}};
+                .protections = {},
+                .targeted_segments = {}};
   shared.protections = protections_for(sc, shared.network);
   for (const auto i : shared.network.topological_order()) {
     if (shared.network.layer(i).has_weights()) shared.weighted_layers.push_back(i);
@@ -336,6 +410,26 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
       shared.extent_bits =
           std::max(shared.extent_bits, shared.images.back().placement().extent_bits());
       shared.word_bits[d] = std::max(shared.word_bits[d], shared.images.back().max_word_bits());
+    }
+  }
+  if (!sc.target_layers.empty()) {
+    std::vector<std::string> weighted;
+    for (const auto i : shared.weighted_layers) weighted.push_back(shared.network.layer(i).name);
+    for (const auto& name : sc.target_layers) {
+      if (std::find(weighted.begin(), weighted.end(), name) == weighted.end()) {
+        throw InputError(fmt::format(
+            "{}: memory.target_layers: '{}' is not a layer with stored weights of model '{}' "
+            "(valid: {})",
+            sc.file, name, shared.network.name, fmt::join(weighted, ", ")));
+      }
+    }
+    for (const auto& image : shared.images) {
+      auto& targeted = shared.targeted_segments.emplace_back();
+      for (const auto& seg : image.placement().segments()) {
+        const auto layer = seg.name.substr(0, seg.name.find('/'));
+        targeted.push_back(std::find(sc.target_layers.begin(), sc.target_layers.end(), layer) !=
+                           sc.target_layers.end());
+      }
     }
   }
   for (std::size_t p = 0; p < sc.points(); ++p) {

@@ -15,6 +15,7 @@
 #include "nn/keras_import.h"
 #include "nn/model_definition.h"
 #include "nn/model_file.h"
+#include "nn/submodel.h"
 #include "nn/trainer.h"
 #include "sim/campaign.h"
 #include "sim/clip_tuning.h"
@@ -42,6 +43,7 @@ struct EvalArgs {
   std::size_t batch = 256;
   int threads = 1;
   bool per_class = false;
+  std::string submodel;  // evaluate this sub-model instead of the base model
 };
 
 struct ImportArgs {
@@ -57,7 +59,22 @@ double percent(std::size_t part, std::size_t whole) {
 
 int run_eval(const EvalArgs& args) {
   // A SAF model's effective kernels are f(stored).
-  const auto loaded = wf::nn::load_model(args.model);
+  auto loaded = wf::nn::load_model(args.model);
+  if (!args.submodel.empty()) {
+    std::vector<std::string> names;
+    const wf::nn::SubModel* sub = nullptr;
+    for (const auto& s : loaded.submodels) {
+      names.push_back(s.name);
+      if (s.name == args.submodel) sub = &s;
+    }
+    if (sub == nullptr) {
+      throw wf::InputError(fmt::format(
+          "--submodel '{}': model '{}' has {}", args.submodel, loaded.name,
+          names.empty() ? std::string("no sub-models") : fmt::format("sub-models {}", names)));
+    }
+    loaded = wf::nn::without_layers(loaded, sub->drop);
+    loaded.name += "/" + args.submodel;
+  }
   const auto network = wf::nn::effective_network(loaded, loaded.weight_transform);
   const auto data = wf::nn::load_dataset(args.data_root, args.dataset, args.split, args.limit);
   wf::nn::InferenceEngine engine(network, {.threads = args.threads, .batch = args.batch});
@@ -111,6 +128,11 @@ int run_info(const std::string& model) {
                wf::nn::shape_to_string(network.output_shape(i)), params);
   }
   fmt::print("total: {} parameters\n", network.parameter_count());
+  for (const auto& sub : network.submodels) {
+    const auto net = wf::nn::without_layers(network, sub.drop);
+    fmt::print("sub-model {}: without {} ({} parameters)\n", sub.name, fmt::join(sub.drop, ", "),
+               net.parameter_count());
+  }
   return 0;
 }
 
@@ -203,6 +225,10 @@ int run_train(const TrainArgs& args, const std::string& command) {
   fmt::print("{}: {} epochs in {:.1f} s on {} thread(s); test accuracy {:.4f} ({})\n", args.output,
              def.settings.epochs, report.seconds, def.settings.threads, report.test_accuracy,
              def.settings.dataset);
+  for (std::size_t k = 0; k < report.submodel_test_accuracy.size(); ++k) {
+    fmt::print("  sub-model {}: test accuracy {:.4f}\n", def.network.submodels[k].name,
+               report.submodel_test_accuracy[k]);
+  }
   return 0;
 }
 
@@ -281,6 +307,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--data-root", eval.data_root, "folder holding external/<dataset>/")
       ->capture_default_str();
   eval_cmd->add_flag("--per-class", eval.per_class, "print the accuracy of every class");
+  eval_cmd->add_option("--submodel", eval.submodel,
+                       "evaluate this sub-model (the network without its detached layers)");
 
   ImportArgs import;
   auto* import_cmd =

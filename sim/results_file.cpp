@@ -93,6 +93,8 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
       c.bits_changed = make_int(c.group, "bits_changed", {P, N, T}, "count");
       c.weights_changed = make_int(c.group, "weights_changed", {P, N, T, L}, "count");
       h5::write_string_list_attribute(c.weights_changed, "layers", layout.layers);
+      c.layers_dropped = make_int(c.group, "layers_dropped", {P, N, T, L}, "flag");
+      h5::write_string_list_attribute(c.layers_dropped, "layers", layout.layers);
       c.flips = make_int(c.group, "bit_flips_by_position_per_trial", {P, N, B}, "count");
       c.finished =
           h5::create_dataset(c.group, "finished", H5T_STD_U8LE, H5T_NATIVE_UINT8, {P, N}, &kZero);
@@ -203,6 +205,10 @@ void ResultsWriter::write_trial(const TrialRecord& r) {
   h5::write_block(c.bits_changed, H5T_NATIVE_INT64, {p, k, t}, {1, 1, 1}, &r.bits_changed);
   h5::write_block(c.weights_changed, H5T_NATIVE_INT64, {p, k, t, 0},
                   {1, 1, 1, r.weights_changed.size()}, r.weights_changed.data());
+  if (!r.layers_dropped.empty()) {
+    h5::write_block(c.layers_dropped, H5T_NATIVE_INT64, {p, k, t, 0},
+                    {1, 1, 1, r.layers_dropped.size()}, r.layers_dropped.data());
+  }
   const std::uint64_t T = scenario_.checkpoints();
   c.accuracy_values[(p * static_cast<std::uint64_t>(scenario_.trials) + k) * T + t] = r.accuracy;
   if (t + 1 < T) return;

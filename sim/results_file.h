@@ -36,6 +36,7 @@ struct TrialRecord {
   std::int64_t faults_active = 0;
   std::int64_t bits_changed = 0;
   std::vector<std::int64_t> weights_changed;    // per layer
+  std::vector<std::int64_t> layers_dropped;     // per layer: 1 if layer_drop detached it
   std::vector<std::int64_t> flips_by_position;  // per bit position of the dtype's word
   // Faults of the trial's map active at each checkpoint, [T][fault model][kind]; only in the
   // trial's first record (the map is shared by every protection and dtype).
@@ -60,8 +61,8 @@ class ResultsWriter {
 
  private:
   struct Cell {
-    nn::h5::Object group, accuracy, correct, faults_active, bits_changed, weights_changed, flips,
-        finished, reference;
+    nn::h5::Object group, accuracy, correct, faults_active, bits_changed, weights_changed,
+        layers_dropped, flips, finished, reference;
     std::vector<double> accuracy_values;    // [P][N], NaN = unfinished
     std::vector<std::int64_t> flips_total;  // [P][bits]
     double reference_accuracy = 0.0;

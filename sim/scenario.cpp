@@ -222,6 +222,17 @@ Scenario load_scenario(const std::filesystem::path& path,
     sc.placement =
         *v == "packed" ? memory::PlacementPolicy::packed : memory::PlacementPolicy::row_aligned;
   }
+  if (const auto* a = r.array(mem, "target_layers", false)) {
+    for (const auto& item : *a) {
+      if (const auto* name = item.as_string()) {
+        sc.target_layers.push_back(name->get());
+      } else {
+        r.error(item.source(), "memory.target_layers", "expected layer names (strings)",
+                show(item));
+      }
+    }
+    if (a->empty()) r.error(a->source(), "memory.target_layers", "expected at least one layer");
+  }
   r.reject_unknown(mem);
 
   // [timeline]

@@ -44,6 +44,9 @@ struct Scenario {
   memory::Geometry geometry;
   std::string mapping = "RoBaRaCoCh";
   memory::PlacementPolicy placement = memory::PlacementPolicy::packed;
+  // Faults land only in the stored words of these layers (weights, checks, CRCs):
+  // a study of one layer's memory being corrupted. Empty: the whole memory.
+  std::vector<std::string> target_layers;
 
   std::vector<FaultModelSpec> fault_models;
   std::vector<SweepAxis> sweep;  // zipped: point p takes values[p] of every axis

@@ -6,9 +6,11 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include "common/input_error.h"
 #include "nn/secded.h"
+#include "nn/submodel.h"
 #include "nn/weight_transform.h"
 
 namespace weightfault::sim {
@@ -26,6 +28,14 @@ std::size_t bytes_of(std::size_t bits) {
 Plan plan_segments(const nn::Network& network, const nn::ProtectionSpec& protection,
                    const DTypeSpec& dtype) {
   Plan plan;
+  const bool layer_drop = protection.has(nn::StageKind::layer_drop);
+  const auto detachable = nn::droppable_layers(network);
+  if (layer_drop && detachable.empty()) {
+    throw InputError(fmt::format(
+        "protection '{}': model '{}' has no sub-models, so no layer can be dropped (train one "
+        "with [[submodel]] tables, docs/training.md)",
+        protection.name, network.name));
+  }
   const nn::WeightTransform* saf = saf_transform(network, protection);
   // `scale` with one factor for the whole model uses the smallest per-tensor factor.
   const bool scale = protection.has(nn::StageKind::scale);
@@ -76,6 +86,13 @@ Plan plan_segments(const nn::Network& network, const nn::ProtectionSpec& protect
         t.group_elements = per_weight ? 1 : per_word;
         t.check_segment = plan.segments.size();
         plan.segments.push_back({name + "/parity", bytes_of(t.groups()), 8});
+      }
+      if (layer_drop &&
+          std::find(detachable.begin(), detachable.end(), layer.name) != detachable.end()) {
+        t.crc_chunk =
+            static_cast<std::size_t>(protection.params.integer("layer_drop.chunk_weights"));
+        t.crc_segment = plan.segments.size();
+        plan.segments.push_back({name + "/crc", t.crc_chunks(), 32});
       }
       t.clamp = protection.has(nn::StageKind::clamp);
       if (role == "kernel") t.transform = saf;
@@ -158,6 +175,15 @@ StoredImage::StoredImage(const nn::Network& network, const nn::ProtectionSpec& p
         }
       }
     }
+    if (st.crc_segment != SIZE_MAX) {
+      tensor_of_segment_[st.crc_segment] = ti;
+      const std::size_t at = placement_.first_bit(st.crc_segment) / 8;
+      for (std::size_t c = 0; c < st.crc_chunks(); ++c) {
+        const std::uint32_t crc = chunk_crc(st, c, bytes_);
+        for (std::size_t b = 0; b < 4; ++b)
+          bytes_[at + 4 * c + b] = static_cast<std::uint8_t>(crc >> (8 * b));
+      }
+    }
     weights_ += st.elements;
   }
   // Clamp bounds are the fault-free decoded range of the stored values (before saf's f),
@@ -200,12 +226,50 @@ GroupRange StoredImage::groups_of(std::size_t segment, std::uint64_t word) const
   if (t == SIZE_MAX) return {};
   const auto& st = tensors_[t];
   if (segment == st.scale_segment) return {t, 0, st.groups()};  // the scale decodes every weight
+  if (segment == st.crc_segment) return {};                     // only checked, never decoded
   if (segment == st.check_segment) {
     if (st.check == CheckKind::secded) return {t, word, word + 1};
     return {t, word * 8,
             std::min<std::size_t>(word * 8 + 8, st.groups())};  // 8 parity bits per byte
   }
   return {t, word / st.group_elements, word / st.group_elements + 1};
+}
+
+GroupRange StoredImage::chunks_of(std::size_t segment, std::uint64_t word) const {
+  const std::size_t t = tensor_of_segment_[segment];
+  if (t == SIZE_MAX) return {};
+  const auto& st = tensors_[t];
+  if (st.crc_segment == SIZE_MAX) return {};
+  if (segment == st.crc_segment) return {t, word, word + 1};
+  if (segment == st.scale_segment) return {t, 0, st.crc_chunks()};
+  if (segment == st.segment) return {t, word / st.crc_chunk, word / st.crc_chunk + 1};
+  return {};
+}
+
+bool StoredImage::has_crc() const {
+  return std::any_of(tensors_.begin(), tensors_.end(),
+                     [](const StoredTensor& t) { return t.crc_segment != SIZE_MAX; });
+}
+
+std::uint32_t StoredImage::chunk_crc(const StoredTensor& st, std::size_t chunk,
+                                     std::span<const std::uint8_t> image) const {
+  const std::size_t word_bytes = st.encoding.bytes();
+  const std::size_t first = chunk * st.crc_chunk;
+  const std::size_t last = std::min(first + st.crc_chunk, st.elements);
+  const auto data = data_bytes(st, image).subspan(first * word_bytes, (last - first) * word_bytes);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  crc = crc32(crc, data.data(), static_cast<uInt>(data.size()));
+  if (st.scale_segment != SIZE_MAX) {
+    crc = crc32(crc, image.data() + placement_.first_bit(st.scale_segment) / 8, 4);
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+bool StoredImage::chunk_intact(std::size_t t, std::size_t chunk,
+                               std::span<const std::uint8_t> image) const {
+  const auto& st = tensors_[t];
+  const std::size_t at = placement_.first_bit(st.crc_segment) / 8 + 4 * chunk;
+  return chunk_crc(st, chunk, image) == static_cast<std::uint32_t>(load_bits(image, at, 4));
 }
 
 float StoredImage::int8_scale_in(const StoredTensor& st,

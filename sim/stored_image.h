@@ -8,7 +8,9 @@
 // Segments, per conv2d/dense layer in topological order, for role in
 // {kernel, bias}: "<layer>/<role>" (the weights), "<layer>/<role>/scale"
 // (int8_sym with its scale in fault-prone memory: one fp32 word), and
-// "<layer>/<role>/parity" or "<layer>/<role>/ecc" (check words, 8 bits each).
+// "<layer>/<role>/parity" or "<layer>/<role>/ecc" (check words, 8 bits each),
+// and, under layer_drop, "<layer>/<role>/crc" (one CRC-32 word per chunk of a
+// detachable layer's weights: over the chunk's stored bytes and the int8 scale word).
 //
 // A decode group is the set of weights read together: one weight, or the
 // weights of one 64-bit word under secded and word-granular parity.
@@ -54,6 +56,11 @@ struct StoredTensor {
   const nn::WeightTransform* transform = nullptr;  // saf: kernels read as f(decoded)
   std::size_t group_elements = 1;                  // weights per decode group
   std::size_t groups() const { return (elements + group_elements - 1) / group_elements; }
+  std::size_t crc_segment = SIZE_MAX;  // layer_drop: SIZE_MAX for layers that cannot be detached
+  std::size_t crc_chunk = 0;           // weights per CRC word
+  std::size_t crc_chunks() const {
+    return crc_segment == SIZE_MAX ? 0 : (elements + crc_chunk - 1) / crc_chunk;
+  }
 };
 
 // Bounds of the weight groups one stored word belongs to: [first, last).
@@ -89,12 +96,20 @@ class StoredImage {
 
   // The groups whose decoding depends on word `word` of segment `segment`.
   GroupRange groups_of(std::size_t segment, std::uint64_t word) const;
+  // The CRC chunks whose check depends on word `word` of segment `segment` (layer_drop).
+  GroupRange chunks_of(std::size_t segment, std::uint64_t word) const;
+  // Whether chunk `chunk` of tensor `t` passes its CRC check in `image`.
+  bool chunk_intact(std::size_t t, std::size_t chunk, std::span<const std::uint8_t> image) const;
+  bool has_crc() const;
+
   // Decodes group `group` of tensor `t` from `image` into values[t-elements].
   // Returns how many uncorrectable/zeroed detections happened.
   std::size_t decode_group(std::size_t t, std::size_t group, std::span<const std::uint8_t> image,
                            std::span<float> values) const;
 
  private:
+  std::uint32_t chunk_crc(const StoredTensor& st, std::size_t chunk,
+                          std::span<const std::uint8_t> image) const;
   float int8_scale_in(const StoredTensor& st, std::span<const std::uint8_t> image) const;
   std::span<const std::uint8_t> data_bytes(const StoredTensor& st,
                                            std::span<const std::uint8_t> image) const;
