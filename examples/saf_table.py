@@ -104,11 +104,6 @@ def main():
         "random guesses without) cannot be rerun offline; these rows are its analogue on the "
         "shipped 28x28 models.",
         "",
-        "## Sub-networks and `layer_drop`",
-        "",
-        "Not built yet (issue 5, parts 3 and 4): the detachable MLP and convolutional sub-networks "
-        "and the `layer_drop` protection.",
-        "",
     ]
     axes[0][0].set_ylabel("test accuracy (%, mean and 95 % interval)")
     for ax in axes[0]:

@@ -9,7 +9,7 @@ models=("$@")
 if [ ${#models[@]} -eq 0 ]; then
   models=(lenet5_mnist lenet5_mnist_saf lenet5_fashion lenet5_fashion_saf resnet_small_fashion
     resnet_small_fashion_saf mlp_mnist mlp_mnist_subnet mlp_fashion mlp_fashion_subnet
-    resnet_small_fashion_subnet)
+    resnet_nobn_fashion_subnet resnet_nobn_fashion)
 fi
 for m in "${models[@]}"; do
   build/weightfault train "model_definitions/$m.toml" -o "data/models/$m.h5"
