@@ -57,6 +57,8 @@ def main():
         "top-1 accuracy in %, 95 % t interval across trials, finished trials. `saf` is the SAF model "
         "read through f (its raw weights are what memory stores).",
         "",
+        f"![clean vs SAF models, accuracy vs BER]({os.path.basename(out_png)})",
+        "",
     ]
     pairs = [(files[i], files[i + 1]) for i in range(0, len(files) - 1, 2)]
     fig, axes = plt.subplots(1, len(pairs), figsize=(5.5 * len(pairs), 4.2), sharey=True,

@@ -80,9 +80,15 @@ def main():
         "`bits/weight` is the stored size per weight including check and CRC words. `detached` is "
         "the share of layer_drop reads in which a CRC check failed and a sub-model ran.",
         "",
+        f"![layer_drop vs none, accuracy vs BER]({os.path.basename(out_png)})",
+        "",
     ]
-    fig, axes = plt.subplots(1, len(files), figsize=(5.2 * len(files), 4.2), sharey=True,
+    ncols = min(2, len(files))
+    nrows = (len(files) + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 4.4 * nrows), sharey=True,
                              squeeze=False)
+    for ax in axes.flat[len(files):]:
+        ax.set_visible(False)
     for col, path in enumerate(files):
         with h5py.File(path, "r") as f:
             ber = f["sweep/ber"][:]
@@ -95,7 +101,7 @@ def main():
             lines += [f"### `{name}`: `{model_of(path)}`, faults in {target}", "",
                       "| protection | bits/weight | clean | " + " | ".join(f"BER {b:.0e}" for b in ber) + " |",
                       "|" + "---|" * (3 + len(ber))]
-            ax = axes[0][col]
+            ax = axes.flat[col]
             for prot in [text(p) for p in f.attrs["protections"]]:
                 cell = f["results"][prot]["fp32"]
                 means, halves, counts = cell_stats(cell["accuracy"][:, :, -1])
@@ -110,15 +116,17 @@ def main():
                              if finished[p].any() else float("nan") for p in range(len(ber))]
                     lines.append(f"| {prot}: detached | | | " + " | ".join(
                         f"{100 * s:.0f} %" for s in share) + " |")
+                # layer_drop+clamp often sits on layer_drop: dashed so both stay visible.
                 ax.errorbar(ber, 100 * means, yerr=100 * halves, marker="o", ms=3, capsize=3,
-                            label=prot)
+                            label=prot, linestyle="--" if "+" in prot else "-")
             ax.set_xscale("log")
             ax.set_xlabel("bit-error rate")
             ax.set_title(f"{name}\n(faults: {target})", fontsize=9)
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=7, loc="lower left")
             lines.append("")
-    axes[0][0].set_ylabel("test accuracy (%, mean and 95 % interval)")
+    for row in axes:
+        row[0].set_ylabel("test accuracy (%, mean and 95 % interval)")
     fig.tight_layout()
     fig.savefig(out_png, dpi=110)
     lines += [
@@ -135,6 +143,10 @@ def main():
         "in h2 and h3 and then reads h1's faults like `none`; `layer_drop+clamp` bounds what it "
         "cannot detach, but pays the sub-model's lower accuracy where `clamp` alone would have "
         "sufficed.",
+        "- What detaching costs is the sub-model's clean accuracy: nothing measurable for one hidden "
+        "layer of these MLPs, 1.4 points for residual block 3 of the ResNet (87.5 vs 88.95 % on "
+        "the 2000 images of its scenario). `clamp` alone needs no retraining and is as good up to "
+        "BER 1e-3 here; at 1e-2 in block 3 it falls to 82.7 % while `layer_drop` keeps 87.5 %.",
         "- A corrupted CRC word is a false alarm: the layer is detached though its weights are "
         "intact, costing the sub-model's (lower) accuracy.",
         "",
