@@ -33,7 +33,10 @@ std::string report_results(const std::filesystem::path& path, const std::string&
   const bool timed = times.size() > 1;
   nlohmann::json rows = nlohmann::json::array();
   std::string table;
-  std::string header = fmt::format("{:<12} {:<9}", "protection", "dtype");
+  // Chains such as "layer_drop+clamp" are wider than the default column.
+  std::size_t pw = 12;
+  for (const auto& prot : protections) pw = std::max(pw, prot.size());
+  std::string header = fmt::format("{:<{}} {:<9}", "protection", pw, "dtype");
   for (const auto& n : sweep_names) header += fmt::format(" {:>10}", n);
   if (timed) header += fmt::format(" {:>10}", "time_s");
   header += fmt::format(" {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}", "trials", "reference", "mean",
@@ -73,7 +76,7 @@ std::string report_results(const std::filesystem::path& path, const std::string&
                            {"critical_fraction", s.critical.fraction},
                            {"critical_ci95_low", s.critical.low},
                            {"critical_ci95_high", s.critical.high}};
-        std::string line = fmt::format("{:<12} {:<9}", prot, dtype);
+        std::string line = fmt::format("{:<{}} {:<9}", prot, pw, dtype);
         std::string csv_line = prot + "," + dtype;
         for (std::size_t a = 0; a < sweep_names.size(); ++a) {
           row[sweep_names[a]] = sweep_values[a][p];
@@ -97,6 +100,79 @@ std::string report_results(const std::filesystem::path& path, const std::string&
           if (value.is_number_float() && std::isnan(value.get<double>())) value = nullptr;
         }
         rows.push_back(row);
+      }
+    }
+  }
+  // layer_drop: how often a failed CRC check made a read run a sub-model, and which layers.
+  nlohmann::json drop_rows = nlohmann::json::array();
+  std::string drop_table;
+  for (const auto& prot : protections) {
+    if (prot.find("layer_drop") == std::string::npos) continue;
+    const auto pgroup = h5::open_group(results, prot);
+    for (const auto& dtype : dtypes) {
+      const auto cell = h5::open_group(pgroup, dtype);
+      if (!h5::has_child(cell, "layers_dropped")) continue;
+      const auto ds = h5::open_dataset(cell, "layers_dropped");
+      const auto layers = h5::read_string_list_attribute(ds, "layers");
+      const auto dims = h5::dataset_dims(ds);  // P, N, T, L
+      const auto dropped = h5::read_int64s(ds);
+      const auto acc = h5::read_doubles(h5::open_dataset(cell, "accuracy"));
+      const std::size_t P = dims.at(0), N = dims.at(1), T = dims.at(2), L = dims.at(3);
+      if (drop_table.empty()) {
+        drop_table = fmt::format(
+            "\nlayer_drop: finished trials in which a failed CRC check ran a sub-model, and the "
+            "layers it detached\n{:<{}} {:<9}",
+            "protection", pw, "dtype");
+        for (const auto& n : sweep_names) drop_table += fmt::format(" {:>10}", n);
+        drop_table += fmt::format("{} {:>9}  {}\n", timed ? fmt::format(" {:>10}", "time_s") : "",
+                                  "detached", "layers (share of finished trials)");
+      }
+      for (std::size_t pt = 0; pt < P * T; ++pt) {
+        const std::size_t p = pt / T, t = pt % T;
+        if (!timed && t + 1 < T) continue;
+        std::size_t finished = 0, any = 0;
+        std::vector<std::size_t> per_layer(L, 0);
+        for (std::size_t k = 0; k < N; ++k) {
+          if (std::isnan(acc[(p * N + k) * T + t])) continue;
+          ++finished;
+          bool hit = false;
+          for (std::size_t l = 0; l < L; ++l) {
+            if (dropped[((p * N + k) * T + t) * L + l] > 0) {
+              ++per_layer[l];
+              hit = true;
+            }
+          }
+          if (hit) ++any;
+        }
+        const auto share = [&](std::size_t n) {
+          return finished ? static_cast<double>(n) / static_cast<double>(finished) : NAN;
+        };
+        nlohmann::json row{{"protection", prot},
+                           {"dtype", dtype},
+                           {"trials_finished", finished},
+                           {"detached_fraction", share(any)}};
+        std::string line = fmt::format("{:<{}} {:<9}", prot, pw, dtype);
+        for (std::size_t a = 0; a < sweep_names.size(); ++a) {
+          row[sweep_names[a]] = sweep_values[a][p];
+          line += fmt::format(" {:>10.3g}", sweep_values[a][p]);
+        }
+        if (timed) {
+          row["time_s"] = times[t];
+          line += fmt::format(" {:>10.3g}", times[t]);
+        }
+        line += fmt::format(" {:>8.0f}% ", 100.0 * share(any));
+        nlohmann::json by_layer = nlohmann::json::object();
+        for (std::size_t l = 0; l < L; ++l) {
+          if (per_layer[l] == 0) continue;
+          by_layer[layers[l]] = share(per_layer[l]);
+          line += fmt::format(" {} {:.0f}%", layers[l], 100.0 * share(per_layer[l]));
+        }
+        row["detached_by_layer"] = by_layer;
+        for (auto& [key, value] : row.items()) {
+          if (value.is_number_float() && std::isnan(value.get<double>())) value = nullptr;
+        }
+        drop_rows.push_back(row);
+        drop_table += line + "\n";
       }
     }
   }
@@ -162,6 +238,7 @@ std::string report_results(const std::filesystem::path& path, const std::string&
     return nlohmann::json{{"file", path.string()},
                           {"status", status},
                           {"rows", rows},
+                          {"layer_drop", drop_rows},
                           {"fault_counts", fault_rows}}
                .dump(2) +
            "\n";
@@ -170,7 +247,7 @@ std::string report_results(const std::filesystem::path& path, const std::string&
              "below "
              "reference - {})\n",
              path.string(), status, critical_drop) +
-         table + fault_table;
+         table + drop_table + fault_table;
 }
 
 }  // namespace weightfault::sim

@@ -18,6 +18,7 @@
 #include "nn/submodel.h"
 #include "nn/trainer.h"
 #include "sim/campaign.h"
+#include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/stored_image.h"
 #include "tests/fixtures.h"
@@ -353,4 +354,10 @@ output = ")" << (dir / "out.h5").string()
     CHECK(read("layer_drop", "correct")[trial] == expected);
     CHECK(read("none", "correct")[trial] < expected);  // reading corrupted h3 hurts
   }
+  const auto report = wf::sim::report_results(dir / "out.h5", "table");
+  CHECK(report.find("layer_drop: finished trials in which a failed CRC check ran a sub-model") !=
+        std::string::npos);
+  CHECK(report.find("100%  h3 100%") != std::string::npos);
+  const auto json = nlohmann::json::parse(wf::sim::report_results(dir / "out.h5", "json"));
+  CHECK(json.at("layer_drop").at(0).at("detached_by_layer").at("h3") == 1.0);
 }
