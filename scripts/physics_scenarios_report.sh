@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenarios=(dram_datacenter_aging automotive_dram_105c edge_sram_voltage_scaling
-           leo_satellite_sram stt_mram_write_errors field_faults_7y field_faults_7y_scrub)
+           leo_satellite_sram stt_mram_write_errors field_faults_7y field_faults_7y_scrub
+           leo_sram_layer_drop)
 for s in "${scenarios[@]}"; do
   start=$(date +%s)
   build/weightfault run "scenarios/$s.toml" "$@"
