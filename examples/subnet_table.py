@@ -143,6 +143,10 @@ def main():
         "in h2 and h3 and then reads h1's faults like `none`; `layer_drop+clamp` bounds what it "
         "cannot detach, but pays the sub-model's lower accuracy where `clamp` alone would have "
         "sufficed.",
+        "- With `secded`, the CRC checks the corrected words, so single errors no longer detach "
+        "anything and a layer is detached only where SEC-DED fails (double errors, miscorrected "
+        "triples): with faults anywhere in the MLP's memory at BER 1e-3, `secded` keeps "
+        "93.2 ± 6.7 % and `layer_drop+secded` 97.5 ± 1.2 %.",
         "- What detaching costs is the sub-model's clean accuracy: nothing measurable for one hidden "
         "layer of these MLPs, 1.4 points for residual block 3 of the ResNet (87.5 vs 88.95 % on "
         "the 2000 images of its scenario). `clamp` alone needs no retraining and is as good up to "

@@ -135,10 +135,6 @@ std::optional<std::string> parse_protection_chain(const std::string& chain,
   const bool secded = std::find(stages.begin(), stages.end(), StageKind::secded) != stages.end();
   if (parity && secded)
     return "parity_zero and secded are both codes over the stored words; choose one";
-  const bool drop = std::find(stages.begin(), stages.end(), StageKind::layer_drop) != stages.end();
-  if (drop && (parity || secded))
-    return "layer_drop checks the raw stored words with its CRC; it does not combine with "
-           "parity_zero or secded";
   return std::nullopt;
 }
 

@@ -89,8 +89,10 @@ Plan plan_segments(const nn::Network& network, const nn::ProtectionSpec& protect
       }
       if (layer_drop &&
           std::find(detachable.begin(), detachable.end(), layer.name) != detachable.end()) {
-        t.crc_chunk =
+        // Chunks hold whole decode groups, so a CRC sees what the code corrected.
+        const auto chunk =
             static_cast<std::size_t>(protection.params.integer("layer_drop.chunk_weights"));
+        t.crc_chunk = (chunk + t.group_elements - 1) / t.group_elements * t.group_elements;
         t.crc_segment = plan.segments.size();
         plan.segments.push_back({name + "/crc", t.crc_chunks(), 32});
       }
@@ -179,7 +181,7 @@ StoredImage::StoredImage(const nn::Network& network, const nn::ProtectionSpec& p
       tensor_of_segment_[st.crc_segment] = ti;
       const std::size_t at = placement_.first_bit(st.crc_segment) / 8;
       for (std::size_t c = 0; c < st.crc_chunks(); ++c) {
-        const std::uint32_t crc = chunk_crc(st, c, bytes_);
+        const std::uint32_t crc = chunk_crc(st, c, bytes_).value();  // golden words decode
         for (std::size_t b = 0; b < 4; ++b)
           bytes_[at + 4 * c + b] = static_cast<std::uint8_t>(crc >> (8 * b));
       }
@@ -243,7 +245,12 @@ GroupRange StoredImage::chunks_of(std::size_t segment, std::uint64_t word) const
   if (segment == st.crc_segment) return {t, word, word + 1};
   if (segment == st.scale_segment) return {t, 0, st.crc_chunks()};
   if (segment == st.segment) return {t, word / st.crc_chunk, word / st.crc_chunk + 1};
-  return {};
+  if (segment == st.check_segment && st.check == CheckKind::secded) {
+    // Check byte `word` belongs to codeword `word`, whose correction the CRC sees.
+    const std::size_t chunk = word * st.group_elements / st.crc_chunk;
+    return {t, chunk, chunk + 1};
+  }
+  return {};  // parity bits do not change the data words the CRC covers
 }
 
 bool StoredImage::has_crc() const {
@@ -251,12 +258,28 @@ bool StoredImage::has_crc() const {
                      [](const StoredTensor& t) { return t.crc_segment != SIZE_MAX; });
 }
 
-std::uint32_t StoredImage::chunk_crc(const StoredTensor& st, std::size_t chunk,
-                                     std::span<const std::uint8_t> image) const {
+std::optional<std::uint32_t> StoredImage::chunk_crc(const StoredTensor& st, std::size_t chunk,
+                                                    std::span<const std::uint8_t> image) const {
   const std::size_t word_bytes = st.encoding.bytes();
   const std::size_t first = chunk * st.crc_chunk;
   const std::size_t last = std::min(first + st.crc_chunk, st.elements);
-  const auto data = data_bytes(st, image).subspan(first * word_bytes, (last - first) * word_bytes);
+  auto data = data_bytes(st, image).subspan(first * word_bytes, (last - first) * word_bytes);
+  std::vector<std::uint8_t> corrected;
+  if (st.check == CheckKind::secded) {
+    // The CRC covers the words as SEC-DED delivers them; an uncorrectable word fails the chunk.
+    const std::size_t check_at = placement_.first_bit(st.check_segment) / 8;
+    const std::size_t group_bytes = st.group_elements * word_bytes;
+    corrected.assign(data.begin(), data.end());
+    for (std::size_t at = 0; at < corrected.size(); at += group_bytes) {
+      const std::size_t bytes = std::min(group_bytes, corrected.size() - at);
+      const std::size_t group = first / st.group_elements + at / group_bytes;
+      const auto r = nn::secded_decode(load_bits(corrected, at, bytes), image[check_at + group]);
+      if (r.status == nn::SecdedStatus::uncorrectable) return std::nullopt;
+      for (std::size_t b = 0; b < bytes; ++b)
+        corrected[at + b] = static_cast<std::uint8_t>(r.data >> (8 * b));
+    }
+    data = corrected;
+  }
   uLong crc = crc32(0L, Z_NULL, 0);
   crc = crc32(crc, data.data(), static_cast<uInt>(data.size()));
   if (st.scale_segment != SIZE_MAX) {
@@ -269,7 +292,8 @@ bool StoredImage::chunk_intact(std::size_t t, std::size_t chunk,
                                std::span<const std::uint8_t> image) const {
   const auto& st = tensors_[t];
   const std::size_t at = placement_.first_bit(st.crc_segment) / 8 + 4 * chunk;
-  return chunk_crc(st, chunk, image) == static_cast<std::uint32_t>(load_bits(image, at, 4));
+  const auto crc = chunk_crc(st, chunk, image);
+  return crc && *crc == static_cast<std::uint32_t>(load_bits(image, at, 4));
 }
 
 float StoredImage::int8_scale_in(const StoredTensor& st,

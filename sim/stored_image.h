@@ -10,7 +10,8 @@
 // (int8_sym with its scale in fault-prone memory: one fp32 word), and
 // "<layer>/<role>/parity" or "<layer>/<role>/ecc" (check words, 8 bits each),
 // and, under layer_drop, "<layer>/<role>/crc" (one CRC-32 word per chunk of a
-// detachable layer's weights: over the chunk's stored bytes and the int8 scale word).
+// detachable layer's weights: over the chunk's words as read -- after SEC-DED
+// correction when the chain has secded -- and the int8 scale word).
 //
 // A decode group is the set of weights read together: one weight, or the
 // weights of one 64-bit word under secded and word-granular parity.
@@ -18,6 +19,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -108,8 +110,10 @@ class StoredImage {
                            std::span<float> values) const;
 
  private:
-  std::uint32_t chunk_crc(const StoredTensor& st, std::size_t chunk,
-                          std::span<const std::uint8_t> image) const;
+  // CRC-32 of a chunk's words as read (after SEC-DED correction); nullopt when a word of
+  // the chunk is uncorrectable.
+  std::optional<std::uint32_t> chunk_crc(const StoredTensor& st, std::size_t chunk,
+                                         std::span<const std::uint8_t> image) const;
   float int8_scale_in(const StoredTensor& st, std::span<const std::uint8_t> image) const;
   std::span<const std::uint8_t> data_bytes(const StoredTensor& st,
                                            std::span<const std::uint8_t> image) const;

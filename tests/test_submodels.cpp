@@ -296,10 +296,24 @@ TEST_CASE("layer_drop stores a CRC per chunk of detachable layers and detects ch
   CHECK_THROWS_WITH_AS(wf::sim::StoredImage(wf::test::tiny_mnist_network(1), protection, fp32,
                                             wf::memory::PlacementPolicy::packed, mapping),
                        doctest::Contains("has no sub-models"), wf::InputError);
-  std::vector<wf::nn::StageKind> stages;
-  CHECK(wf::nn::parse_protection_chain("layer_drop+secded", stages)
-            .value()
-            .find("does not combine") != std::string::npos);
+  // With secded, the CRC sees the corrected words: one flip passes, two in a codeword fail.
+  const wf::sim::StoredImage coded(def.network, wf::nn::make_protection("layer_drop+secded"), fp32,
+                                   wf::memory::PlacementPolicy::packed, mapping);
+  const auto& ct = coded.tensors()[h2_kernel];
+  auto coded_bytes = coded.golden_bytes();
+  const auto flip_at = [&](std::uint64_t bit) {
+    coded_bytes[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+  };
+  const std::uint64_t w300 = coded.placement().first_bit(ct.segment) + 300 * 32;
+  flip_at(w300 + 30);
+  CHECK(coded.chunk_intact(h2_kernel, 1, coded_bytes));
+  const std::uint64_t check_bit = coded.placement().first_bit(ct.check_segment) + 10 * 8 + 2;
+  flip_at(check_bit);  // codeword 10 (weights 20, 21) of chunk 0: corrected
+  const auto at_check = coded.placement().locate(check_bit).value();
+  CHECK(coded.chunks_of(at_check.segment, at_check.word).first == 0);
+  CHECK(coded.chunk_intact(h2_kernel, 0, coded_bytes));
+  flip_at(w300 + 32 + 3);  // weight 301 shares the 64-bit codeword of weight 300
+  CHECK_FALSE(coded.chunk_intact(h2_kernel, 1, coded_bytes));
 }
 
 TEST_CASE("campaign: with one layer's memory corrupted, layer_drop reads the trained sub-model") {
