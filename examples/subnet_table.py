@@ -6,7 +6,6 @@ SAF report. Every number comes from the model and results files.
 
 Usage: examples/subnet_table.py OUT.md OUT.png results/layer_drop_A.h5 [...]
 """
-import json
 import os
 import sys
 
@@ -18,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from protections_table import cell_stats, text  # noqa: E402
+from saf_table import model_record as record  # noqa: E402
 
 CLAIMS = {
     "mlp": "MLP on MNIST and Fashion-MNIST (Fuengfusin & Tamukoh 2020): base model identical "
@@ -26,11 +26,6 @@ CLAIMS = {
               "linear combination of their losses; sub-models lower (no numbers available "
               "offline); here detachable residual blocks instead of step-down convolutions",
 }
-
-
-def record(path):
-    with h5py.File(path, "r") as m:
-        return json.loads(text(m.attrs["training"])) if "training" in m.attrs else {}
 
 
 def model_of(results):

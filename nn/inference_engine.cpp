@@ -246,26 +246,15 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
       case LayerOp::max_pool:
       case LayerOp::avg_pool:
       case LayerOp::global_avg_pool: {
-        const auto in_dims = src.get_desc().dims();
-        const auto geometry = pooling_geometry(layer, in_dims);
-        const bool global = geometry.global;
-        const memory::dims& kernel = geometry.kernel;
-        const memory::dims& strides = geometry.strides;
-        const memory::dims& pad_l = geometry.pad_l;
-        const memory::dims& pad_r = geometry.pad_r;
-        const memory::dims pool_dims =
-            global ? memory::dims{in_dims[0], in_dims[1], 1, 1} : out_dims;
-        // Average pooling ignores padded cells, as Keras/TensorFlow 'same' pooling does.
-        const algorithm alg = layer.op == LayerOp::max_pool
-                                  ? algorithm::pooling_max
-                                  : algorithm::pooling_avg_exclude_padding;
-        const dnnl::pooling_v2_forward::desc desc(prop_kind::forward_inference, alg, src.get_desc(),
-                                                  memory::desc(pool_dims, DataType::f32, Tag::any),
-                                                  strides, kernel, {0, 0}, pad_l, pad_r);
+        const auto g = pooling_geometry(layer, src.get_desc().dims(), out_dims);
+        const dnnl::pooling_v2_forward::desc desc(prop_kind::forward_inference, g.algorithm,
+                                                  src.get_desc(),
+                                                  memory::desc(g.dst_dims, DataType::f32, Tag::any),
+                                                  g.strides, g.kernel, {0, 0}, g.pad_l, g.pad_r);
         const dnnl::pooling_v2_forward::primitive_desc pd(desc, im.engine);
         memory pooled(pd.dst_desc(), im.engine);
         im.add_step({dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, pooled}}});
-        im.outputs[i] = global ? im.as_flat(pooled, batch, out_shape[0]) : pooled;
+        im.outputs[i] = g.global ? im.as_flat(pooled, batch, out_shape[0]) : pooled;
         break;
       }
       case LayerOp::batch_norm: {

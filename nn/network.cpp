@@ -218,9 +218,6 @@ std::size_t Network::parameter_count() const {
   return total;
 }
 
-namespace {
-
-// A network with the same metadata and no layers.
 Network empty_like(const Network& network) {
   Network out;
   out.name = network.name;
@@ -232,8 +229,6 @@ Network empty_like(const Network& network) {
   out.submodels = network.submodels;
   return out;
 }
-
-}  // namespace
 
 Network fold_batch_norm(const Network& network) {
   Network out = empty_like(network);

@@ -80,6 +80,10 @@ class Network {
   bool finalized_ = false;
 };
 
+// A network with the same metadata (name, source, tuning and training records,
+// transform, normalization, sub-models) and no layers.
+Network empty_like(const Network& network);
+
 // Folds every batch_norm whose only input is a conv2d (with no other consumer)
 // into that conv's kernel and bias, and removes it. Returns the finalized result.
 Network fold_batch_norm(const Network& network);

@@ -46,12 +46,9 @@ Network without_layers(const Network& network, const std::vector<std::string>& d
     }
     reads[i] = source;
   }
-  Network out;
-  out.name = network.name;
-  out.source = network.source;
-  out.clip_tuning = network.clip_tuning;
-  out.weight_transform = network.weight_transform;
-  out.normalization = network.normalization;
+  Network out = empty_like(network);
+  out.training.clear();
+  out.submodels.clear();
   for (std::size_t i = 0; i < network.size(); ++i) {
     if (dropped.count(i)) continue;
     Layer layer = network.layer(i);

@@ -242,34 +242,25 @@ void TrainingEngine::Impl::build() {
       case LayerOp::max_pool:
       case LayerOp::avg_pool:
       case LayerOp::global_avg_pool: {
-        const auto in_dims = src.get_desc().dims();
-        const auto geometry = pooling_geometry(layer, in_dims);
-        const bool global = geometry.global;
-        const memory::dims& kernel = geometry.kernel;
-        const memory::dims& strides = geometry.strides;
-        const memory::dims& pad_l = geometry.pad_l;
-        const memory::dims& pad_r = geometry.pad_r;
-        const memory::desc pooled_md =
-            plain(global ? memory::dims{in_dims[0], in_dims[1], 1, 1} : out_dims);
-        const algorithm alg = layer.op == LayerOp::max_pool
-                                  ? algorithm::pooling_max
-                                  : algorithm::pooling_avg_exclude_padding;
-        const dnnl::pooling_v2_forward::desc fd(prop_kind::forward_training, alg, src.get_desc(),
-                                                pooled_md, strides, kernel, {0, 0}, pad_l, pad_r);
+        const auto g = pooling_geometry(layer, src.get_desc().dims(), out_dims);
+        const memory::desc pooled_md = plain(g.dst_dims);
+        const dnnl::pooling_v2_forward::desc fd(prop_kind::forward_training, g.algorithm,
+                                                src.get_desc(), pooled_md, g.strides, g.kernel,
+                                                {0, 0}, g.pad_l, g.pad_r);
         const dnnl::pooling_v2_forward::primitive_desc fpd(fd, engine);
         // A global pool's [N][C][1][1] output is the flat [N][C] output, same bytes.
         const memory pooled(pooled_md, engine, outputs[i].get_data_handle());
         const memory pooled_diff(pooled_md, engine, grads[i].get_data_handle());
         Args fargs{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, pooled}};
         Args bargs{{DNNL_ARG_DIFF_DST, pooled_diff}, {DNNL_ARG_DIFF_SRC, scratch[i]}};
-        if (alg == algorithm::pooling_max) {
+        if (g.algorithm == algorithm::pooling_max) {
           const memory workspace(fpd.workspace_desc(), engine);
           fargs.emplace(DNNL_ARG_WORKSPACE, workspace);
           bargs.emplace(DNNL_ARG_WORKSPACE, workspace);
         }
         forward_steps.push_back({dnnl::pooling_v2_forward(fpd), fargs});
-        const dnnl::pooling_v2_backward::desc bd(alg, src.get_desc(), pooled_md, strides, kernel,
-                                                 {0, 0}, pad_l, pad_r);
+        const dnnl::pooling_v2_backward::desc bd(g.algorithm, src.get_desc(), pooled_md, g.strides,
+                                                 g.kernel, {0, 0}, g.pad_l, g.pad_r);
         const dnnl::pooling_v2_backward::primitive_desc bpd(bd, engine, fpd);
         bwd.push_back({dnnl::pooling_v2_backward(bpd), bargs});
         break;

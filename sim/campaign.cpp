@@ -255,7 +255,9 @@ class Worker {
                 image.golden_values(t).begin() + static_cast<std::ptrdiff_t>(last),
                 values_[t].begin() + static_cast<std::ptrdiff_t>(first));
     }
-    for (const auto t : changed_tensors) push_layer(image, t);
+    if (drop.empty()) {
+      for (const auto t : changed_tensors) push_layer(image, t);  // a sub-model ran otherwise
+    }
     return rec;
   }
 

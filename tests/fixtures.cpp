@@ -25,6 +25,12 @@ std::filesystem::path fresh_dir(const std::string& name) {
   return dir;
 }
 
+nn::ModelDefinition load_definition_text(const std::string& text, const std::string& dir) {
+  const auto path = fresh_dir(dir) / "m.toml";
+  std::ofstream(path) << text;
+  return nn::load_model_definition(path);
+}
+
 void write_idx(const std::filesystem::path& path, const std::vector<std::uint32_t>& dims,
                const std::vector<std::uint8_t>& values, bool gzip,
                std::vector<std::uint8_t> magic) {

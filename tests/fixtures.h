@@ -12,6 +12,7 @@
 
 #include "common/split_mix.h"
 #include "memory_models/fault_model.h"
+#include "nn/model_definition.h"
 #include "nn/network.h"
 
 namespace weightfault::test {
@@ -22,6 +23,9 @@ std::filesystem::path mnist_cnn_path();
 
 // A fresh empty folder under the system temp folder, unique per process and name.
 std::filesystem::path fresh_dir(const std::string& name);
+
+// Writes `text` as <fresh_dir(dir)>/m.toml and loads it as a model definition.
+nn::ModelDefinition load_definition_text(const std::string& text, const std::string& dir);
 
 // Writes an unsigned-byte IDX file; `magic` overrides the first 4 bytes.
 void write_idx(const std::filesystem::path& path, const std::vector<std::uint32_t>& dims,

@@ -2,8 +2,6 @@
 // does bad input name the file, line, key and rule?
 #include <doctest/doctest.h>
 
-#include <fstream>
-
 #include "common/input_error.h"
 #include "nn/model_definition.h"
 #include "tests/fixtures.h"
@@ -13,9 +11,7 @@ namespace wf = weightfault;
 namespace {
 
 wf::nn::ModelDefinition load_text(const std::string& text) {
-  const auto path = wf::test::fresh_dir("model_definition") / "m.toml";
-  std::ofstream(path) << text;
-  return wf::nn::load_model_definition(path);
+  return wf::test::load_definition_text(text, "model_definition");
 }
 
 const char* const kSmall = R"(name = "small"

@@ -124,9 +124,7 @@ std::string replace(std::string s, const std::string& from, const std::string& t
 }
 
 wf::nn::ModelDefinition load_text(const std::string& text, const std::string& dir = "submodels") {
-  const auto path = wf::test::fresh_dir(dir) / "m.toml";
-  std::ofstream(path) << text;
-  return wf::nn::load_model_definition(path);
+  return wf::test::load_definition_text(text, dir);
 }
 
 std::vector<float> logits_of(const wf::nn::Network& net, const wf::nn::Dataset& data) {
