@@ -12,7 +12,7 @@
 #include <string>
 
 #include "nn/model_file.h"
-#include "sim/stored_image.h"
+#include "sim/network_storage.h"
 
 namespace wf = weightfault;
 using Clock = std::chrono::steady_clock;
@@ -32,9 +32,10 @@ int main(int argc, char** argv) {
       double none_rate = 0;
       for (const std::string chain :
            {"none", "scale", "clamp", "parity_zero", "secded", "scale+secded"}) {
-        const auto spec = wf::nn::make_protection(chain);
-        const wf::sim::StoredImage image(net, spec, {*wf::nn::parse_encoding(dtype), {}, false},
-                                         wf::memory::PlacementPolicy::packed, mapping);
+        const auto spec = wf::storage::make_protection(chain);
+        const auto image =
+            wf::sim::store_network(net, spec, {wf::storage::dtype_named(dtype), {}, false},
+                                   wf::memory::PlacementPolicy::packed, mapping);
         std::vector<std::vector<float>> values;
         for (std::size_t t = 0; t < image.tensors().size(); ++t)
           values.push_back(image.golden_values(t));
@@ -60,18 +61,19 @@ int main(int argc, char** argv) {
     }
     // layer_drop: the CRC check of detachable layers (a model with sub-models).
     const auto subnet = wf::nn::load_model(subnet_model);
-    const auto spec = wf::nn::make_protection("layer_drop");
-    const wf::sim::StoredImage image(subnet, spec, {*wf::nn::parse_encoding("fp32"), {}, false},
-                                     wf::memory::PlacementPolicy::packed, mapping);
+    const auto spec = wf::storage::make_protection("layer_drop");
+    const auto image =
+        wf::sim::store_network(subnet, spec, {wf::storage::dtype_named("fp32"), {}, false},
+                               wf::memory::PlacementPolicy::packed, mapping);
     std::vector<double> rates;
     std::size_t checked = 0;
     for (int pass = 0; pass < 5; ++pass) {
       const auto start = Clock::now();
       std::size_t weights = 0, intact = 0;
       for (std::size_t t = 0; t < image.tensors().size(); ++t) {
-        for (std::size_t c = 0; c < image.tensors()[t].crc_chunks(); ++c)
+        for (std::size_t c = 0; c < image.tensors()[t].check_chunks(); ++c)
           intact += image.chunk_intact(t, c, image.golden_bytes()) ? 1 : 0;
-        if (image.tensors()[t].crc_chunks() > 0) weights += image.tensors()[t].elements;
+        if (image.tensors()[t].check_chunks() > 0) weights += image.tensors()[t].elements;
       }
       rates.push_back(static_cast<double>(weights) /
                       std::chrono::duration<double>(Clock::now() - start).count());

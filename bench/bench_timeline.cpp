@@ -19,9 +19,9 @@
 #include "memory_models/fault_model.h"
 #include "nn/model_file.h"
 #include "sim/campaign.h"
+#include "sim/network_storage.h"
 #include "sim/scenario.h"
 #include "sim/scrub.h"
-#include "sim/stored_image.h"
 
 namespace wf = weightfault;
 using weightfault::bench::Clock;
@@ -44,11 +44,11 @@ int main(int argc, char** argv) {
     const double years = sc.checkpoints_s.back() / kYear;
     const wf::memory::AddressMapping mapping(sc.geometry, sc.mapping);
     const auto network = wf::nn::load_model(sc.model_file);
-    std::vector<wf::sim::StoredImage> images;
+    std::vector<wf::storage::StoredImage> images;
     std::uint64_t extent = 0;
     for (const auto& p : wf::sim::protections_for(sc, network)) {
       for (const auto& d : sc.dtypes) {
-        images.emplace_back(network, p, d, sc.placement, mapping);
+        images.push_back(wf::sim::store_network(network, p, d, sc.placement, mapping));
         extent = std::max(extent, images.back().placement().extent_bits());
       }
     }
@@ -65,11 +65,12 @@ int main(int argc, char** argv) {
       faults += static_cast<double>(drawn.back().size());
     }
     const double physics_s = seconds_since(start);
-    // 2. Reading at every checkpoint (and scrubbing a secded image when the scenario scrubs).
+    // 2. Reading at every checkpoint (and scrubbing an image whose code corrects when the
+    // scenario scrubs).
     auto bytes = images.front().golden_bytes();
-    const wf::sim::StoredImage* secded = nullptr;
+    const wf::storage::StoredImage* secded = nullptr;
     for (const auto& img : images) {
-      if (img.protection() == "secded") secded = &img;
+      if (secded == nullptr && img.scrubs()) secded = &img;
     }
     start = Clock::now();
     for (const auto& map : drawn) {

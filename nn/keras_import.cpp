@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "common/hdf5_file.h"
 #include "common/input_error.h"
-#include "nn/hdf5_file.h"
 
 namespace weightfault::nn {
 namespace {

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/hdf5_file.h"
 #include "common/input_error.h"
-#include "nn/hdf5_file.h"
 #include "nn/submodel.h"
 
 namespace weightfault::nn {

@@ -12,13 +12,13 @@
 
 #include "common/input_error.h"
 #include "common/split_mix.h"
+#include "common/weight_transform.h"
 #include "nn/dataset.h"
 #include "nn/evaluation.h"
 #include "nn/inference_engine.h"
 #include "nn/model_file.h"
 #include "nn/submodel.h"
 #include "nn/training_engine.h"
-#include "nn/weight_transform.h"
 
 namespace weightfault::nn {
 namespace {

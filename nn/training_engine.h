@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/weight_transform.h"
 #include "nn/network.h"
 
 namespace weightfault::nn {
@@ -34,11 +35,6 @@ struct TrainableTensor {
 };
 
 // f and f' of a weight transform, applied elementwise to a layer's kernel.
-struct WeightTransform {
-  std::function<float(float)> apply;
-  std::function<float(float)> derivative;
-};
-
 class TrainingEngine {
  public:
   // `network` must be finalized with unfolded batch norms and end in softmax or

@@ -21,19 +21,24 @@
 #include "nn/inference_engine.h"
 #include "nn/model_file.h"
 #include "nn/submodel.h"
+#include "sim/network_storage.h"
 #include "sim/results_file.h"
 #include "sim/scrub.h"
-#include "sim/stored_image.h"
+#include "storage/stored_image.h"
 
 namespace weightfault::sim {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool has_secded(const StoredImage& image) {
-  return std::any_of(image.tensors().begin(), image.tensors().end(),
-                     [](const StoredTensor& t) { return t.check == CheckKind::secded; });
-}
+using storage::StoredImage;
+
+// A layer with stored weights and its tensors in every image (all images store the same
+// tensors in the same order).
+struct WeightedLayer {
+  std::size_t layer = 0;             // index in the network
+  std::size_t kernel = 0, bias = 0;  // tensor indices
+};
 
 // Immutable state shared by every worker.
 struct Shared {
@@ -50,8 +55,10 @@ struct Shared {
   std::vector<std::int64_t> reference_correct;                           // per image
   std::vector<nn::ResumeCache> caches;       // per image: golden activations to restart at a layer
   std::vector<std::size_t> weighted_layers;  // layer indices
+  std::vector<WeightedLayer> layer_tensors;  // [slot]: parallel to weighted_layers
+  std::vector<std::size_t> slot_of_tensor;   // tensor index -> slot
   std::vector<int> word_bits;                // per dtype: widest word over protections
-  std::vector<nn::ProtectionSpec> protections;  // protections_for(scenario, network)
+  std::vector<storage::ProtectionSpec> protections;  // protections_for(scenario, network)
   // memory.target_layers: per image, per segment, whether faults may land there ([] = all).
   std::vector<std::vector<bool>> targeted_segments;
 };
@@ -77,7 +84,7 @@ class Worker {
     const auto counts = faults_by_model_kind(map);
     for (std::size_t i = 0; i < s_.images.size(); ++i) {
       // Scrubs write back what a correcting code fixed: the map this image sees.
-      const bool scrubs = s_.scenario.scrub_interval_s > 0.0 && has_secded(s_.images[i]);
+      const bool scrubs = s_.scenario.scrub_interval_s > 0.0 && s_.images[i].scrubs();
       std::optional<memory::FaultMap> scrubbed_map;
       if (scrubs)
         scrubbed_map = scrubbed(map, s_.images[i], s_.mapping, s_.scenario.scrub_interval_s);
@@ -117,14 +124,13 @@ class Worker {
     values_.clear();
     for (std::size_t t = 0; t < image.tensors().size(); ++t)
       values_.push_back(image.golden_values(t));
-    for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) push_layer(image, t);
+    for (std::size_t slot = 0; slot < s_.layer_tensors.size(); ++slot) push_layer(slot);
     loaded_ = i;
   }
 
-  // Tensors come in (kernel, bias) pairs per layer, in order.
-  void push_layer(const StoredImage& image, std::size_t kernel_tensor) {
-    engine_->set_weights(image.tensors()[kernel_tensor].layer, values_[kernel_tensor],
-                         values_[kernel_tensor + 1]);
+  void push_layer(std::size_t slot) {
+    const auto& l = s_.layer_tensors[slot];
+    engine_->set_weights(l.layer, values_[l.kernel], values_[l.bias]);
   }
 
   std::size_t layer_slot(std::size_t layer) const {
@@ -201,7 +207,7 @@ class Worker {
     }
 
     // Decode the touched groups; a layer changes when a decoded weight differs from golden.
-    std::vector<std::size_t> changed_tensors;
+    std::vector<std::size_t> changed_slots;
     for (const auto& [t, g] : groups) {
       image.decode_group(t, g, bytes, values_[t]);
       const auto& st = image.tensors()[t];
@@ -210,32 +216,32 @@ class Worker {
                         last = std::min(first + st.group_elements, st.elements);
       for (std::size_t e = first; e < last; ++e) {
         if (std::bit_cast<std::uint32_t>(values_[t][e]) != std::bit_cast<std::uint32_t>(gold[e])) {
-          ++rec.weights_changed[layer_slot(st.layer)];
-          changed_tensors.push_back(t & ~std::size_t{1});  // the layer's kernel tensor
+          ++rec.weights_changed[s_.slot_of_tensor[t]];
+          changed_slots.push_back(s_.slot_of_tensor[t]);
         }
       }
     }
-    std::sort(changed_tensors.begin(), changed_tensors.end());
-    changed_tensors.erase(std::unique(changed_tensors.begin(), changed_tensors.end()),
-                          changed_tensors.end());
+    std::sort(changed_slots.begin(), changed_slots.end());
+    changed_slots.erase(std::unique(changed_slots.begin(), changed_slots.end()),
+                        changed_slots.end());
 
     if (!drop.empty()) {
       // layer_drop: a failed CRC check detaches the layer; the sub-model runs on what is read.
       auto& engine = drop_engine(s_.variant_of_image[i], drop);
-      for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) {
-        const auto& name = s_.network.layer(image.tensors()[t].layer).name;
+      for (const auto& l : s_.layer_tensors) {
+        const auto& name = s_.network.layer(l.layer).name;
         if (std::find(drop.begin(), drop.end(), name) != drop.end()) continue;
-        engine.set_weights(engine.network().index_of(name), values_[t], values_[t + 1]);
+        engine.set_weights(engine.network().index_of(name), values_[l.kernel], values_[l.bias]);
       }
       rec.correct = static_cast<std::int64_t>(nn::evaluate(engine, s_.data).correct);
       ++evaluations;
-    } else if (changed_tensors.empty()) {
+    } else if (changed_slots.empty()) {
       rec.correct = s_.reference_correct[i];  // every weight reads as golden: the golden result
     } else {
-      std::size_t first_layer = image.tensors()[changed_tensors.front()].layer;
-      for (const auto t : changed_tensors) {
-        push_layer(image, t);
-        const std::size_t layer = image.tensors()[t].layer;
+      std::size_t first_layer = s_.layer_tensors[changed_slots.front()].layer;
+      for (const auto slot : changed_slots) {
+        push_layer(slot);
+        const std::size_t layer = s_.layer_tensors[slot].layer;
         if (engine_->stage_of(layer) < engine_->stage_of(first_layer)) first_layer = layer;
       }
       // Layers before the first changed one hold golden weights: start there.
@@ -256,7 +262,7 @@ class Worker {
                 values_[t].begin() + static_cast<std::ptrdiff_t>(first));
     }
     if (drop.empty()) {
-      for (const auto t : changed_tensors) push_layer(image, t);  // a sub-model ran otherwise
+      for (const auto slot : changed_slots) push_layer(slot);  // a sub-model ran otherwise
     }
     return rec;
   }
@@ -265,7 +271,7 @@ class Worker {
   std::vector<std::string> layers_to_drop(
       const StoredImage& image, const std::vector<std::pair<std::size_t, std::uint64_t>>& words,
       std::span<const std::uint8_t> bytes) const {
-    if (!image.has_crc()) return {};
+    if (!image.has_chunk_checks()) return {};
     std::vector<std::pair<std::size_t, std::size_t>> chunks;  // (tensor, chunk)
     for (const auto& [segment, word] : words) {
       const auto range = image.chunks_of(segment, word);
@@ -275,8 +281,7 @@ class Worker {
     chunks.erase(std::unique(chunks.begin(), chunks.end()), chunks.end());
     std::vector<std::string> failed;
     for (const auto& [t, c] : chunks) {
-      if (!image.chunk_intact(t, c, bytes))
-        failed.push_back(s_.network.layer(image.tensors()[t].layer).name);
+      if (!image.chunk_intact(t, c, bytes)) failed.push_back(image.tensors()[t].owner);
     }
     if (failed.empty()) return {};
     std::sort(failed.begin(), failed.end());
@@ -385,6 +390,8 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
                 .reference_correct = {},
                 .caches = {},
                 .weighted_layers = {},
+                .layer_tensors = {},
+                .slot_of_tensor = {},
                 .word_bits = {},
                 .protections = {},
                 .targeted_segments = {}};
@@ -392,9 +399,24 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   for (const auto i : shared.network.topological_order()) {
     if (shared.network.layer(i).has_weights()) shared.weighted_layers.push_back(i);
   }
+  {
+    const auto tensors = tensors_to_store(shared.network);
+    shared.layer_tensors.resize(shared.weighted_layers.size());
+    for (std::size_t t = 0; t < tensors.size(); ++t) {
+      const std::size_t layer = shared.network.index_of(tensors[t].owner);
+      const auto slot = static_cast<std::size_t>(
+          std::find(shared.weighted_layers.begin(), shared.weighted_layers.end(), layer) -
+          shared.weighted_layers.begin());
+      shared.slot_of_tensor.push_back(slot);
+      shared.layer_tensors[slot].layer = layer;
+      (tensors[t].role == "kernel" ? shared.layer_tensors[slot].kernel
+                                   : shared.layer_tensors[slot].bias) = t;
+    }
+  }
   shared.variants.push_back(shared.network);
   for (const auto& protection : shared.protections) {
-    if (protection.has(nn::StageKind::clip_act) && shared.variants.size() == 1) {
+    if (protection.has_effect(storage::NetworkEffect::clip_activations) &&
+        shared.variants.size() == 1) {
       try {
         shared.variants.push_back(nn::with_clipped_relus(shared.network));
       } catch (const InputError& e) {
@@ -406,9 +428,10 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   shared.word_bits.assign(sc.dtypes.size(), 8);
   for (const auto& protection : shared.protections) {
     for (std::size_t d = 0; d < sc.dtypes.size(); ++d) {
-      shared.variant_of_image.push_back(protection.has(nn::StageKind::clip_act) ? 1 : 0);
-      shared.images.emplace_back(shared.network, protection, sc.dtypes[d], sc.placement,
-                                 shared.mapping);
+      shared.variant_of_image.push_back(
+          protection.has_effect(storage::NetworkEffect::clip_activations) ? 1 : 0);
+      shared.images.push_back(
+          store_network(shared.network, protection, sc.dtypes[d], sc.placement, shared.mapping));
       shared.extent_bits =
           std::max(shared.extent_bits, shared.images.back().placement().extent_bits());
       shared.word_bits[d] = std::max(shared.word_bits[d], shared.images.back().max_word_bits());
@@ -427,10 +450,11 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     }
     for (const auto& image : shared.images) {
       auto& targeted = shared.targeted_segments.emplace_back();
-      for (const auto& seg : image.placement().segments()) {
-        const auto layer = seg.name.substr(0, seg.name.find('/'));
-        targeted.push_back(std::find(sc.target_layers.begin(), sc.target_layers.end(), layer) !=
-                           sc.target_layers.end());
+      for (std::size_t seg = 0; seg < image.placement().segments().size(); ++seg) {
+        const auto t = image.tensor_of_segment(seg);
+        targeted.push_back(t != SIZE_MAX &&
+                           std::find(sc.target_layers.begin(), sc.target_layers.end(),
+                                     image.tensors()[t].owner) != sc.target_layers.end());
       }
     }
   }
@@ -442,7 +466,10 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   }
 
   ResultsLayout layout;
-  for (const auto& protection : shared.protections) layout.protections.push_back(protection.name);
+  for (const auto& protection : shared.protections) {
+    layout.protections.push_back(protection.name);
+    layout.baseline.push_back(protection.is_baseline());
+  }
   for (std::size_t d = 0; d < sc.dtypes.size(); ++d) layout.dtypes.push_back(sc.dtypes[d].label());
   layout.word_bits = shared.word_bits;
   for (const auto& image : shared.images) layout.bits_per_weight.push_back(image.bits_per_weight());
@@ -498,9 +525,9 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
           for (std::size_t d = next_dtype++; d < dtypes; d = next_dtype++) {
             auto& engine = *engines[shared.variant_of_image[d]];
             const auto& image = shared.images[d];
-            for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) {
-              engine.set_weights(image.tensors()[t].layer, image.golden_values(t),
-                                 image.golden_values(t + 1));
+            for (const auto& l : shared.layer_tensors) {
+              engine.set_weights(l.layer, image.golden_values(l.kernel),
+                                 image.golden_values(l.bias));
             }
             shared.caches[d] =
                 nn::record_resume_cache(engine, shared.data, shared.weighted_layers, budget);

@@ -12,7 +12,7 @@
 #include "nn/dataset.h"
 #include "nn/evaluation.h"
 #include "nn/inference_engine.h"
-#include "sim/stored_image.h"
+#include "sim/network_storage.h"
 
 namespace weightfault::sim {
 namespace {
@@ -26,9 +26,9 @@ struct FaultedWeights {
 std::vector<FaultedWeights> draw_faulted_weights(const nn::Network& net,
                                                  const ClipTuningOptions& o) {
   const memory::AddressMapping mapping(memory::Geometry{}, "RoBaRaCoCh");
-  const StoredImage image(net, nn::ProtectionSpec{"none", {}, {}},
-                          {*nn::parse_encoding("fp32"), {}, false}, memory::PlacementPolicy::packed,
-                          mapping);
+  const auto image =
+      store_network(net, storage::ProtectionSpec{}, {storage::dtype_named("fp32"), {}, false},
+                    memory::PlacementPolicy::packed, mapping);
   std::vector<FaultedWeights> out;
   for (std::size_t b = 0; b < o.bers.size(); ++b) {
     ParamValues params;
@@ -42,16 +42,17 @@ std::vector<FaultedWeights> draw_faulted_weights(const nn::Network& net,
       auto bytes = image.golden_bytes();
       map.apply(0.0, mapping, image.placement(), bytes);
       FaultedWeights w;
-      for (std::size_t t = 0; t + 1 < image.tensors().size(); t += 2) {
-        std::vector<float> kernel(image.tensors()[t].elements),
-            bias(image.tensors()[t + 1].elements);
-        for (std::size_t g = 0; g < image.tensors()[t].groups(); ++g)
-          image.decode_group(t, g, bytes, kernel);
-        for (std::size_t g = 0; g < image.tensors()[t + 1].groups(); ++g)
-          image.decode_group(t + 1, g, bytes, bias);
-        w.layers.push_back(image.tensors()[t].layer);
-        w.kernels.push_back(std::move(kernel));
-        w.biases.push_back(std::move(bias));
+      // Tensors are stored per layer as (kernel, bias): tensors_to_store's order.
+      for (std::size_t t = 0; t < image.tensors().size(); ++t) {
+        const auto& st = image.tensors()[t];
+        std::vector<float> values(st.elements);
+        for (std::size_t g = 0; g < st.groups(); ++g) image.decode_group(t, g, bytes, values);
+        if (st.role == "kernel") {
+          w.layers.push_back(net.index_of(st.owner));
+          w.kernels.push_back(std::move(values));
+        } else {
+          w.biases.push_back(std::move(values));
+        }
       }
       out.push_back(std::move(w));
     }

@@ -7,8 +7,8 @@
 #include "common/input_error.h"
 #include "nn/model_file.h"
 #include "sim/campaign.h"
+#include "sim/network_storage.h"
 #include "sim/png_image.h"
-#include "sim/stored_image.h"
 
 namespace weightfault::sim {
 namespace {
@@ -35,11 +35,11 @@ std::string draw_faultmap(const Scenario& sc, const FaultmapRequest& req,
   const memory::AddressMapping mapping(sc.geometry, sc.mapping);
   const auto network = nn::load_model(sc.model_file);
   // The extent is the widest stored image, exactly as in `run`.
-  std::vector<StoredImage> images;
+  std::vector<storage::StoredImage> images;
   std::uint64_t extent = 0;
   for (const auto& protection : protections_for(sc, network)) {
     for (const auto& dtype : sc.dtypes) {
-      images.emplace_back(network, protection, dtype, sc.placement, mapping);
+      images.push_back(store_network(network, protection, dtype, sc.placement, mapping));
       extent = std::max(extent, images.back().placement().extent_bits());
     }
   }

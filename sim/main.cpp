@@ -22,6 +22,8 @@
 #include "sim/faultmap_picture.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
+#include "storage/dtype.h"
+#include "storage/protection.h"
 #include "weightfault_version.h"
 
 #include <fmt/ranges.h>
@@ -251,9 +253,9 @@ int run_validate(const std::vector<std::string>& files,
 int run_list(const wf::memory::FaultModelRegistry& registry) {
   fmt::print("fault models:\n");
   for (const auto& m : registry.all()) fmt::print("  {:<14} {}\n", m.name, m.description);
-  fmt::print("dtypes:\n  {}\n", wf::nn::kEncodingChoices);
+  fmt::print("dtypes:\n  {}\n", wf::storage::dtype_choices());
   fmt::print("protections (chain stages with '+', e.g. scale+secded):\n  none\n");
-  for (const auto& st : wf::nn::protection_stages())
+  for (const auto& st : wf::storage::protection_stages())
     fmt::print("  {:<14} {}\n", st.name, st.description);
   fmt::print(
       "address mappings:\n  any order of the tokens Ch, Ra, Ba, Ro, Co (e.g. RoBaRaCoCh, "
@@ -261,22 +263,51 @@ int run_list(const wf::memory::FaultModelRegistry& registry) {
   return 0;
 }
 
-int run_describe(const std::string& name, const wf::memory::FaultModelRegistry& registry) {
-  const auto* info = registry.find(name);
-  if (info == nullptr) {
-    throw wf::InputError(fmt::format("unknown name '{}' (fault models: {})", name,
-                                     fmt::join(registry.names(), ", ")));
-  }
-  fmt::print("{}: {}\n", info->name, info->description);
+void print_params(const std::vector<wf::ParamDecl>& params) {
   std::size_t width = 0;  // the key column fits the longest key
-  for (const auto& p : info->params) width = std::max(width, p.key.size());
-  for (const auto& p : info->params) {
+  for (const auto& p : params) width = std::max(width, p.key.size());
+  for (const auto& p : params) {
     fmt::print("  {:<{}} {}{}; {}{}\n  {:<{}} {}\n", p.key, width, wf::describe_rule(p),
                p.unit.empty() ? "" : " [" + p.unit + "]",
                p.default_value ? "default " + wf::to_string(*p.default_value) : "required",
                p.sweepable ? ", sweepable" : "", "", width, p.description);
   }
-  return 0;
+}
+
+void print_dtype(const wf::storage::DType& d) {
+  constexpr std::string_view kClass[] = {"floating point", "fixed point", "scaled integer"};
+  fmt::print("{}: dtype; {}\n", d.name(), d.traits->description);
+  fmt::print("  bits          {} per stored word\n", d.bits());
+  fmt::print("  number class  {}\n", kClass[static_cast<int>(d.number_class())]);
+  fmt::print("  largest value {:g}{}\n", d.max_value(), d.has_tensor_scale() ? " x scale" : "");
+  fmt::print("  tensor scale  {}\n",
+             d.has_tensor_scale()
+                 ? "one per tensor (fp32; in fault-prone memory with int8_scale_in_memory)"
+                 : "none");
+}
+
+// Fault models, protection stages and dtypes, each from its own table.
+int run_describe(const std::string& name, const wf::memory::FaultModelRegistry& registry) {
+  if (const auto* info = registry.find(name)) {
+    fmt::print("{}: {}\n", info->name, info->description);
+    print_params(info->params);
+    return 0;
+  }
+  if (const auto* stage = wf::storage::find_stage(name)) {
+    fmt::print("{}: protection stage; {}\n", stage->name, stage->description);
+    if (stage->params.empty()) fmt::print("  (no parameters)\n");
+    print_params(stage->params);
+    return 0;
+  }
+  if (const auto dtype = wf::storage::parse_dtype(name)) {
+    print_dtype(*dtype);
+    return 0;
+  }
+  std::vector<std::string> stages;
+  for (const auto& st : wf::storage::protection_stages()) stages.push_back(st.name);
+  throw wf::InputError(fmt::format(
+      "unknown name '{}' (fault models: {}; protection stages: {}; dtypes: {})", name,
+      fmt::join(registry.names(), ", "), fmt::join(stages, ", "), wf::storage::dtype_choices()));
 }
 
 }  // namespace
@@ -409,8 +440,10 @@ int main(int argc, char** argv) {
 
   auto* list_cmd = app.add_subcommand("list", "List fault models, dtypes and protections");
   std::string describe_name;
-  auto* describe_cmd = app.add_subcommand("describe", "Show a fault model's parameters");
-  describe_cmd->add_option("name", describe_name, "fault model name")->required();
+  auto* describe_cmd = app.add_subcommand(
+      "describe", "Show a fault model's, protection stage's or dtype's parameters");
+  describe_cmd->add_option("name", describe_name, "fault model, protection stage or dtype")
+      ->required();
 
   try {
     app.parse(argc, argv);

@@ -6,12 +6,11 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "common/hdf5_file.h"
 #include "common/input_error.h"
-#include "nn/hdf5_file.h"
 #include "sim/summary_stats.h"
 
 namespace weightfault::sim {
-namespace h5 = nn::h5;
 
 std::string report_results(const std::filesystem::path& path, const std::string& format) {
   const auto file = h5::open_file(path);

@@ -9,7 +9,6 @@
 #include "weightfault_version.h"
 
 namespace weightfault::sim {
-namespace h5 = nn::h5;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -135,7 +134,7 @@ void ResultsWriter::write_reference(std::size_t protection, std::size_t dtype, s
   c.reference_accuracy = accuracy;
   h5::write_all(c.reference, H5T_NATIVE_DOUBLE, &accuracy);
   h5::write_int_attribute(c.reference, "correct", {correct});
-  if (layout_.protections[protection] == "none" || layout_.protections[protection] == "saf") {
+  if (layout_.baseline[protection]) {
     const auto ref = h5::open_group(h5::open_group(file_, "reference"), layout_.dtypes[dtype]);
     auto ds = h5::open_dataset(ref, "accuracy");
     h5::write_all(ds, H5T_NATIVE_DOUBLE, &accuracy);

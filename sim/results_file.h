@@ -10,15 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "common/hdf5_file.h"
 #include "memory_models/address_mapping.h"
 #include "memory_models/fault_map.h"
-#include "nn/hdf5_file.h"
 #include "sim/scenario.h"
 
 namespace weightfault::sim {
 
 struct ResultsLayout {
   std::vector<std::string> protections;
+  std::vector<bool> baseline;  // per protection: reads weights as the unprotected model does
   std::vector<std::string> dtypes;
   std::vector<int> word_bits;            // per dtype: bits of its widest word
   std::vector<std::string> layers;       // layers with weights, in order
@@ -61,7 +62,7 @@ class ResultsWriter {
 
  private:
   struct Cell {
-    nn::h5::Object group, accuracy, correct, faults_active, bits_changed, weights_changed,
+    h5::Object group, accuracy, correct, faults_active, bits_changed, weights_changed,
         layers_dropped, flips, finished, reference;
     std::vector<double> accuracy_values;    // [P][N], NaN = unfinished
     std::vector<std::int64_t> flips_total;  // [P][bits]
@@ -73,9 +74,9 @@ class ResultsWriter {
 
   const Scenario& scenario_;
   ResultsLayout layout_;
-  nn::h5::Object file_;
-  nn::h5::Object faultmaps_;
-  nn::h5::Object faults_active_, faults_expected_;
+  h5::Object file_;
+  h5::Object faultmaps_;
+  h5::Object faults_active_, faults_expected_;
   std::vector<Cell> cells_;
 };
 

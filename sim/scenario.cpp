@@ -105,9 +105,7 @@ std::optional<memory::Profile> read_profile(TomlReader& r, TomlReader::Table& en
 }  // namespace
 
 std::vector<std::string> known_protections() {
-  std::vector<std::string> names{"none"};
-  for (const auto& s : nn::protection_stages()) names.push_back(s.name);
-  return names;
+  return storage::protection_names();
 }
 
 std::vector<double> Scenario::write_times_s() const {
@@ -119,27 +117,33 @@ std::vector<double> Scenario::write_times_s() const {
   return times;
 }
 
-std::vector<nn::ProtectionSpec> protections_for(const Scenario& scenario,
-                                                const nn::Network& network) {
+std::vector<storage::ProtectionSpec> protections_for(const Scenario& scenario,
+                                                     const nn::Network& network) {
   if (network.weight_transform == "none") return scenario.protections;
-  std::vector<nn::ProtectionSpec> out;
+  // The stage that reads a model's raw weights through its trained transform (saf).
+  const storage::ProtectionStageInfo* reader = nullptr;
+  for (const auto& stage : storage::protection_stages()) {
+    if (stage.effect == storage::NetworkEffect::read_model_transform) reader = &stage;
+  }
+  std::vector<storage::ProtectionSpec> out;
   for (const auto& p : scenario.protections) {
-    if (p.has(nn::StageKind::saf)) {
+    if (p.has_effect(storage::NetworkEffect::read_model_transform)) {
       out.push_back(p);
     } else if (p.stages.empty() && scenario.none_added) {
-      // The added baseline becomes saf, unless the scenario lists saf itself.
-      const bool listed = std::any_of(scenario.protections.begin(), scenario.protections.end(),
-                                      [](const nn::ProtectionSpec& q) { return q.name == "saf"; });
+      // The added baseline becomes the reader alone, unless the scenario lists it itself.
+      const bool listed =
+          std::any_of(scenario.protections.begin(), scenario.protections.end(),
+                      [&](const storage::ProtectionSpec& q) { return q.name == reader->name; });
       if (listed) continue;
-      auto saf = nn::make_protection("saf");
-      saf.params = p.params;
-      out.push_back(saf);
+      auto baseline = storage::make_protection(reader->name);
+      baseline.params = p.params;
+      out.push_back(baseline);
     } else {
       throw InputError(fmt::format(
           "{}: protection '{}': model '{}' stores raw SAF weights (trained with {}), so every "
-          "protection must read them through f: add saf, e.g. '{}'",
-          scenario.file, p.name, network.name, network.weight_transform,
-          p.stages.empty() ? std::string("saf") : "saf+" + p.name));
+          "protection must read them through f: add {}, e.g. '{}'",
+          scenario.file, p.name, network.name, network.weight_transform, reader->name,
+          p.stages.empty() ? reader->name : reader->name + "+" + p.name));
     }
   }
   return out;
@@ -438,26 +442,26 @@ Scenario load_scenario(const std::filesystem::path& path,
   if (const auto* a = r.array(camp, "dtypes", true)) {
     for (const auto& item : *a) {
       const auto* s = item.as_string();
-      const auto enc = s ? nn::parse_encoding(s->get()) : std::nullopt;
-      if (!enc) {
+      const auto dtype = s ? storage::parse_dtype(s->get()) : std::nullopt;
+      if (!dtype) {
         r.error(item.source(), "campaign.dtypes",
-                fmt::format("expected one of: {}", nn::kEncodingChoices), show(item));
+                fmt::format("expected one of: {}", storage::dtype_choices()), show(item));
         continue;
       }
-      sc.dtypes.push_back(DTypeSpec{*enc, {}, false});
+      sc.dtypes.push_back(storage::DTypeSpec{*dtype, {}, false});
     }
   }
   // [protection.<stage>] tables: parameters of protection stages, shared by every chain using the
   // stage.
   top_known.insert("protection");
-  ParamValues stage_params = nn::default_stage_params();
+  ParamValues stage_params = storage::default_stage_params();
   if (const auto* n = root.get("protection")) {
     if (const auto* t = n->as_table()) {
       for (const auto& [k, v] : *t) {
         const std::string stage_name(k.str());
-        const auto* stage = nn::find_stage(stage_name);
+        const auto* stage = storage::find_stage(stage_name);
         std::vector<std::string> stage_names;
-        for (const auto& st : nn::protection_stages()) stage_names.push_back(st.name);
+        for (const auto& st : storage::protection_stages()) stage_names.push_back(st.name);
         if (stage == nullptr) {
           r.error(
               k.source(), "protection." + stage_name,
@@ -487,13 +491,13 @@ Scenario load_scenario(const std::filesystem::path& path,
     sc.protections.clear();
     for (const auto& item : *a) {
       const auto* s = item.as_string();
-      nn::ProtectionSpec spec;
+      storage::ProtectionSpec spec;
       if (s == nullptr) {
         r.error(item.source(), "campaign.protections",
                 "expected a string such as \"none\" or \"scale+secded\"", show(item));
         continue;
       }
-      if (const auto problem = nn::parse_protection_chain(s->get(), spec.stages)) {
+      if (const auto problem = storage::parse_protection_chain(s->get(), spec.stages)) {
         r.error(item.source(), "campaign.protections", *problem, show(item));
         continue;
       }
@@ -502,10 +506,12 @@ Scenario load_scenario(const std::filesystem::path& path,
       sc.protections.push_back(spec);
     }
     // `none` is always the baseline every protection is compared with (docs/protections.md).
-    const bool has_none = std::any_of(sc.protections.begin(), sc.protections.end(),
-                                      [](const nn::ProtectionSpec& p) { return p.stages.empty(); });
+    const bool has_none =
+        std::any_of(sc.protections.begin(), sc.protections.end(),
+                    [](const storage::ProtectionSpec& p) { return p.stages.empty(); });
     if (!has_none) {
-      sc.protections.insert(sc.protections.begin(), nn::ProtectionSpec{"none", {}, stage_params});
+      sc.protections.insert(sc.protections.begin(),
+                            storage::ProtectionSpec{"none", {}, stage_params});
       sc.none_added = true;
     }
   }
@@ -531,18 +537,18 @@ Scenario load_scenario(const std::filesystem::path& path,
       sc.save_faultmaps.push_back(static_cast<int>(i->get()));
     }
   }
-  std::map<std::string, nn::Encoding> overrides;
+  std::map<std::string, storage::DType> overrides;
   if (const auto* n = r.node(camp, "fixed_point_overrides", false)) {
     if (const auto* t = n->as_table()) {
       for (const auto& [k, v] : *t) {
         const auto* s = v.as_string();
-        const auto enc = s ? nn::parse_encoding(s->get()) : std::nullopt;
-        if (!enc || enc->kind != nn::EncodingKind::fixed8) {
+        const auto dtype = s ? storage::parse_dtype(s->get()) : std::nullopt;
+        if (!dtype || dtype->number_class() != storage::NumberClass::fixed_point) {
           r.error(v.source(), fmt::format("campaign.fixed_point_overrides.{}", k.str()),
                   "expected a fixed-point format q<m>.<n> with m + n = 7", show(v));
           continue;
         }
-        overrides[std::string(k.str())] = *enc;
+        overrides[std::string(k.str())] = *dtype;
       }
     } else {
       r.error(n->source(), "campaign.fixed_point_overrides",
@@ -551,7 +557,7 @@ Scenario load_scenario(const std::filesystem::path& path,
   }
   for (auto& d : sc.dtypes) {
     d.scale_in_memory = scale_in_memory;
-    if (d.encoding.kind == nn::EncodingKind::fixed8) d.layer_overrides = overrides;
+    if (d.dtype.number_class() == storage::NumberClass::fixed_point) d.owner_overrides = overrides;
   }
   r.reject_unknown(camp);
 

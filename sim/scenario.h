@@ -16,8 +16,9 @@
 #include "memory_models/address_mapping.h"
 #include "memory_models/fault_model.h"
 #include "memory_models/placement.h"
-#include "nn/protection.h"
-#include "sim/stored_image.h"
+#include "nn/network.h"
+#include "storage/protection.h"
+#include "storage/stored_image.h"
 
 namespace weightfault::sim {
 
@@ -51,8 +52,8 @@ struct Scenario {
   std::vector<FaultModelSpec> fault_models;
   std::vector<SweepAxis> sweep;  // zipped: point p takes values[p] of every axis
 
-  std::vector<DTypeSpec> dtypes;
-  std::vector<nn::ProtectionSpec> protections{nn::ProtectionSpec{"none", {}, {}}};
+  std::vector<storage::DTypeSpec> dtypes;
+  std::vector<storage::ProtectionSpec> protections{storage::ProtectionSpec{}};
   bool none_added = false;  // `none` was not listed: added as the baseline
   int trials = 10;
   std::uint64_t seed = 1;
@@ -87,10 +88,11 @@ std::vector<std::string> known_protections();
 
 // The protections to run on `network`: the scenario's, except that a model
 // trained with a weight transform (SAF) stores raw weights, so its baseline is
-// `saf` (the added `none` becomes `saf`) and every chain must include saf.
-// Throws InputError naming a chain that would read raw weights as weights.
-std::vector<nn::ProtectionSpec> protections_for(const Scenario& scenario,
-                                                const nn::Network& network);
+// the stage that reads them through f (saf: the added `none` becomes `saf`) and
+// every chain must include it. Throws InputError naming a chain that would read
+// raw weights as weights.
+std::vector<storage::ProtectionSpec> protections_for(const Scenario& scenario,
+                                                     const nn::Network& network);
 
 // Throws InputError holding every problem found, one per line.
 Scenario load_scenario(const std::filesystem::path& path,

@@ -7,6 +7,8 @@
 namespace weightfault::sim {
 namespace {
 
+using storage::StoredImage;
+
 bool golden_bit(const StoredImage& image, std::uint64_t linear) {
   return (image.golden_bytes()[linear / 8] >> (linear % 8)) & 1u;
 }
@@ -22,24 +24,6 @@ bool record_matches(const memory::FaultRecord& r, const memory::PhysicalAddress&
     if (!r.is_wild(field) && a.get(field) != r.address.get(field)) return false;
   }
   return true;
-}
-
-// Linear bits of the codeword of (tensor, group): its data words and its check byte.
-std::vector<std::uint64_t> codeword_bits(const StoredImage& image, std::size_t t,
-                                         std::size_t group) {
-  const auto& st = image.tensors()[t];
-  const auto& placement = image.placement();
-  std::vector<std::uint64_t> bits;
-  const std::size_t first = group * st.group_elements;
-  const std::size_t last = std::min(first + st.group_elements, st.elements);
-  const auto word_bits = placement.segments()[st.segment].word_bits;
-  for (std::size_t e = first; e < last; ++e) {
-    for (std::uint32_t b = 0; b < word_bits; ++b)
-      bits.push_back(placement.linear_bit(st.segment, e, b));
-  }
-  for (std::uint32_t b = 0; b < 8; ++b)
-    bits.push_back(placement.linear_bit(st.check_segment, group, b));
-  return bits;
 }
 
 }  // namespace
@@ -69,9 +53,9 @@ memory::FaultMap scrubbed(const memory::FaultMap& map, const StoredImage& image,
     const auto at = placement.locate(bits[i].linear_bit);
     if (!at) continue;
     const auto range = image.groups_of(at->segment, at->word);
-    if (range.tensor == SIZE_MAX || image.tensors()[range.tensor].check != CheckKind::secded ||
-        range.last != range.first + 1)
-      continue;  // scale words and unprotected data
+    if (range.tensor == SIZE_MAX || image.tensors()[range.tensor].code == nullptr ||
+        !image.tensors()[range.tensor].code->corrects() || range.last != range.first + 1)
+      continue;  // scale words and data no correcting code covers
     candidates[{range.tensor, range.first}].push_back(i);
   }
   // All bit faults by linear bit, to find the others in a codeword.
@@ -87,7 +71,7 @@ memory::FaultMap scrubbed(const memory::FaultMap& map, const StoredImage& image,
   for (const auto& [codeword, flips] : candidates) {
     (void)flips;
     std::vector<Fault> faults;
-    for (const std::uint64_t bit : codeword_bits(image, codeword.first, codeword.second)) {
+    for (const std::uint64_t bit : image.codeword_bits(codeword.first, codeword.second)) {
       const auto [lo, hi] = by_bit.equal_range(bit);
       for (auto it = lo; it != hi; ++it) {
         const auto& f = bits[it->second];

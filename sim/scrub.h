@@ -15,12 +15,12 @@
 
 #include "memory_models/address_mapping.h"
 #include "memory_models/fault_map.h"
-#include "sim/stored_image.h"
+#include "storage/stored_image.h"
 
 namespace weightfault::sim {
 
 // The fault map as `image` sees it under scrubbing every interval_s.
-memory::FaultMap scrubbed(const memory::FaultMap& map, const StoredImage& image,
+memory::FaultMap scrubbed(const memory::FaultMap& map, const storage::StoredImage& image,
                           const memory::AddressMapping& mapping, double interval_s);
 
 }  // namespace weightfault::sim

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "nn/hdf5_file.h"
+#include "common/hdf5_file.h"
 
 namespace weightfault::test {
 
@@ -139,28 +139,28 @@ nn::Network tiny_mnist_network(std::uint64_t seed) {
 
 void write_keras_model(const std::filesystem::path& path, const nlohmann::json& layers,
                        const std::map<std::string, std::vector<KerasWeight>>& weights) {
-  const auto file = nn::h5::create_file(path);
+  const auto file = h5::create_file(path);
   const nlohmann::json config{{"class_name", "Sequential"}, {"config", layers}};
-  nn::h5::write_string_attribute(file, "model_config", config.dump());
-  nn::h5::write_string_attribute(file, "keras_version", "2.0.4");
-  nn::h5::write_string_attribute(file, "backend", "tensorflow");
-  const auto root = nn::h5::create_group(file, "model_weights");
+  h5::write_string_attribute(file, "model_config", config.dump());
+  h5::write_string_attribute(file, "keras_version", "2.0.4");
+  h5::write_string_attribute(file, "backend", "tensorflow");
+  const auto root = h5::create_group(file, "model_weights");
   std::vector<std::string> names;
   for (const auto& layer : layers)
     names.push_back(layer.at("config").at("name").get<std::string>());
-  nn::h5::write_string_list_attribute(root, "layer_names", names);
+  h5::write_string_list_attribute(root, "layer_names", names);
   for (const auto& name : names) {
-    const auto group = nn::h5::create_group(root, name);
+    const auto group = h5::create_group(root, name);
     std::vector<std::string> weight_names;
     const auto it = weights.find(name);
     if (it != weights.end()) {
-      const auto inner = nn::h5::create_group(group, name);
+      const auto inner = h5::create_group(group, name);
       for (const auto& w : it->second) {
         weight_names.push_back(name + "/" + w.name);
-        nn::h5::write_float_dataset(inner, w.name, w.dims, w.values);
+        h5::write_float_dataset(inner, w.name, w.dims, w.values);
       }
     }
-    nn::h5::write_string_list_attribute(group, "weight_names", weight_names);
+    h5::write_string_list_attribute(group, "weight_names", weight_names);
   }
 }
 

@@ -7,21 +7,21 @@
 #include <bit>
 #include <fstream>
 
+#include "common/hdf5_file.h"
 #include "common/input_error.h"
 #include "memory_models/fault_model.h"
 #include "nn/dataset.h"
-#include "nn/hdf5_file.h"
 #include "nn/inference_engine.h"
 #include "nn/metrics.h"
 #include "nn/model_file.h"
 #include "sim/campaign.h"
+#include "sim/network_storage.h"
 #include "sim/scenario.h"
-#include "sim/stored_image.h"
 #include "tests/fixtures.h"
 #include "tests/reference_layers.h"
 
 namespace wf = weightfault;
-namespace h5 = wf::nn::h5;
+namespace h5 = wf::h5;
 
 namespace {
 
@@ -144,16 +144,16 @@ TEST_CASE(
   wf::memory::Geometry geometry;
   geometry.rows = 2048;
   const wf::memory::AddressMapping mapping(geometry, "RoBaRaCoCh");
-  const wf::sim::StoredImage image(net, wf::nn::ProtectionSpec{"none", {}, {}},
-                                   {*wf::nn::parse_encoding("fp32"), {}, false},
-                                   wf::memory::PlacementPolicy::packed, mapping);
+  const auto image = wf::sim::store_network(net, wf::storage::ProtectionSpec{},
+                                            {wf::storage::dtype_named("fp32"), {}, false},
+                                            wf::memory::PlacementPolicy::packed, mapping);
   wf::memory::FaultMap map;
   wf::memory::Rng rng(1);
   model->generate({mapping, image.placement().extent_bits(), 0.0, 0.0, 0}, rng, map);
   auto bytes = image.golden_bytes();
   map.apply(0.0, mapping, image.placement(), bytes);
   std::size_t kernel_tensor = 0;
-  while (image.tensors()[kernel_tensor].layer != dense) ++kernel_tensor;
+  while (image.tensors()[kernel_tensor].name != "dense_1/kernel") ++kernel_tensor;
   std::vector<float> faulted(kernel.size());
   for (std::size_t e = 0; e < kernel.size(); ++e)
     image.decode_group(kernel_tensor, e, bytes, faulted);

@@ -3,8 +3,8 @@
 // file and the problem?
 #include <doctest/doctest.h>
 
+#include "common/hdf5_file.h"
 #include "common/input_error.h"
-#include "nn/hdf5_file.h"
 #include "nn/model_file.h"
 #include "tests/fixtures.h"
 

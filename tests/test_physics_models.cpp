@@ -13,9 +13,8 @@
 #include "common/split_mix.h"
 #include "memory_models/environment.h"
 #include "memory_models/fault_model.h"
-#include "nn/protection.h"
+#include "sim/network_storage.h"
 #include "sim/scrub.h"
-#include "sim/stored_image.h"
 #include "tests/fixtures.h"
 #include "tests/statistics_checks.h"
 
@@ -401,13 +400,14 @@ TEST_CASE(
 TEST_CASE("scrub with SEC-DED write-back clears lone flips at the next scrub, not double ones") {
   const auto net = wf::test::tiny_mnist_network(5);
   const AddressMapping m(Geometry{}, "RoBaRaCoCh");
-  const wf::sim::StoredImage secded(net, wf::nn::make_protection("secded"),
-                                    {*wf::nn::parse_encoding("fp32"), {}, false},
-                                    PlacementPolicy::packed, m);
-  const wf::sim::StoredImage plain(net, wf::nn::make_protection("none"),
-                                   {*wf::nn::parse_encoding("fp32"), {}, false},
-                                   PlacementPolicy::packed, m);
-  const auto bit_of = [&](const wf::sim::StoredImage& image, std::uint64_t word, std::uint32_t b) {
+  const auto secded = wf::sim::store_network(net, wf::storage::make_protection("secded"),
+                                             {wf::storage::dtype_named("fp32"), {}, false},
+                                             PlacementPolicy::packed, m);
+  const auto plain = wf::sim::store_network(net, wf::storage::make_protection("none"),
+                                            {wf::storage::dtype_named("fp32"), {}, false},
+                                            PlacementPolicy::packed, m);
+  const auto bit_of = [&](const wf::storage::StoredImage& image, std::uint64_t word,
+                          std::uint32_t b) {
     return image.placement().linear_bit(image.tensors()[0].segment, word, b);
   };
   FaultMap map;

@@ -12,11 +12,10 @@
 #include "nn/inference_engine.h"
 #include "nn/model_file.h"
 #include "sim/clip_tuning.h"
-#include "sim/stored_image.h"
+#include "sim/network_storage.h"
 #include "tests/fixtures.h"
 
 namespace wf = weightfault;
-using wf::nn::StageKind;
 
 namespace {
 
@@ -25,27 +24,34 @@ const wf::memory::AddressMapping& mapping() {
   return m;
 }
 
-wf::nn::ProtectionSpec protection(
+wf::storage::ProtectionSpec protection(
     const std::string& chain,
     std::initializer_list<std::pair<const char*, wf::ParamValue>> params = {}) {
   wf::ParamValues overrides;
   for (const auto& [k, v] : params) overrides.set(k, v);
-  return wf::nn::make_protection(chain, overrides);
+  return wf::storage::make_protection(chain, overrides);
 }
 
-wf::sim::StoredImage image_of(const wf::nn::Network& net, const wf::nn::ProtectionSpec& p,
-                              const char* dtype) {
-  return wf::sim::StoredImage(net, p, {*wf::nn::parse_encoding(dtype), {}, false},
-                              wf::memory::PlacementPolicy::packed, mapping());
+wf::storage::StoredImage image_of(const wf::nn::Network& net, const wf::storage::ProtectionSpec& p,
+                                  const char* dtype) {
+  return wf::sim::store_network(net, p, {wf::storage::dtype_named(dtype), {}, false},
+                                wf::memory::PlacementPolicy::packed, mapping());
 }
 
-void flip(std::vector<std::uint8_t>& bytes, const wf::sim::StoredImage& image, std::size_t segment,
-          std::uint64_t bit_in_segment) {
+// The factor c a tensor's values were multiplied by before encoding (1 without scale).
+float scale_factor(const wf::storage::StoredTensor& st) {
+  float c = 1.0f;
+  for (const auto& stage : st.stages) c = stage->before_encode(c);
+  return c;
+}
+
+void flip(std::vector<std::uint8_t>& bytes, const wf::storage::StoredImage& image,
+          std::size_t segment, std::uint64_t bit_in_segment) {
   const std::uint64_t linear = image.placement().first_bit(segment) + bit_in_segment;
   bytes[linear / 8] ^= static_cast<std::uint8_t>(1u << (linear % 8));
 }
 
-std::vector<float> decode_all(const wf::sim::StoredImage& image, std::size_t t,
+std::vector<float> decode_all(const wf::storage::StoredImage& image, std::size_t t,
                               const std::vector<std::uint8_t>& bytes) {
   std::vector<float> values(image.tensors()[t].elements);
   for (std::size_t g = 0; g < image.tensors()[t].groups(); ++g)
@@ -64,14 +70,14 @@ TEST_CASE("secded corrects every single-bit error of a codeword and zeroes every
     INFO(dtype);
     const auto image = image_of(net, protection("secded"), dtype);
     const auto& st = image.tensors()[kDense];
-    CHECK(st.group_elements == static_cast<std::size_t>(64 / st.encoding.bits()));
+    CHECK(st.group_elements == static_cast<std::size_t>(64 / st.dtype.bits()));
     const auto golden = image.golden_bytes();
     const auto want = image.golden_values(kDense);
     const std::size_t group = 3;
     // The 72 bits of codeword 3: 64 data bits, then its 8 check bits.
     const auto bit_of = [&](int k) -> std::pair<std::size_t, std::uint64_t> {
       if (k < 64) return {st.segment, group * 64 + static_cast<std::uint64_t>(k)};
-      return {st.check_segment, group * 8 + static_cast<std::uint64_t>(k - 64)};
+      return {st.code->segment, group * 8 + static_cast<std::uint64_t>(k - 64)};
     };
     for (int a = 0; a < 72; ++a) {
       auto bytes = golden;
@@ -117,7 +123,7 @@ TEST_CASE("parity_zero zeroes exactly the weights with an odd number of flips") 
   flip(bytes, image, st.segment, 2 * 32 + 1);  // weight 2: three flips -> zero
   flip(bytes, image, st.segment, 2 * 32 + 2);
   flip(bytes, image, st.segment, 2 * 32 + 31);
-  flip(bytes, image, st.check_segment, 5);  // weight 5: its parity bit flipped -> zero
+  flip(bytes, image, st.code->segment, 5);  // weight 5: its parity bit flipped -> zero
   const auto values = decode_all(image, kDense, bytes);
   const auto& gold = image.golden_values(kDense);
   CHECK(values[0] == 0.0f);
@@ -151,8 +157,8 @@ TEST_CASE("scale with c = 1 is bit-identical to none; the auto rule shrinks a bi
 
   const auto scaled = image_of(net, protection("scale"), "fp32");
   const auto& st = scaled.tensors()[kDense];
-  CHECK(st.weight_scale > 1.0f);
-  CHECK(std::log2(st.weight_scale) == std::floor(std::log2(st.weight_scale)));  // a power of two
+  CHECK(scale_factor(st) > 1.0f);
+  CHECK(std::log2(scale_factor(st)) == std::floor(std::log2(scale_factor(st))));  // a power of two
   const std::size_t e = 17;
   auto a = none.golden_bytes();
   flip(a, none, none.tensors()[kDense].segment, e * 32 + 30);
@@ -172,9 +178,9 @@ TEST_CASE("scale for fixed point uses the largest c that does not saturate; int8
   const auto& values = net.layer(net.index_of("dense")).params.at("kernel").values;
   float max_abs = 0;
   for (float v : values) max_abs = std::max(max_abs, std::abs(v));
-  CHECK(q.tensors()[kDense].weight_scale == doctest::Approx(127.0 / 64.0 / max_abs));
+  CHECK(scale_factor(q.tensors()[kDense]) == doctest::Approx(127.0 / 64.0 / max_abs));
   const auto i8 = image_of(net, protection("scale"), "int8_sym");
-  CHECK(i8.tensors()[kDense].weight_scale == 1.0f);
+  CHECK(scale_factor(i8.tensors()[kDense]) == 1.0f);
 }
 
 TEST_CASE("clamp never lets a decoded weight leave its fault-free range, NaN included") {
@@ -191,10 +197,12 @@ TEST_CASE("clamp never lets a decoded weight leave its fault-free range, NaN inc
     bytes[linear / 8] |= static_cast<std::uint8_t>(1u << (linear % 8));
   }
   const auto values = decode_all(image, kDense, bytes);
+  const auto& fault_free = image.golden_values(kDense);
+  const auto [lo, hi] = std::minmax_element(fault_free.begin(), fault_free.end());
   for (float v : values) {
     REQUIRE_FALSE(std::isnan(v));
-    REQUIRE(v >= st.clamp_min);
-    REQUIRE(v <= st.clamp_max);
+    REQUIRE(v >= *lo);
+    REQUIRE(v <= *hi);
   }
   CHECK(image.golden_values(kDense) ==
         image_of(net, protection("none"), "fp32").golden_values(kDense));
@@ -202,14 +210,15 @@ TEST_CASE("clamp never lets a decoded weight leave its fault-free range, NaN inc
 
 TEST_CASE(
     "protection chains: codes exclude each other, stages appear once, unknown names are listed") {
-  std::vector<StageKind> stages;
-  CHECK_FALSE(wf::nn::parse_protection_chain("scale+secded+clamp", stages).has_value());
+  std::vector<const wf::storage::ProtectionStageInfo*> stages;
+  CHECK_FALSE(wf::storage::parse_protection_chain("scale+secded+clamp", stages).has_value());
   CHECK(stages.size() == 3);
-  CHECK(wf::nn::parse_protection_chain("parity_zero+secded", stages).value().find("choose one") !=
+  CHECK(wf::storage::parse_protection_chain("parity_zero+secded", stages)
+            .value()
+            .find("choose one") != std::string::npos);
+  CHECK(wf::storage::parse_protection_chain("scale+scale", stages).value().find("twice") !=
         std::string::npos);
-  CHECK(wf::nn::parse_protection_chain("scale+scale", stages).value().find("twice") !=
-        std::string::npos);
-  CHECK(wf::nn::parse_protection_chain("ecc", stages).value().find("known: none, scale") !=
+  CHECK(wf::storage::parse_protection_chain("ecc", stages).value().find("known: none, scale") !=
         std::string::npos);
 }
 

@@ -3,10 +3,10 @@
 #include <doctest/doctest.h>
 
 #include "common/split_mix.h"
-#include "nn/secded.h"
+#include "storage/secded_code.h"
 
 namespace wf = weightfault;
-using wf::nn::SecdedStatus;
+using wf::storage::SecdedStatus;
 
 namespace {
 
@@ -24,22 +24,22 @@ TEST_CASE("SEC-DED corrects every single-bit error and flags every double") {
   wf::SplitMix64 rng(5);
   for (int sample = 0; sample < 20; ++sample) {
     const std::uint64_t data = sample == 0 ? 0 : sample == 1 ? ~std::uint64_t{0} : rng.next();
-    const std::uint8_t check = wf::nn::secded_check(data);
-    const auto clean = wf::nn::secded_decode(data, check);
+    const std::uint8_t check = wf::storage::secded_check(data);
+    const auto clean = wf::storage::secded_decode(data, check);
     REQUIRE(clean.status == SecdedStatus::ok);
     REQUIRE(clean.data == data);
     for (int a = 0; a < 72; ++a) {
       std::uint64_t d1 = data;
       std::uint8_t c1 = check;
       flip(d1, c1, a);
-      const auto single = wf::nn::secded_decode(d1, c1);
+      const auto single = wf::storage::secded_decode(d1, c1);
       REQUIRE(single.status == SecdedStatus::corrected);
       REQUIRE(single.data == data);
       for (int b = a + 1; b < 72; ++b) {
         std::uint64_t d2 = d1;
         std::uint8_t c2 = c1;
         flip(d2, c2, b);
-        REQUIRE(wf::nn::secded_decode(d2, c2).status == SecdedStatus::uncorrectable);
+        REQUIRE(wf::storage::secded_decode(d2, c2).status == SecdedStatus::uncorrectable);
       }
     }
   }

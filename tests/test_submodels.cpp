@@ -8,23 +8,23 @@
 
 #include <fstream>
 
+#include "common/hdf5_file.h"
 #include "common/input_error.h"
 #include "nn/dataset.h"
 #include "nn/evaluation.h"
-#include "nn/hdf5_file.h"
 #include "nn/inference_engine.h"
 #include "nn/model_definition.h"
 #include "nn/model_file.h"
 #include "nn/submodel.h"
 #include "nn/trainer.h"
 #include "sim/campaign.h"
+#include "sim/network_storage.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
-#include "sim/stored_image.h"
 #include "tests/fixtures.h"
 
 namespace wf = weightfault;
-namespace h5 = wf::nn::h5;
+namespace h5 = wf::h5;
 
 namespace {
 
@@ -255,18 +255,18 @@ TEST_CASE("layer_drop stores a CRC per chunk of detachable layers and detects ch
   const auto def = load_text(kMlp, "layer_drop_crc");
   const wf::memory::Geometry geometry{};
   const wf::memory::AddressMapping mapping(geometry, "RoBaRaCoCh");
-  auto protection = wf::nn::make_protection("layer_drop");
-  wf::sim::DTypeSpec fp32{wf::nn::parse_encoding("fp32").value(), {}, false};
-  const wf::sim::StoredImage image(def.network, protection, fp32,
-                                   wf::memory::PlacementPolicy::packed, mapping);
-  REQUIRE(image.has_crc());
+  auto protection = wf::storage::make_protection("layer_drop");
+  wf::storage::DTypeSpec fp32{wf::storage::dtype_named("fp32"), {}, false};
+  const auto image = wf::sim::store_network(def.network, protection, fp32,
+                                            wf::memory::PlacementPolicy::packed, mapping);
+  REQUIRE(image.has_chunk_checks());
   std::size_t h2_kernel = SIZE_MAX, weights = 0, crc_words = 0;
   for (std::size_t t = 0; t < image.tensors().size(); ++t) {
     const auto& st = image.tensors()[t];
-    const auto& name = def.network.layer(st.layer).name;
+    const auto& name = st.owner;
     weights += st.elements;
-    CHECK((st.crc_segment != SIZE_MAX) == (name == "h2"));
-    crc_words += st.crc_chunks();
+    CHECK((st.check != nullptr) == (name == "h2"));
+    crc_words += st.check_chunks();
     if (name == "h2" && st.role == "kernel") h2_kernel = t;
   }
   // Overhead: one 32-bit CRC per 256 weights of h2 (kernel 1024 weights, bias 32).
@@ -275,7 +275,8 @@ TEST_CASE("layer_drop stores a CRC per chunk of detachable layers and detects ch
                                                               static_cast<double>(weights)));
   auto bytes = image.golden_bytes();
   const auto& st = image.tensors()[h2_kernel];
-  for (std::size_t c = 0; c < st.crc_chunks(); ++c) CHECK(image.chunk_intact(h2_kernel, c, bytes));
+  for (std::size_t c = 0; c < st.check_chunks(); ++c)
+    CHECK(image.chunk_intact(h2_kernel, c, bytes));
   // One flipped bit in weight 300 (chunk 1), then one in the CRC word of chunk 3.
   const std::uint64_t data_bit = image.placement().first_bit(st.segment) + 300 * 32 + 30;
   bytes[data_bit / 8] ^= static_cast<std::uint8_t>(1u << (data_bit % 8));
@@ -286,17 +287,18 @@ TEST_CASE("layer_drop stores a CRC per chunk of detachable layers and detects ch
   CHECK(range.last == 2);
   CHECK_FALSE(image.chunk_intact(h2_kernel, 1, bytes));
   CHECK(image.chunk_intact(h2_kernel, 0, bytes));
-  const std::uint64_t crc_bit = image.placement().first_bit(st.crc_segment) + 3 * 32 + 5;
+  const std::uint64_t crc_bit = image.placement().first_bit(st.check->segment) + 3 * 32 + 5;
   bytes[crc_bit / 8] ^= static_cast<std::uint8_t>(1u << (crc_bit % 8));
   CHECK_FALSE(image.chunk_intact(h2_kernel, 3, bytes));
   CHECK(image.chunk_intact(h2_kernel, 2, bytes));
   // A model without sub-models cannot use layer_drop; codes do not combine with it.
-  CHECK_THROWS_WITH_AS(wf::sim::StoredImage(wf::test::tiny_mnist_network(1), protection, fp32,
-                                            wf::memory::PlacementPolicy::packed, mapping),
+  CHECK_THROWS_WITH_AS(wf::sim::store_network(wf::test::tiny_mnist_network(1), protection, fp32,
+                                              wf::memory::PlacementPolicy::packed, mapping),
                        doctest::Contains("has no sub-models"), wf::InputError);
   // With secded, the CRC sees the corrected words: one flip passes, two in a codeword fail.
-  const wf::sim::StoredImage coded(def.network, wf::nn::make_protection("layer_drop+secded"), fp32,
-                                   wf::memory::PlacementPolicy::packed, mapping);
+  const auto coded =
+      wf::sim::store_network(def.network, wf::storage::make_protection("layer_drop+secded"), fp32,
+                             wf::memory::PlacementPolicy::packed, mapping);
   const auto& ct = coded.tensors()[h2_kernel];
   auto coded_bytes = coded.golden_bytes();
   const auto flip_at = [&](std::uint64_t bit) {
@@ -305,7 +307,7 @@ TEST_CASE("layer_drop stores a CRC per chunk of detachable layers and detects ch
   const std::uint64_t w300 = coded.placement().first_bit(ct.segment) + 300 * 32;
   flip_at(w300 + 30);
   CHECK(coded.chunk_intact(h2_kernel, 1, coded_bytes));
-  const std::uint64_t check_bit = coded.placement().first_bit(ct.check_segment) + 10 * 8 + 2;
+  const std::uint64_t check_bit = coded.placement().first_bit(ct.code->segment) + 10 * 8 + 2;
   flip_at(check_bit);  // codeword 10 (weights 20, 21) of chunk 0: corrected
   const auto at_check = coded.placement().locate(check_bit).value();
   CHECK(coded.chunks_of(at_check.segment, at_check.word).first == 0);

@@ -134,11 +134,11 @@ TEST_CASE("training gradients match central finite differences for every layer's
 TEST_CASE("a weight transform's gradient flows through f: d loss / d raw = d loss / d f * f'") {
   const auto net = tiny("relu+max_pool", 21);
   wf::nn::TrainingEngine engine(net, kBatch, 1);
-  const wf::nn::WeightTransform tanh_saf{[](float w) { return std::tanh(w); },
-                                         [](float w) {
-                                           const float t = std::tanh(w);
-                                           return 1.0f - t * t;
-                                         }};
+  const wf::WeightTransform tanh_saf{[](float w) { return std::tanh(w); },
+                                     [](float w) {
+                                       const float t = std::tanh(w);
+                                       return 1.0f - t * t;
+                                     }};
   for (const std::size_t layer : {net.index_of("conv"), net.index_of("out")})
     engine.set_transform(layer, &tanh_saf);
   wf::SplitMix64 rng(22);

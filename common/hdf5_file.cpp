@@ -1,4 +1,4 @@
-#include "nn/hdf5_file.h"
+#include "common/hdf5_file.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 
 #include "common/input_error.h"
 
-namespace weightfault::nn::h5 {
+namespace weightfault::h5 {
 namespace {
 
 // HDF5 prints its own error stack to stderr unless told not to; our messages
@@ -267,9 +267,9 @@ FloatArray read_float_dataset(const Object& parent, const std::string& name) {
   return out;
 }
 
-}  // namespace weightfault::nn::h5
+}  // namespace weightfault::h5
 
-namespace weightfault::nn::h5 {
+namespace weightfault::h5 {
 
 Object create_dataset(const Object& parent, const std::string& name, hid_t file_type,
                       hid_t mem_type, const std::vector<std::uint64_t>& dims, const void* fill) {
@@ -354,4 +354,4 @@ Object open_file_rw(const std::filesystem::path& path) {
   return {id, H5Fclose, path.string(), "/"};
 }
 
-}  // namespace weightfault::nn::h5
+}  // namespace weightfault::h5

@@ -8,11 +8,9 @@
 #include <limits>
 #include <vector>
 
-#include "nn/encoding.h"
+#include "storage/dtype.h"
 
 namespace wf = weightfault;
-using wf::nn::Encoding;
-using wf::nn::EncodingKind;
 
 namespace {
 
@@ -30,7 +28,7 @@ double fp16_by_definition(std::uint16_t bits) {
 TEST_CASE("every fp16 pattern decodes as IEEE binary16 defines and encodes back") {
   for (std::uint32_t b = 0; b <= 0xffff; ++b) {
     const auto bits = static_cast<std::uint16_t>(b);
-    const float got = wf::nn::fp16_to_float(bits);
+    const float got = wf::storage::fp16_to_float(bits);
     const double want = fp16_by_definition(bits);
     if (std::isnan(want)) {
       CHECK(std::isnan(got));
@@ -38,39 +36,42 @@ TEST_CASE("every fp16 pattern decodes as IEEE binary16 defines and encodes back"
     }
     REQUIRE(static_cast<double>(got) == want);
     REQUIRE(std::signbit(got) == std::signbit(want));
-    REQUIRE(wf::nn::float_to_fp16(got) == bits);  // every finite/inf value is exactly representable
+    REQUIRE(wf::storage::float_to_fp16(got) ==
+            bits);  // every finite/inf value is exactly representable
   }
 }
 
 TEST_CASE("fp16 stores round to nearest even and overflow to Inf") {
-  CHECK(wf::nn::float_to_fp16(1.0f + 0x1p-11f) == 0x3c00);      // tie -> even (1.0)
-  CHECK(wf::nn::float_to_fp16(1.0f + 3 * 0x1p-11f) == 0x3c02);  // tie -> even (up)
-  CHECK(wf::nn::float_to_fp16(65504.0f) == 0x7bff);             // largest finite
-  CHECK(wf::nn::float_to_fp16(65520.0f) == 0x7c00);             // rounds to Inf
-  CHECK(wf::nn::float_to_fp16(0x1p-25f) == 0x0000);             // tie below the smallest subnormal
-  CHECK(wf::nn::float_to_fp16(0x1.8p-25f) == 0x0001);
+  CHECK(wf::storage::float_to_fp16(1.0f + 0x1p-11f) == 0x3c00);      // tie -> even (1.0)
+  CHECK(wf::storage::float_to_fp16(1.0f + 3 * 0x1p-11f) == 0x3c02);  // tie -> even (up)
+  CHECK(wf::storage::float_to_fp16(65504.0f) == 0x7bff);             // largest finite
+  CHECK(wf::storage::float_to_fp16(65520.0f) == 0x7c00);             // rounds to Inf
+  CHECK(wf::storage::float_to_fp16(0x1p-25f) == 0x0000);  // tie below the smallest subnormal
+  CHECK(wf::storage::float_to_fp16(0x1.8p-25f) == 0x0001);
 }
 
 TEST_CASE("every bf16 pattern decodes to the upper half of a binary32") {
   for (std::uint32_t b = 0; b <= 0xffff; ++b) {
     const auto bits = static_cast<std::uint16_t>(b);
-    const float got = wf::nn::bf16_to_float(bits);
+    const float got = wf::storage::bf16_to_float(bits);
     REQUIRE(std::bit_cast<std::uint32_t>(got) == b << 16);
-    if (!std::isnan(got)) REQUIRE(wf::nn::float_to_bf16(got) == bits);
-    if (std::isnan(got)) REQUIRE(std::isnan(wf::nn::bf16_to_float(wf::nn::float_to_bf16(got))));
+    if (!std::isnan(got)) REQUIRE(wf::storage::float_to_bf16(got) == bits);
+    if (std::isnan(got))
+      REQUIRE(std::isnan(wf::storage::bf16_to_float(wf::storage::float_to_bf16(got))));
   }
-  CHECK(wf::nn::float_to_bf16(std::bit_cast<float>(0x3f808000u)) == 0x3f80);  // tie -> even
-  CHECK(wf::nn::float_to_bf16(std::bit_cast<float>(0x3f818000u)) == 0x3f82);  // tie -> even (up)
-  CHECK(wf::nn::float_to_bf16(std::bit_cast<float>(0x3f808001u)) == 0x3f81);
+  CHECK(wf::storage::float_to_bf16(std::bit_cast<float>(0x3f808000u)) == 0x3f80);  // tie -> even
+  CHECK(wf::storage::float_to_bf16(std::bit_cast<float>(0x3f818000u)) ==
+        0x3f82);  // tie -> even (up)
+  CHECK(wf::storage::float_to_bf16(std::bit_cast<float>(0x3f808001u)) == 0x3f81);
 }
 
 TEST_CASE("a flipped fp32 exponent bit reads what hardware reads, Inf and NaN included") {
-  const Encoding fp32{EncodingKind::fp32};
+  const auto fp32 = wf::storage::dtype_named("fp32");
   const auto flipped = [&](float v, int bit) {
     std::vector<std::uint8_t> words(4);
-    wf::nn::encode_words(fp32, std::vector<float>{v}, 1.0f, words);
+    wf::storage::encode_words(fp32, std::vector<float>{v}, 1.0f, words);
     words[static_cast<std::size_t>(bit / 8)] ^= static_cast<std::uint8_t>(1u << (bit % 8));
-    return wf::nn::decode_word(fp32, words, 0, 1.0f);
+    return wf::storage::decode_word(fp32, words, 0, 1.0f);
   };
   CHECK(flipped(1.0f, 30) == INFINITY);                     // 0x3f800000 -> 0x7f800000
   CHECK(flipped(0.5f, 30) == 0x1p127f);                     // 0x3f000000 -> 0x7f000000
@@ -84,42 +85,42 @@ TEST_CASE("q<m>.<n> decodes every pattern as int8 / 2^n, round-trips, and satura
   for (int n = 0; n <= 7; ++n) {
     for (int b = 0; b < 256; ++b) {
       const auto bits = static_cast<std::uint8_t>(b);
-      const float v = wf::nn::fixed8_to_float(bits, n);
+      const float v = wf::storage::fixed8_to_float(bits, n);
       REQUIRE(v == std::ldexp(static_cast<float>(static_cast<std::int8_t>(bits)), -n));
-      REQUIRE(wf::nn::float_to_fixed8(v, n) == bits);
+      REQUIRE(wf::storage::float_to_fixed8(v, n) == bits);
     }
     const float max = 127.0f / static_cast<float>(1 << n);
-    CHECK(wf::nn::float_to_fixed8(max * 10, n) == 0x7f);
-    CHECK(wf::nn::float_to_fixed8(-max * 10, n) == 0x80);
-    CHECK(wf::nn::float_to_fixed8(INFINITY, n) == 0x7f);
+    CHECK(wf::storage::float_to_fixed8(max * 10, n) == 0x7f);
+    CHECK(wf::storage::float_to_fixed8(-max * 10, n) == 0x80);
+    CHECK(wf::storage::float_to_fixed8(INFINITY, n) == 0x7f);
   }
-  CHECK(wf::nn::float_to_fixed8(0.0078125f, 6) == 0);  // 0.5 LSB: tie -> even (0)
-  CHECK(wf::nn::float_to_fixed8(0.0234375f, 6) == 2);  // 1.5 LSB: tie -> even (2)
-  CHECK(wf::nn::float_to_fixed8(-0.3f, 6) == static_cast<std::uint8_t>(-19));
+  CHECK(wf::storage::float_to_fixed8(0.0078125f, 6) == 0);  // 0.5 LSB: tie -> even (0)
+  CHECK(wf::storage::float_to_fixed8(0.0234375f, 6) == 2);  // 1.5 LSB: tie -> even (2)
+  CHECK(wf::storage::float_to_fixed8(-0.3f, 6) == static_cast<std::uint8_t>(-19));
 }
 
 TEST_CASE("int8_sym uses max|w|/127 and rounds within half a step") {
   const std::vector<float> w{0.5f, -1.27f, 0.01f, 1.0f};
-  const float scale = wf::nn::int8_sym_scale(w);
+  const float scale = wf::storage::int8_sym_scale(w);
   CHECK(scale == doctest::Approx(0.01f));
-  const Encoding enc{EncodingKind::int8_sym};
+  const auto enc = wf::storage::dtype_named("int8_sym");
   std::vector<std::uint8_t> words(w.size());
-  wf::nn::encode_words(enc, w, scale, words);
+  wf::storage::encode_words(enc, w, scale, words);
   CHECK(static_cast<std::int8_t>(words[1]) == -127);
   for (std::size_t i = 0; i < w.size(); ++i) {
-    CHECK(std::abs(wf::nn::decode_word(enc, words, i, scale) - w[i]) <= scale / 2 + 1e-7f);
+    CHECK(std::abs(wf::storage::decode_word(enc, words, i, scale) - w[i]) <= scale / 2 + 1e-7f);
   }
   words[0] = 0x80;  // a fault may produce -128, one step beyond the stored range
-  CHECK(wf::nn::decode_word(enc, words, 0, scale) == doctest::Approx(-128 * scale));
+  CHECK(wf::storage::decode_word(enc, words, 0, scale) == doctest::Approx(-128 * scale));
 }
 
 TEST_CASE("encoding names parse, and invalid ones are rejected") {
-  CHECK(wf::nn::parse_encoding("q1.6")->frac_bits == 6);
-  CHECK(wf::nn::parse_encoding("q7.0")->int_bits == 7);
-  CHECK(wf::nn::parse_encoding("bf16")->bits() == 16);
-  CHECK(wf::nn::parse_encoding("int8_sym")->bits() == 8);
+  CHECK(wf::storage::parse_dtype("q1.6")->param == 6);
+  CHECK(wf::storage::parse_dtype("q7.0")->name() == "q7.0");
+  CHECK(wf::storage::parse_dtype("bf16")->bits() == 16);
+  CHECK(wf::storage::parse_dtype("int8_sym")->bits() == 8);
   for (const char* bad : {"q1.7", "q.6", "q1.", "q1.6x", "fp64", "Q1.6", ""}) {
     INFO(bad);
-    CHECK_FALSE(wf::nn::parse_encoding(bad).has_value());
+    CHECK_FALSE(wf::storage::parse_dtype(bad).has_value());
   }
 }

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-namespace weightfault::nn {
+namespace weightfault::storage {
 
 std::uint8_t secded_check(std::uint64_t data);
 
@@ -23,4 +23,4 @@ struct SecdedResult {
 
 SecdedResult secded_decode(std::uint64_t data, std::uint8_t check);
 
-}  // namespace weightfault::nn
+}  // namespace weightfault::storage

@@ -4,15 +4,20 @@
 // that range: f(w) = (2/pi) atan(pi w / 2).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "nn/training_engine.h"
+namespace weightfault {
 
-namespace weightfault::nn {
+// f and its derivative (training needs both; reading stored weights only f).
+struct WeightTransform {
+  std::function<float(float)> apply;
+  std::function<float(float)> derivative;
+};
 
 const std::vector<std::string>& weight_transform_names();  // none, tanh, arctan, softsign, hardtanh
 // nullptr for "none"; throws InputError for an unknown name.
 const WeightTransform* find_weight_transform(const std::string& name);
 
-}  // namespace weightfault::nn
+}  // namespace weightfault

@@ -1,9 +1,9 @@
-#include "nn/secded.h"
+#include "storage/secded_code.h"
 
 #include <array>
 #include <bit>
 
-namespace weightfault::nn {
+namespace weightfault::storage {
 namespace {
 
 constexpr std::array<std::uint8_t, 64> make_positions() {
@@ -63,4 +63,4 @@ SecdedResult secded_decode(std::uint64_t data, std::uint8_t check) {
   return {data ^ (std::uint64_t{1} << index), SecdedStatus::corrected};
 }
 
-}  // namespace weightfault::nn
+}  // namespace weightfault::storage

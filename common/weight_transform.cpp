@@ -1,4 +1,4 @@
-#include "nn/weight_transform.h"
+#include "common/weight_transform.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -8,7 +8,7 @@
 
 #include "common/input_error.h"
 
-namespace weightfault::nn {
+namespace weightfault {
 
 const std::vector<std::string>& weight_transform_names() {
   static const std::vector<std::string> names{"none", "tanh", "arctan", "softsign", "hardtanh"};
@@ -46,4 +46,4 @@ const WeightTransform* find_weight_transform(const std::string& name) {
                                fmt::join(weight_transform_names(), ", ")));
 }
 
-}  // namespace weightfault::nn
+}  // namespace weightfault

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace weightfault::nn::h5 {
+namespace weightfault::h5 {
 
 // Owns one HDF5 identifier; closes it with the matching H5?close.
 class Object {
@@ -70,9 +70,9 @@ void write_float_dataset(const Object& parent, const std::string& name,
                          const std::vector<std::int64_t>& dims, const std::vector<float>& values);
 FloatArray read_float_dataset(const Object& parent, const std::string& name);
 
-}  // namespace weightfault::nn::h5
+}  // namespace weightfault::h5
 
-namespace weightfault::nn::h5 {
+namespace weightfault::h5 {
 
 // Numeric datasets of any rank, for results files. Storage is allocated and
 // filled with `fill` at creation, so later writes change raw data only, never
@@ -90,4 +90,4 @@ std::vector<std::int64_t> read_int64s(const Object& dataset);
 void flush(const Object& file);
 Object open_file_rw(const std::filesystem::path& path);
 
-}  // namespace weightfault::nn::h5
+}  // namespace weightfault::h5
