@@ -77,17 +77,7 @@ class FaultModelRegistry {
   std::vector<FaultModelInfo> models_;
 };
 
-// Every built-in model, in one place.
+// Every built-in model, in one place (memory_models/fault_model_registry.cpp lists them).
 void register_builtin_fault_models(FaultModelRegistry& registry);
-
-// One entry per built-in model file.
-FaultModelInfo uniform_ber_info();
-FaultModelInfo stuck_at_info();
-FaultModelInfo fault_list_info();
-FaultModelInfo seu_info();
-FaultModelInfo field_faults_info();
-FaultModelInfo dram_retention_info();
-FaultModelInfo sram_cell_info();
-FaultModelInfo write_error_info();
 
 }  // namespace weightfault::memory

@@ -5,7 +5,23 @@
 #include "common/input_error.h"
 #include "memory_models/fault_model.h"
 
+// Every built-in fault model: one line per model file, `X(name)` for a file that defines
+// `FaultModelInfo name_info()` (docs/extending.md).
+#define WEIGHTFAULT_FAULT_MODELS(X) \
+  X(uniform_ber)                    \
+  X(stuck_at)                       \
+  X(fault_list)                     \
+  X(seu)                            \
+  X(field_faults)                   \
+  X(dram_retention)                 \
+  X(sram_cell)                      \
+  X(write_error)
+
 namespace weightfault::memory {
+
+#define WEIGHTFAULT_DECLARE_MODEL(name) FaultModelInfo name##_info();
+WEIGHTFAULT_FAULT_MODELS(WEIGHTFAULT_DECLARE_MODEL)
+#undef WEIGHTFAULT_DECLARE_MODEL
 
 const Environment& FaultModelContext::env() const {
   static const Environment kDefault;  // immutable: 25 C, nominal supply, sea level
@@ -42,14 +58,9 @@ std::vector<std::string> FaultModelRegistry::names() const {
 }
 
 void register_builtin_fault_models(FaultModelRegistry& registry) {
-  registry.add(uniform_ber_info());
-  registry.add(stuck_at_info());
-  registry.add(fault_list_info());
-  registry.add(seu_info());
-  registry.add(field_faults_info());
-  registry.add(dram_retention_info());
-  registry.add(sram_cell_info());
-  registry.add(write_error_info());
+#define WEIGHTFAULT_REGISTER_MODEL(name) registry.add(name##_info());
+  WEIGHTFAULT_FAULT_MODELS(WEIGHTFAULT_REGISTER_MODEL)
+#undef WEIGHTFAULT_REGISTER_MODEL
 }
 
 }  // namespace weightfault::memory

@@ -33,7 +33,9 @@ std::vector<FaultedWeights> draw_faulted_weights(const nn::Network& net,
   for (std::size_t b = 0; b < o.bers.size(); ++b) {
     ParamValues params;
     params.set("ber", o.bers[b]);
-    const auto model = memory::uniform_ber_info().create(params);
+    memory::FaultModelRegistry registry;
+    memory::register_builtin_fault_models(registry);
+    const auto model = registry.find("uniform_ber")->create(params);
     for (int d = 0; d < o.draws; ++d) {
       memory::Rng rng(
           stream_seed({o.seed, b, static_cast<std::uint64_t>(d), 0, 0x636c6970}));  // "clip"

@@ -173,4 +173,10 @@ const memory::FaultModelRegistry& builtin_registry() {
   return registry;
 }
 
+const memory::FaultModelInfo& fault_model(const std::string& name) {
+  const auto* info = builtin_registry().find(name);
+  if (info == nullptr) throw std::invalid_argument("no built-in fault model '" + name + "'");
+  return *info;
+}
+
 }  // namespace weightfault::test

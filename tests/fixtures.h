@@ -64,5 +64,7 @@ void write_keras_model(const std::filesystem::path& path, const nlohmann::json& 
 // The built-in fault models. Scenarios point into the registry, so it lives
 // as long as the test program (read-only after construction).
 const memory::FaultModelRegistry& builtin_registry();
+// A built-in fault model by name (a test fails loudly on an unknown name).
+const memory::FaultModelInfo& fault_model(const std::string& name);
 
 }  // namespace weightfault::test

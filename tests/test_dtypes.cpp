@@ -124,3 +124,42 @@ TEST_CASE("encoding names parse, and invalid ones are rejected") {
     CHECK_FALSE(wf::storage::parse_dtype(bad).has_value());
   }
 }
+
+TEST_CASE("words of widths that do not divide 8 or 64 pack back to back, little-endian by bit") {
+  // 12-bit words: word i occupies bits [12 i, 12 i + 12); neighbours are untouched.
+  std::vector<std::uint8_t> bytes(wf::storage::packed_bytes(5, 12), 0);
+  CHECK(bytes.size() == 8);  // 60 bits
+  const std::vector<std::uint64_t> words{0xabc, 0x123, 0xfff, 0x001, 0x800};
+  for (std::size_t i = 0; i < words.size(); ++i) wf::storage::store_word(bytes, i, 12, words[i]);
+  for (std::size_t i = 0; i < words.size(); ++i)
+    CHECK(wf::storage::load_word(bytes, i, 12) == words[i]);
+  CHECK(bytes[0] == 0xbc);  // low 8 bits of word 0
+  CHECK(bytes[1] == 0x3a);  // high 4 bits of word 0, then low 4 bits of word 1
+  CHECK(bytes[7] == 0x08);  // word 4 ends at bit 60: its top bit is bit 59
+  wf::storage::store_word(bytes, 2, 12, 0);
+  CHECK(wf::storage::load_word(bytes, 1, 12) == 0x123);
+  CHECK(wf::storage::load_word(bytes, 3, 12) == 0x001);
+  // 4-bit words: two per byte, the first in the low nibble.
+  std::vector<std::uint8_t> nibbles(2, 0);
+  wf::storage::store_word(nibbles, 1, 4, 0xa);
+  wf::storage::store_word(nibbles, 2, 4, 0x5);
+  CHECK(nibbles[0] == 0xa0);
+  CHECK(nibbles[1] == 0x05);
+}
+
+TEST_CASE("every dtype row round-trips its own largest value and names its members") {
+  for (const auto& row : wf::storage::dtype_table()) {
+    INFO(row.name);
+    CHECK(row.bits >= 1);
+    CHECK(row.bits <= 64);
+    const auto dtype = row.name == "q<m>.<n>" ? wf::storage::dtype_named("q1.6")
+                                              : wf::storage::dtype_named(row.name);
+    CHECK(wf::storage::parse_dtype(dtype.name()) == dtype);
+    const auto max = static_cast<float>(dtype.max_value());
+    std::vector<std::uint8_t> bytes(wf::storage::packed_bytes(1, dtype.bits()), 0);
+    const std::vector<float> values{max};
+    const float scale = wf::storage::tensor_scale(dtype, values);
+    wf::storage::encode_words(dtype, values, scale, bytes);
+    CHECK(wf::storage::decode_word(dtype, bytes, 0, scale) == doctest::Approx(max));
+  }
+}

@@ -17,6 +17,7 @@
 #include "common/split_mix.h"
 #include "memory_models/fault_map.h"
 #include "memory_models/fault_model.h"
+#include "tests/fixtures.h"
 #include "tests/statistics_checks.h"
 
 namespace wf = weightfault;
@@ -57,9 +58,9 @@ TEST_CASE("uniform_ber fault counts follow Binomial(bits, ber) in mean and varia
   const AddressMapping m(quickstart_geometry(), "RoBaRaCoCh");
   const std::uint64_t bits = 1'000'000;
   const double ber = 1e-4;
-  const auto d =
-      draw(uniform_ber_info(), wf::test::model_params(uniform_ber_info(), {{"ber", ber}}), m, bits,
-           2000, 11);
+  const auto d = draw(wf::test::fault_model("uniform_ber"),
+                      wf::test::model_params(wf::test::fault_model("uniform_ber"), {{"ber", ber}}),
+                      m, bits, 2000, 11);
   CHECK(counts_match_binomial(d.counts, static_cast<double>(bits), ber));
   // Negative controls: the same check against a wrong rate fails.
   CHECK_FALSE(counts_match_binomial(d.counts, static_cast<double>(bits), ber * 1.2));
@@ -68,11 +69,13 @@ TEST_CASE("uniform_ber fault counts follow Binomial(bits, ber) in mean and varia
 
 TEST_CASE("uniform_ber is exact at the ends: ber 0 gives nothing, ber 1 every bit once") {
   const AddressMapping m(quickstart_geometry(), "RoBaRaCoCh");
-  CHECK(draw(uniform_ber_info(), wf::test::model_params(uniform_ber_info(), {{"ber", 0.0}}), m,
-             1000, 3, 1)
+  CHECK(draw(wf::test::fault_model("uniform_ber"),
+             wf::test::model_params(wf::test::fault_model("uniform_ber"), {{"ber", 0.0}}), m, 1000,
+             3, 1)
             .faults.empty());
-  const auto all = draw(uniform_ber_info(),
-                        wf::test::model_params(uniform_ber_info(), {{"ber", 1.0}}), m, 1000, 1, 1);
+  const auto all = draw(
+      wf::test::fault_model("uniform_ber"),
+      wf::test::model_params(wf::test::fault_model("uniform_ber"), {{"ber", 1.0}}), m, 1000, 1, 1);
   REQUIRE(all.faults.size() == 1000);
   for (std::uint64_t i = 0; i < 1000; ++i) CHECK(all.faults[i].linear_bit == i);
 }
@@ -80,9 +83,9 @@ TEST_CASE("uniform_ber is exact at the ends: ber 0 gives nothing, ber 1 every bi
 TEST_CASE("uniform_ber positions are uniform over bus bit positions and banks (chi-square)") {
   const Geometry g = quickstart_geometry();
   const AddressMapping m(g, "RoBaRaCoCh");
-  const auto d =
-      draw(uniform_ber_info(), wf::test::model_params(uniform_ber_info(), {{"ber", 1e-6}}), m,
-           g.total_bits(), 40, 12);
+  const auto d = draw(wf::test::fault_model("uniform_ber"),
+                      wf::test::model_params(wf::test::fault_model("uniform_ber"), {{"ber", 1e-6}}),
+                      m, g.total_bits(), 40, 12);
   REQUIRE(d.faults.size() > 30000);
   std::vector<double> by_bit(g.bus_width(), 0.0), by_bank(g.banks, 0.0);
   for (const auto& f : d.faults) {
@@ -106,10 +109,11 @@ TEST_CASE(
   const AddressMapping m(quickstart_geometry(), "RoBaRaCoCh");
   const std::uint64_t bits = 200'000;
   const double fraction = 5e-4;
-  const auto d = draw(stuck_at_info(),
-                      wf::test::model_params(stuck_at_info(), {{"fraction", fraction},
-                                                               {"value", std::string("either")}}),
-                      m, bits, 1000, 13);
+  const auto d =
+      draw(wf::test::fault_model("stuck_at"),
+           wf::test::model_params(wf::test::fault_model("stuck_at"),
+                                  {{"fraction", fraction}, {"value", std::string("either")}}),
+           m, bits, 1000, 13);
   CHECK(counts_match_binomial(d.counts, static_cast<double>(bits), fraction));
   CHECK_FALSE(counts_match_binomial(d.counts, static_cast<double>(bits), fraction * 1.2));
   const double n = static_cast<double>(d.faults.size());
@@ -125,8 +129,10 @@ TEST_CASE(
   std::vector<std::uint8_t> golden(bits / 8);
   wf::SplitMix64 rng(14);
   for (auto& b : golden) b = static_cast<std::uint8_t>(rng.next());
-  const auto model = stuck_at_info().create(wf::test::model_params(
-      stuck_at_info(), {{"fraction", 0.01}, {"value", std::string("either")}}));
+  const auto model =
+      wf::test::fault_model("stuck_at")
+          .create(wf::test::model_params(wf::test::fault_model("stuck_at"),
+                                         {{"fraction", 0.01}, {"value", std::string("either")}}));
   Rng draw_rng(15);
   FaultMap map;
   model->generate({m, bits, 0.0, 0.0, 0}, draw_rng, map);
@@ -149,15 +155,15 @@ TEST_CASE(
 
 TEST_CASE("the same stream seed draws the same faults; another trial draws others") {
   const AddressMapping m(quickstart_geometry(), "RoBaRaCoCh");
-  const auto a =
-      draw(uniform_ber_info(), wf::test::model_params(uniform_ber_info(), {{"ber", 1e-4}}), m,
-           100000, 1, 21);
-  const auto b =
-      draw(uniform_ber_info(), wf::test::model_params(uniform_ber_info(), {{"ber", 1e-4}}), m,
-           100000, 1, 21);
-  const auto c =
-      draw(uniform_ber_info(), wf::test::model_params(uniform_ber_info(), {{"ber", 1e-4}}), m,
-           100000, 1, 22);
+  const auto a = draw(wf::test::fault_model("uniform_ber"),
+                      wf::test::model_params(wf::test::fault_model("uniform_ber"), {{"ber", 1e-4}}),
+                      m, 100000, 1, 21);
+  const auto b = draw(wf::test::fault_model("uniform_ber"),
+                      wf::test::model_params(wf::test::fault_model("uniform_ber"), {{"ber", 1e-4}}),
+                      m, 100000, 1, 21);
+  const auto c = draw(wf::test::fault_model("uniform_ber"),
+                      wf::test::model_params(wf::test::fault_model("uniform_ber"), {{"ber", 1e-4}}),
+                      m, 100000, 1, 22);
   REQUIRE(a.faults.size() == b.faults.size());
   for (std::size_t i = 0; i < a.faults.size(); ++i)
     CHECK(a.faults[i].linear_bit == b.faults[i].linear_bit);
@@ -171,8 +177,8 @@ TEST_CASE("seu event counts over a window follow Poisson(lambda T) and arrive un
   // lambda T = FIT/Mbit * flux * Mbit * hours / 1e9
   const double mean = fit * flux * 8.0 * (t1 / 3600.0) / 1e9;
   REQUIRE(mean == doctest::Approx(4.0));
-  const auto model = seu_info().create(
-      wf::test::model_params(seu_info(), {{"fit_per_mbit", fit}, {"flux_factor", flux}}));
+  const auto model = wf::test::fault_model("seu").create(wf::test::model_params(
+      wf::test::fault_model("seu"), {{"fit_per_mbit", fit}, {"flux_factor", flux}}));
   CHECK(model->expected_faults({m, bits, 0.0, t1, 0}) == doctest::Approx(mean));
   std::vector<double> counts;
   std::vector<double> by_time(10, 0.0);
@@ -203,8 +209,10 @@ TEST_CASE(
     "record") {
   const Geometry g = quickstart_geometry();  // 8 chips
   const AddressMapping m(g, "RoBaRaCoCh");
-  const auto model = field_faults_info().create(wf::test::model_params(
-      field_faults_info(), {{"fit_scale", 1.0}, {"kinds", std::string("both")}}));
+  const auto model =
+      wf::test::fault_model("field_faults")
+          .create(wf::test::model_params(wf::test::fault_model("field_faults"),
+                                         {{"fit_scale", 1.0}, {"kinds", std::string("both")}}));
   const double devices = 8.0, fit = 66.1;
   const double t1 = 5.0 / (fit * devices) * 1e9 * 3600.0;  // lambda = 5 faults per window
   CHECK(model->expected_faults({m, g.total_bits(), 0.0, t1, 0}) == doctest::Approx(5.0));

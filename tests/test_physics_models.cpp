@@ -108,11 +108,12 @@ TEST_CASE("seu: cluster sizes follow the configured distribution; interleaving s
   const auto ctx = context(m, bits, tl);
   const double fit = 20.0 / (bits / 1048576.0 * 1e5 / 3600.0) * 1e9;  // 20 events per window
   for (const double interleave : {1.0, 4.0}) {
-    const auto model = seu_info().create(model_params(seu_info(), {{"fit_per_mbit", fit},
-                                                                   {"mcu_fraction", 0.5},
-                                                                   {"mcu_ratio", 0.3},
-                                                                   {"bitline_bias", 0.7},
-                                                                   {"interleave", interleave}}));
+    const auto model = wf::test::fault_model("seu").create(
+        model_params(wf::test::fault_model("seu"), {{"fit_per_mbit", fit},
+                                                    {"mcu_fraction", 0.5},
+                                                    {"mcu_ratio", 0.3},
+                                                    {"bitline_bias", 0.7},
+                                                    {"interleave", interleave}}));
     std::vector<double> sizes(5, 0.0);
     double pairs = 0, along_bitline = 0, wordline_same_word = 0, wordline_pairs = 0;
     for (const auto& map : draws(*model, ctx, 500, 51)) {
@@ -155,7 +156,8 @@ TEST_CASE("seu: a low-voltage step raises the rate by exp(dV / slope), drawn by 
   const double fit = 50000.0;
   const double base = fit * 8.0 * (3.6e7 / 3600.0) / 1e9;  // events at 0.8 V over the window
   const double expected = base * 0.5 * (1.0 + std::exp(0.25 / 0.25));
-  const auto model = seu_info().create(model_params(seu_info(), {{"fit_per_mbit", fit}}));
+  const auto model = wf::test::fault_model("seu").create(
+      model_params(wf::test::fault_model("seu"), {{"fit_per_mbit", fit}}));
   CHECK(model->expected_faults(ctx) == doctest::Approx(expected).epsilon(1e-6));
   std::vector<double> counts;
   double late = 0, total = 0;
@@ -175,8 +177,10 @@ TEST_CASE("seu: a low-voltage step raises the rate by exp(dV / slope), drawn by 
 TEST_CASE("dram_retention: failing cells at two temperatures follow the Arrhenius factor") {
   const AddressMapping m(Geometry{}, "RoBaRaCoCh");
   const std::uint64_t bits = Geometry{}.total_bits();
-  const auto model = dram_retention_info().create(
-      model_params(dram_retention_info(), {{"vrt_fraction", 0.0}, {"tail_growth_per_year", 0.0}}));
+  const auto model =
+      wf::test::fault_model("dram_retention")
+          .create(model_params(wf::test::fault_model("dram_retention"),
+                               {{"vrt_fraction", 0.0}, {"tail_growth_per_year", 0.0}}));
   // Expected failing cells: N rho Phi((ln(tREF * AF) - ln median) / sigma), AF by Arrhenius.
   const auto analytic = [&](double temperature_c, double ea_ev) {
     const double k = 8.617333e-5;
@@ -218,8 +222,9 @@ TEST_CASE("dram_retention: all-true cells only ever read 0 when they fail") {
   Timeline tl;
   tl.checkpoints = {kDay};
   tl.env.temperature_c = Profile(85.0);
-  const auto model = dram_retention_info().create(
-      model_params(dram_retention_info(), {{"cell_layout", std::string("all_true")}}));
+  const auto model = wf::test::fault_model("dram_retention")
+                         .create(model_params(wf::test::fault_model("dram_retention"),
+                                              {{"cell_layout", std::string("all_true")}}));
   std::size_t faults = 0;
   for (const auto& map : draws(*model, context(m, Geometry{}.total_bits(), tl), 5, 72)) {
     for (const auto& f : map.bit_faults()) {
@@ -236,8 +241,10 @@ TEST_CASE("dram_retention: VRT cells fail once they visit the low state (telegra
   Timeline tl;
   tl.checkpoints = {3600.0, 360000.0};  // 0.1 and 10 mean dwell times
   tl.env.temperature_c = Profile(85.0);
-  const auto model = dram_retention_info().create(
-      model_params(dram_retention_info(), {{"vrt_fraction", 1.0}, {"tail_growth_per_year", 0.0}}));
+  const auto model =
+      wf::test::fault_model("dram_retention")
+          .create(model_params(wf::test::fault_model("dram_retention"),
+                               {{"vrt_fraction", 1.0}, {"tail_growth_per_year", 0.0}}));
   const auto ctx = context(m, bits, tl);
   const auto maps = draws(*model, ctx, 100, 73);
   // Failing: cells weak even when high (F(theta)), plus cells weak only when low (F(4 theta) -
@@ -262,9 +269,11 @@ TEST_CASE("dram_retention: new weak cells appear with age at the configured tail
   Timeline tl;
   tl.checkpoints = {0.5 * kYear, 2 * kYear};
   tl.env.temperature_c = Profile(85.0);
-  const auto model = dram_retention_info().create(
-      model_params(dram_retention_info(),
-                   {{"tail_density", 0.01}, {"vrt_fraction", 0.0}, {"tail_growth_per_year", 1.0}}));
+  const auto model =
+      wf::test::fault_model("dram_retention")
+          .create(model_params(
+              wf::test::fault_model("dram_retention"),
+              {{"tail_density", 0.01}, {"vrt_fraction", 0.0}, {"tail_growth_per_year", 1.0}}));
   const auto ctx = context(m, bits, tl);
   const auto maps = draws(*model, ctx, 100, 74);
   // Standing tail cells failing at 85 C, times (1 + growth * age).
@@ -284,7 +293,8 @@ TEST_CASE("sram_cell: the failing fraction at a voltage is the probit, and grows
   Timeline tl;
   tl.checkpoints = {1.0, 10 * kYear};
   tl.env.vdd_v = Profile(0.55);
-  const auto model = sram_cell_info().create(model_params(sram_cell_info(), {}));
+  const auto model = wf::test::fault_model("sram_cell")
+                         .create(model_params(wf::test::fault_model("sram_cell"), {}));
   const auto ctx = context(m, bits, tl);
   const auto maps = draws(*model, ctx, 200, 81);
   // Phi((mu + A (t/10y)^0.2 - V) / sigma) with mu 0.245 V, sigma 0.082 V, A 30 mV.
@@ -313,7 +323,8 @@ TEST_CASE("write_error: STT-MRAM write error rate by Butler's form; rewrites ret
   Timeline tl;
   tl.checkpoints = {50.0, 150.0};
   tl.writes = {0.0, 100.0};
-  const auto model = write_error_info().create(model_params(write_error_info(), {}));
+  const auto model = wf::test::fault_model("write_error")
+                         .create(model_params(wf::test::fault_model("write_error"), {}));
   const auto ctx = context(m, bits, tl);
   // Delta 60, i = 2, 20 ns, tau_D 2 ns: 1 - exp(-(pi^2 60/4)(1) / (2 e^20 - 1)) ~ 1.5e-7.
   const double wer =
@@ -332,8 +343,10 @@ TEST_CASE("write_error: STT-MRAM write error rate by Butler's form; rewrites ret
   }
   // Random initial states and direction-dependent currents: cells stuck at 1 failed the 1 -> 0
   // switch (i = 1.8: 0.5 WER(1.8)), cells stuck at 0 the 0 -> 1 switch (0.5 WER(2)).
-  const auto both = write_error_info().create(model_params(
-      write_error_info(), {{"erased_value", std::string("random")}, {"current_ratio_1to0", 1.8}}));
+  const auto both = wf::test::fault_model("write_error")
+                        .create(model_params(wf::test::fault_model("write_error"),
+                                             {{"erased_value", std::string("random")},
+                                              {"current_ratio_1to0", 1.8}}));
   const auto wer_at = [](double i) {
     return -std::expm1(-(std::numbers::pi * std::numbers::pi * 15.0) * (i - 1.0) /
                        (i * std::exp(2.0 * (i - 1.0) * 10.0) - 1.0));
@@ -357,8 +370,10 @@ TEST_CASE("write_error: DRAM write-recovery failures are a fresh draw at every w
   Timeline tl;
   tl.checkpoints = {50.0, 150.0};
   tl.writes = {0.0, 100.0};
-  const auto model = write_error_info().create(
-      model_params(write_error_info(), {{"technology", std::string("dram")}, {"t_wr_ns", 12.0}}));
+  const auto model =
+      wf::test::fault_model("write_error")
+          .create(model_params(wf::test::fault_model("write_error"),
+                               {{"technology", std::string("dram")}, {"t_wr_ns", 12.0}}));
   const double p = phi((8.0 - 12.0) / 1.2);
   const auto maps = draws(*model, context(m, bits, tl), 300, 92);
   for (const double t : tl.checkpoints) {
@@ -375,9 +390,11 @@ TEST_CASE(
   g.rows = 2048;
   const AddressMapping m(g, "RoBaRaCoCh");
   const double life_s = 7 * kYear;
-  const auto model = field_faults_info().create(model_params(
-      field_faults_info(),
-      {{"kinds", std::string("permanent")}, {"weibull_shape", 0.5}, {"fit_scale", 2000.0}}));
+  const auto model = wf::test::fault_model("field_faults")
+                         .create(model_params(wf::test::fault_model("field_faults"),
+                                              {{"kinds", std::string("permanent")},
+                                               {"weibull_shape", 0.5},
+                                               {"fit_scale", 2000.0}}));
   Timeline tl;
   tl.checkpoints = {life_s};
   const auto ctx = context(m, g.total_bits(), tl);
