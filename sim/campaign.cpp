@@ -363,7 +363,7 @@ memory::FaultMap draw_fault_map(const Scenario& scenario,
     models[m]->generate(fault_context(scenario, mapping, extent_bits, m, writes), rng, map);
   }
   // A rewrite restores the stored bits: a flip lasts until the first rewrite after
-  // its onset; stuck-at cells stay stuck (DESIGN.md, timeline events owned by sim/).
+  // its onset; stuck-at cells stay stuck (timeline events are owned by sim/, docs/architecture.md).
   if (scenario.rewrite_interval_s > 0.0) {
     map.clear_flips_at_rewrites(scenario.rewrite_interval_s);
   }

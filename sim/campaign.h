@@ -1,7 +1,7 @@
 // The campaign: for each sweep point x trial, draw the fault map over the
 // physical address range; then for each protection x dtype read the stored
 // image through it and evaluate. Every dtype of a trial reads its own
-// addresses from the same fault map (paired faults, DESIGN.md).
+// addresses from the same fault map (paired faults, docs/architecture.md).
 //
 // Determinism: a trial's random streams derive from (seed, point, trial,
 // fault model, purpose) only, and each worker's engine has the scenario's
