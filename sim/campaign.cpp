@@ -370,49 +370,30 @@ memory::FaultMap draw_fault_map(const Scenario& scenario,
   return map;
 }
 
-CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistry& registry,
-                             const CampaignOptions& options) {
-  (void)registry;
-  const auto start = Clock::now();
-  if (options.only_trial && (*options.only_trial < 0 || *options.only_trial >= sc.trials)) {
-    throw InputError(fmt::format("--only-trial {}: the scenario has trials 0..{}",
-                                 *options.only_trial, sc.trials - 1));
-  }
-  Shared shared{.scenario = sc,
-                .network = nn::load_model(sc.model_file),
-                .variants = {},
-                .variant_of_image = {},
-                .data = nn::load_dataset(options.data_root, sc.dataset, sc.split, sc.limit),
-                .mapping = memory::AddressMapping(sc.geometry, sc.mapping),
-                .images = {},
-                .extent_bits = 0,
-                .models = {},
-                .reference_correct = {},
-                .caches = {},
-                .weighted_layers = {},
-                .layer_tensors = {},
-                .slot_of_tensor = {},
-                .word_bits = {},
-                .protections = {},
-                .targeted_segments = {}};
-  shared.protections = protections_for(sc, shared.network);
+namespace {
+
+// Layers with stored weights, in order, and which image tensors hold their kernel and bias.
+void index_layers(Shared& shared) {
   for (const auto i : shared.network.topological_order()) {
     if (shared.network.layer(i).has_weights()) shared.weighted_layers.push_back(i);
   }
-  {
-    const auto tensors = tensors_to_store(shared.network);
-    shared.layer_tensors.resize(shared.weighted_layers.size());
-    for (std::size_t t = 0; t < tensors.size(); ++t) {
-      const std::size_t layer = shared.network.index_of(tensors[t].owner);
-      const auto slot = static_cast<std::size_t>(
-          std::find(shared.weighted_layers.begin(), shared.weighted_layers.end(), layer) -
-          shared.weighted_layers.begin());
-      shared.slot_of_tensor.push_back(slot);
-      shared.layer_tensors[slot].layer = layer;
-      (tensors[t].role == "kernel" ? shared.layer_tensors[slot].kernel
-                                   : shared.layer_tensors[slot].bias) = t;
-    }
+  const auto tensors = tensors_to_store(shared.network);
+  shared.layer_tensors.resize(shared.weighted_layers.size());
+  for (std::size_t t = 0; t < tensors.size(); ++t) {
+    const std::size_t layer = shared.network.index_of(tensors[t].owner);
+    const auto slot = static_cast<std::size_t>(
+        std::find(shared.weighted_layers.begin(), shared.weighted_layers.end(), layer) -
+        shared.weighted_layers.begin());
+    shared.slot_of_tensor.push_back(slot);
+    shared.layer_tensors[slot].layer = layer;
+    (tensors[t].role == "kernel" ? shared.layer_tensors[slot].kernel
+                                 : shared.layer_tensors[slot].bias) = t;
   }
+}
+
+// The network variants inference runs and one stored image per (protection, dtype).
+void build_images(Shared& shared) {
+  const Scenario& sc = shared.scenario;
   shared.variants.push_back(shared.network);
   for (const auto& protection : shared.protections) {
     if (protection.has_effect(storage::NetworkEffect::clip_activations) &&
@@ -437,34 +418,45 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
       shared.word_bits[d] = std::max(shared.word_bits[d], shared.images.back().max_word_bits());
     }
   }
-  if (!sc.target_layers.empty()) {
-    std::vector<std::string> weighted;
-    for (const auto i : shared.weighted_layers) weighted.push_back(shared.network.layer(i).name);
-    for (const auto& name : sc.target_layers) {
-      if (std::find(weighted.begin(), weighted.end(), name) == weighted.end()) {
-        throw InputError(fmt::format(
-            "{}: memory.target_layers: '{}' is not a layer with stored weights of model '{}' "
-            "(valid: {})",
-            sc.file, name, shared.network.name, fmt::join(weighted, ", ")));
-      }
-    }
-    for (const auto& image : shared.images) {
-      auto& targeted = shared.targeted_segments.emplace_back();
-      for (std::size_t seg = 0; seg < image.placement().segments().size(); ++seg) {
-        const auto t = image.tensor_of_segment(seg);
-        targeted.push_back(t != SIZE_MAX &&
-                           std::find(sc.target_layers.begin(), sc.target_layers.end(),
-                                     image.tensors()[t].owner) != sc.target_layers.end());
-      }
+}
+
+// memory.target_layers: per image, the segments faults may land in.
+void mark_target_segments(Shared& shared) {
+  const Scenario& sc = shared.scenario;
+  if (sc.target_layers.empty()) return;
+  std::vector<std::string> weighted;
+  for (const auto i : shared.weighted_layers) weighted.push_back(shared.network.layer(i).name);
+  for (const auto& name : sc.target_layers) {
+    if (std::find(weighted.begin(), weighted.end(), name) == weighted.end()) {
+      throw InputError(fmt::format(
+          "{}: memory.target_layers: '{}' is not a layer with stored weights of model '{}' "
+          "(valid: {})",
+          sc.file, name, shared.network.name, fmt::join(weighted, ", ")));
     }
   }
+  for (const auto& image : shared.images) {
+    auto& targeted = shared.targeted_segments.emplace_back();
+    for (std::size_t seg = 0; seg < image.placement().segments().size(); ++seg) {
+      const auto t = image.tensor_of_segment(seg);
+      targeted.push_back(t != SIZE_MAX &&
+                         std::find(sc.target_layers.begin(), sc.target_layers.end(),
+                                   image.tensors()[t].owner) != sc.target_layers.end());
+    }
+  }
+}
+
+void create_fault_models(Shared& shared) {
+  const Scenario& sc = shared.scenario;
   for (std::size_t p = 0; p < sc.points(); ++p) {
     shared.models.emplace_back();
     for (std::size_t m = 0; m < sc.fault_models.size(); ++m) {
       shared.models.back().push_back(sc.fault_models[m].info->create(sc.params_at(m, p)));
     }
   }
+}
 
+ResultsLayout results_layout(const Shared& shared) {
+  const Scenario& sc = shared.scenario;
   ResultsLayout layout;
   for (const auto& protection : shared.protections) {
     layout.protections.push_back(protection.name);
@@ -486,7 +478,12 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   layout.model_name = shared.network.name;
   layout.images = shared.data.size();
   for (const auto& fm : sc.fault_models) layout.fault_models.push_back(fm.info->name);
-  ResultsWriter writer(sc.output, sc, layout);
+  return layout;
+}
+
+// What depends on the seed only: expected fault counts and the saved trials' fault maps.
+void write_seed_data(const Shared& shared, ResultsWriter& writer) {
+  const Scenario& sc = shared.scenario;
   for (std::size_t p = 0; p < sc.points(); ++p) {
     writer.write_expected_faults(
         p, expected_active_faults(sc, shared.models[p], shared.mapping, shared.extent_bits));
@@ -502,53 +499,57 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
                             shared.mapping);
     }
   }
-  // Fault-free reference of every dtype, recording the golden activations
-  // that trials restart from; images run in parallel on the trial pool's threads.
-  {
-    const std::size_t dtypes = shared.images.size();
-    const std::size_t budget = sc.activation_cache_mib * (std::size_t{1} << 20) / dtypes;
-    shared.caches.resize(dtypes);
-    std::atomic<std::size_t> next_dtype{0};
-    std::exception_ptr setup_failure;
-    std::mutex setup_mutex;
-    std::vector<std::thread> setup;
-    const auto setup_threads = std::max<std::size_t>(
-        1, std::min<std::size_t>(static_cast<std::size_t>(options.threads), dtypes));
-    for (std::size_t w = 0; w < setup_threads; ++w) {
-      setup.emplace_back([&] {
-        try {
-          std::vector<std::unique_ptr<nn::InferenceEngine>> engines;
-          for (const auto& net : shared.variants) {
-            engines.push_back(std::make_unique<nn::InferenceEngine>(
-                net, nn::EngineOptions{.threads = sc.engine_threads, .batch = sc.batch}));
-          }
-          for (std::size_t d = next_dtype++; d < dtypes; d = next_dtype++) {
-            auto& engine = *engines[shared.variant_of_image[d]];
-            const auto& image = shared.images[d];
-            for (const auto& l : shared.layer_tensors) {
-              engine.set_weights(l.layer, image.golden_values(l.kernel),
-                                 image.golden_values(l.bias));
-            }
-            shared.caches[d] =
-                nn::record_resume_cache(engine, shared.data, shared.weighted_layers, budget);
-          }
-        } catch (...) {
-          std::lock_guard lock(setup_mutex);
-          if (!setup_failure) setup_failure = std::current_exception();
-        }
-      });
-    }
-    for (auto& t : setup) t.join();
-    if (setup_failure) std::rethrow_exception(setup_failure);
-    for (std::size_t i = 0; i < dtypes; ++i) {
-      const auto& m = shared.caches[i].metrics;
-      shared.reference_correct.push_back(static_cast<std::int64_t>(m.correct));
-      writer.write_reference(i / sc.dtypes.size(), i % sc.dtypes.size(),
-                             static_cast<std::int64_t>(m.correct), m.top1());
-    }
-  }
-  writer.flush();
+}
 
+// Fault-free reference of every image, recording the golden activations that
+// trials restart from; images run in parallel on the trial pool's threads.
+void record_references(Shared& shared, ResultsWriter& writer, int threads) {
+  const Scenario& sc = shared.scenario;
+  const std::size_t dtypes = shared.images.size();
+  const std::size_t budget = sc.activation_cache_mib * (std::size_t{1} << 20) / dtypes;
+  shared.caches.resize(dtypes);
+  std::atomic<std::size_t> next_dtype{0};
+  std::exception_ptr setup_failure;
+  std::mutex setup_mutex;
+  std::vector<std::thread> setup;
+  const auto setup_threads =
+      std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(threads), dtypes));
+  for (std::size_t w = 0; w < setup_threads; ++w) {
+    setup.emplace_back([&] {
+      try {
+        std::vector<std::unique_ptr<nn::InferenceEngine>> engines;
+        for (const auto& net : shared.variants) {
+          engines.push_back(std::make_unique<nn::InferenceEngine>(
+              net, nn::EngineOptions{.threads = sc.engine_threads, .batch = sc.batch}));
+        }
+        for (std::size_t d = next_dtype++; d < dtypes; d = next_dtype++) {
+          auto& engine = *engines[shared.variant_of_image[d]];
+          const auto& image = shared.images[d];
+          for (const auto& l : shared.layer_tensors) {
+            engine.set_weights(l.layer, image.golden_values(l.kernel), image.golden_values(l.bias));
+          }
+          shared.caches[d] =
+              nn::record_resume_cache(engine, shared.data, shared.weighted_layers, budget);
+        }
+      } catch (...) {
+        std::lock_guard lock(setup_mutex);
+        if (!setup_failure) setup_failure = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : setup) t.join();
+  if (setup_failure) std::rethrow_exception(setup_failure);
+  for (std::size_t i = 0; i < dtypes; ++i) {
+    const auto& m = shared.caches[i].metrics;
+    shared.reference_correct.push_back(static_cast<std::int64_t>(m.correct));
+    writer.write_reference(i / sc.dtypes.size(), i % sc.dtypes.size(),
+                           static_cast<std::int64_t>(m.correct), m.top1());
+  }
+}
+
+// The work items: (sweep point, trial) in order.
+std::vector<std::pair<std::size_t, std::size_t>> plan_work(const Scenario& sc,
+                                                           const CampaignOptions& options) {
   std::vector<std::pair<std::size_t, std::size_t>> tasks;
   for (std::size_t p = 0; p < sc.points(); ++p) {
     for (int k = 0; k < sc.trials; ++k) {
@@ -556,7 +557,19 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
         tasks.emplace_back(p, static_cast<std::size_t>(k));
     }
   }
+  return tasks;
+}
 
+struct PoolResult {
+  std::size_t written = 0, evaluations = 0;
+};
+
+// Workers evaluate trials; this thread alone writes the file, one finished trial at a
+// time, flushed.
+PoolResult run_trial_pool(const Shared& shared,
+                          const std::vector<std::pair<std::size_t, std::size_t>>& tasks,
+                          ResultsWriter& writer, const CampaignOptions& options,
+                          Clock::time_point start) {
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> evaluations{0};
   std::mutex mutex;
@@ -590,7 +603,6 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     });
   }
 
-  // This thread alone writes the file: one finished trial at a time, flushed.
   std::size_t written = 0;
   while (true) {
     std::vector<TrialRecord> records;
@@ -616,8 +628,52 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   for (auto& t : threads) t.join();
   if (options.progress) std::fprintf(stderr, "\n");
   if (failure) std::rethrow_exception(failure);
+  return {written, evaluations.load()};
+}
+
+}  // namespace
+
+CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistry& registry,
+                             const CampaignOptions& options) {
+  (void)registry;
+  const auto start = Clock::now();
+  if (options.only_trial && (*options.only_trial < 0 || *options.only_trial >= sc.trials)) {
+    throw InputError(fmt::format("--only-trial {}: the scenario has trials 0..{}",
+                                 *options.only_trial, sc.trials - 1));
+  }
+  Shared shared{.scenario = sc,
+                .network = nn::load_model(sc.model_file),
+                .variants = {},
+                .variant_of_image = {},
+                .data = nn::load_dataset(options.data_root, sc.dataset, sc.split, sc.limit),
+                .mapping = memory::AddressMapping(sc.geometry, sc.mapping),
+                .images = {},
+                .extent_bits = 0,
+                .models = {},
+                .reference_correct = {},
+                .caches = {},
+                .weighted_layers = {},
+                .layer_tensors = {},
+                .slot_of_tensor = {},
+                .word_bits = {},
+                .protections = {},
+                .targeted_segments = {}};
+  shared.protections = protections_for(sc, shared.network);
+  index_layers(shared);
+  build_images(shared);
+  mark_target_segments(shared);
+  create_fault_models(shared);
+
+  ResultsWriter writer(sc.output, sc, results_layout(shared));
+  write_seed_data(shared, writer);
+  record_references(shared, writer, options.threads);
+  writer.flush();
+
+  const auto tasks = plan_work(sc, options);
+  const auto pool = run_trial_pool(shared, tasks, writer, options, start);
   writer.finish();
-  return {written, evaluations.load(), std::chrono::duration<double>(Clock::now() - start).count()};
+  return {pool.written, pool.evaluations,
+          std::chrono::duration<double>(Clock::now() - start).count()};
 }
 
 }  // namespace weightfault::sim
