@@ -159,27 +159,16 @@ ParamValues Scenario::params_at(std::size_t m, std::size_t p) const {
   return values;
 }
 
-Scenario load_scenario(const std::filesystem::path& path,
-                       const memory::FaultModelRegistry& registry) {
-  Scenario sc;
-  sc.file = path.string();
-  {
-    std::ifstream in(path);
-    if (!in) throw InputError(fmt::format("{}: scenario file not found", sc.file));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    sc.text = buffer.str();
-  }
-  toml::table root;
-  try {
-    root = toml::parse(sc.text, sc.file);
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {}", sc.file, e.source().begin.line,
-                                 e.source().begin.column, e.description()));
-  }
-  TomlReader r(sc.file);
-  std::set<std::string> top_known;
+namespace {
 
+struct FaultModelKeys {
+  std::set<std::string> sweepable;                     // parameters the scenario's models can sweep
+  std::vector<std::set<std::string>> given_per_model;  // keys set in each [[fault_model]]
+};
+
+// [model] and [dataset].
+void read_model_and_dataset(TomlReader& r, const toml::table& root,
+                            std::set<std::string>& top_known, Scenario& sc) {
   auto model = r.table(root, "model", top_known, true);
   if (auto v = r.string(model, "file", true)) sc.model_file = *v;
   r.reject_unknown(model);
@@ -191,7 +180,11 @@ Scenario load_scenario(const std::filesystem::path& path,
   if (auto v = r.integer(dataset, "limit", false, 0, 1'000'000))
     sc.limit = static_cast<std::size_t>(*v);
   r.reject_unknown(dataset);
+}
 
+// [memory]: geometry, mapping, placement, target layers.
+void read_memory(TomlReader& r, const toml::table& root, std::set<std::string>& top_known,
+                 Scenario& sc) {
   auto mem = r.table(root, "memory", top_known, false);
   const auto dim = [&](const char* key, std::uint64_t& field, std::int64_t max) {
     if (auto v = r.integer(mem, key, false, 1, max)) field = static_cast<std::uint64_t>(*v);
@@ -238,7 +231,11 @@ Scenario load_scenario(const std::filesystem::path& path,
     if (a->empty()) r.error(a->source(), "memory.target_layers", "expected at least one layer");
   }
   r.reject_unknown(mem);
+}
 
+// [timeline]: checkpoints, rewrites, scrubs, refresh window.
+void read_timeline(TomlReader& r, const toml::table& root, std::set<std::string>& top_known,
+                   Scenario& sc) {
   // [timeline]
   auto timeline = r.table(root, "timeline", top_known, false);
   if (timeline.table != nullptr) {
@@ -305,7 +302,11 @@ Scenario load_scenario(const std::filesystem::path& path,
     }
     r.reject_unknown(timeline);
   }
+}
 
+// [environment]: temperature, supply, altitude and flux profiles.
+void read_environment(TomlReader& r, const toml::table& root, std::set<std::string>& top_known,
+                      Scenario& sc) {
   // [environment]
   auto env = r.table(root, "environment", top_known, false);
   if (env.table != nullptr) {
@@ -317,11 +318,17 @@ Scenario load_scenario(const std::filesystem::path& path,
     if (auto p = read_profile(r, env, "flux_factor", 0.0, 1e6)) sc.environment.flux_factor = *p;
     r.reject_unknown(env);
   }
+}
 
+// [[fault_model]] tables, their fixed parameters and what the scenario may sweep.
+FaultModelKeys read_fault_models(TomlReader& r, const toml::table& root,
+                                 std::set<std::string>& top_known, Scenario& sc,
+                                 const memory::FaultModelRegistry& registry) {
   // [[fault_model]]
   top_known.insert("fault_model");
-  std::set<std::string> sweepable;  // parameters the scenario's models can sweep
-  std::vector<std::set<std::string>> given_per_model;
+  FaultModelKeys keys;
+  auto& sweepable = keys.sweepable;
+  auto& given_per_model = keys.given_per_model;
   if (const auto* n = root.get("fault_model")) {
     const auto* list = n->as_array();
     if (list == nullptr || list->empty() || !list->is_array_of_tables()) {
@@ -361,7 +368,14 @@ Scenario load_scenario(const std::filesystem::path& path,
   } else {
     r.error_at_file("fault_model", "at least one [[fault_model]] table is required");
   }
+  return keys;
+}
 
+// [sweep]: zipped axes over sweepable fault-model parameters.
+void read_sweep(TomlReader& r, const toml::table& root, std::set<std::string>& top_known,
+                Scenario& sc, const FaultModelKeys& keys) {
+  const auto& sweepable = keys.sweepable;
+  const auto& given_per_model = keys.given_per_model;
   // [sweep]: zipped axes over sweepable fault-model parameters.
   top_known.insert("sweep");
   if (const auto* n = root.get("sweep")) {
@@ -409,6 +423,11 @@ Scenario load_scenario(const std::filesystem::path& path,
       sc.sweep.push_back(axis);
     }
   }
+}
+
+// Timeline models need checkpoints; required parameters are fixed or swept.
+void check_fault_model_needs(TomlReader& r, Scenario& sc, const FaultModelKeys& keys) {
+  const auto& given_per_model = keys.given_per_model;
   // Models of simulated time need checkpoints to read the memory at.
   for (std::size_t m = 0; m < sc.fault_models.size(); ++m) {
     const auto* info = sc.fault_models[m].info;
@@ -437,8 +456,10 @@ Scenario load_scenario(const std::filesystem::path& path,
       }
     }
   }
+}
 
-  auto camp = r.table(root, "campaign", top_known, true);
+// campaign.dtypes.
+void read_dtypes(TomlReader& r, Scenario& sc, TomlReader::Table& camp) {
   if (const auto* a = r.array(camp, "dtypes", true)) {
     for (const auto& item : *a) {
       const auto* s = item.as_string();
@@ -451,6 +472,11 @@ Scenario load_scenario(const std::filesystem::path& path,
       sc.dtypes.push_back(storage::DTypeSpec{*dtype, {}, false});
     }
   }
+}
+
+// [protection.<stage>] tables.
+ParamValues read_stage_params(TomlReader& r, const toml::table& root,
+                              std::set<std::string>& top_known) {
   // [protection.<stage>] tables: parameters of protection stages, shared by every chain using the
   // stage.
   top_known.insert("protection");
@@ -487,6 +513,12 @@ Scenario load_scenario(const std::filesystem::path& path,
       r.error(n->source(), "protection", "expected tables [protection.<stage>]", show(*n));
     }
   }
+  return stage_params;
+}
+
+// campaign.protections; `none` is added as the baseline when missing.
+void read_protections(TomlReader& r, Scenario& sc, TomlReader::Table& camp,
+                      const ParamValues& stage_params) {
   if (const auto* a = r.array(camp, "protections", false)) {
     sc.protections.clear();
     for (const auto& item : *a) {
@@ -515,6 +547,10 @@ Scenario load_scenario(const std::filesystem::path& path,
       sc.none_added = true;
     }
   }
+}
+
+// The rest of [campaign]: trials, seed, output, batches, scale words, fault maps, overrides.
+void read_campaign_settings(TomlReader& r, Scenario& sc, TomlReader::Table& camp) {
   if (auto v = r.integer(camp, "trials", true, 1, 1'000'000)) sc.trials = static_cast<int>(*v);
   if (auto v = r.integer(camp, "seed", false, 0, std::numeric_limits<std::int64_t>::max())) {
     sc.seed = static_cast<std::uint64_t>(*v);
@@ -560,13 +596,55 @@ Scenario load_scenario(const std::filesystem::path& path,
     if (d.dtype.number_class() == storage::NumberClass::fixed_point) d.owner_overrides = overrides;
   }
   r.reject_unknown(camp);
+}
 
+// Top-level tables and keys no reader claimed.
+void reject_unknown_tables(TomlReader& r, const toml::table& root,
+                           std::set<std::string>& top_known) {
   for (const auto& [k, v] : root) {
     if (top_known.count(std::string(k.str())) == 0) {
       r.error(k.source(), std::string(k.str()),
               fmt::format("unknown table or key (known: {})", fmt::join(top_known, ", ")));
     }
   }
+}
+
+}  // namespace
+
+Scenario load_scenario(const std::filesystem::path& path,
+                       const memory::FaultModelRegistry& registry) {
+  Scenario sc;
+  sc.file = path.string();
+  {
+    std::ifstream in(path);
+    if (!in) throw InputError(fmt::format("{}: scenario file not found", sc.file));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    sc.text = buffer.str();
+  }
+  toml::table root;
+  try {
+    root = toml::parse(sc.text, sc.file);
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {}", sc.file, e.source().begin.line,
+                                 e.source().begin.column, e.description()));
+  }
+  TomlReader r(sc.file);
+  std::set<std::string> top_known;
+
+  read_model_and_dataset(r, root, top_known, sc);
+  read_memory(r, root, top_known, sc);
+  read_timeline(r, root, top_known, sc);
+  read_environment(r, root, top_known, sc);
+  const auto keys = read_fault_models(r, root, top_known, sc, registry);
+  read_sweep(r, root, top_known, sc, keys);
+  check_fault_model_needs(r, sc, keys);
+  auto camp = r.table(root, "campaign", top_known, true);
+  read_dtypes(r, sc, camp);
+  const auto stage_params = read_stage_params(r, root, top_known);
+  read_protections(r, sc, camp, stage_params);
+  read_campaign_settings(r, sc, camp);
+  reject_unknown_tables(r, root, top_known);
   if (!r.errors().empty()) throw InputError(fmt::format("{}", fmt::join(r.errors(), "\n")));
   return sc;
 }
