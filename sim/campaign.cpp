@@ -139,14 +139,49 @@ class Worker {
         s_.weighted_layers.begin());
   }
 
+  using WordList = std::vector<std::pair<std::size_t, std::uint64_t>>;  // (segment, word)
+  using GroupList = std::vector<std::pair<std::size_t, std::size_t>>;   // (tensor, group)
+
+  // One image at one checkpoint: apply the faults active then, decode what they touched,
+  // evaluate from the first changed layer (or the sub-model layer_drop picks), restore.
   TrialRecord run_image(const memory::FaultMap& map, std::size_t point, std::size_t trial,
                         std::size_t i, std::size_t checkpoint, std::size_t& evaluations) {
     load_image(i);
     const StoredImage& image = s_.images[i];
     const std::size_t dtypes = s_.scenario.dtypes.size();
+    TrialRecord rec;
+    rec.point = point;
+    rec.trial = trial;
+    rec.protection = i / dtypes;
+    rec.dtype = i % dtypes;
+    rec.checkpoint = checkpoint;
+    rec.weights_changed.assign(s_.weighted_layers.size(), 0);
+    rec.flips_by_position.assign(static_cast<std::size_t>(s_.word_bits[rec.dtype]), 0);
+
+    const auto applied = apply_faults(map, i, checkpoint);
+    rec.faults_active = static_cast<std::int64_t>(applied.records_touching);
+    const auto words = touched_words(image, applied.touched_bits);
+    const auto groups = changed_groups(image, words, bytes_[i], rec);
+    const auto drop = layers_to_drop(image, words, bytes_[i]);
+    rec.layers_dropped.assign(s_.weighted_layers.size(), 0);
+    for (const auto& name : drop) {
+      const std::size_t layer = s_.network.index_of(name);
+      if (s_.network.layer(layer).has_weights()) rec.layers_dropped[layer_slot(layer)] = 1;
+    }
+    const auto changed_slots = decode_groups(image, groups, bytes_[i], rec);
+    rec.correct = evaluate_image(i, drop, changed_slots, evaluations);
+    rec.accuracy = static_cast<double>(rec.correct) / static_cast<double>(s_.data.size());
+    restore(i, applied.touched_bits, groups, drop, changed_slots);
+    return rec;
+  }
+
+  // The memory of image i as it is at this checkpoint: every fault active then, applied to
+  // the worker's copy of the golden bytes.
+  memory::ApplyResult apply_faults(const memory::FaultMap& map, std::size_t i,
+                                   std::size_t checkpoint) {
+    const StoredImage& image = s_.images[i];
     const auto& golden = image.golden_bytes();
     auto& bytes = bytes_[i];
-    // The memory as it is at this checkpoint: every fault active then, applied to golden.
     auto applied =
         map.apply(s_.scenario.checkpoints_s[checkpoint], s_.mapping, image.placement(), bytes);
     if (!s_.targeted_segments.empty()) {
@@ -160,37 +195,36 @@ class Worker {
         return true;
       });
     }
+    return applied;
+  }
 
-    TrialRecord rec;
-    rec.point = point;
-    rec.trial = trial;
-    rec.protection = i / dtypes;
-    rec.dtype = i % dtypes;
-    rec.checkpoint = checkpoint;
-    rec.faults_active = static_cast<std::int64_t>(applied.records_touching);
-    rec.weights_changed.assign(s_.weighted_layers.size(), 0);
-    rec.flips_by_position.assign(static_cast<std::size_t>(s_.word_bits[rec.dtype]), 0);
-
-    // Stored words that differ from golden now (several faults may hit one word).
-    std::vector<std::pair<std::size_t, std::uint64_t>> words;  // (segment, word)
-    for (const auto bit : applied.touched_bits) {
+  // Stored words holding a touched bit, each once (several faults may hit one word).
+  static WordList touched_words(const StoredImage& image,
+                                const std::vector<std::uint64_t>& touched_bits) {
+    WordList words;
+    for (const auto bit : touched_bits) {
       if (const auto at = image.placement().locate(bit)) words.emplace_back(at->segment, at->word);
     }
     std::sort(words.begin(), words.end());
     words.erase(std::unique(words.begin(), words.end()), words.end());
-    std::vector<std::pair<std::size_t, std::size_t>> groups;  // (tensor, group) to decode again
+    return words;
+  }
+
+  // The decode groups of the words that differ from golden now; counts changed bits by
+  // position in the word.
+  static GroupList changed_groups(const StoredImage& image, const WordList& words,
+                                  std::span<const std::uint8_t> bytes, TrialRecord& rec) {
+    const auto& golden = image.golden_bytes();
+    GroupList groups;
     for (const auto& [segment, word] : words) {
       const auto& seg = image.placement().segments()[segment];
-      const std::uint64_t first_byte =
-          image.placement().first_bit(segment) / 8 + word * seg.word_bits / 8;
       bool changed = false;
-      for (std::uint32_t b = 0; b < seg.word_bits / 8; ++b) {
-        const auto diff = static_cast<std::uint8_t>(bytes[first_byte + b] ^ golden[first_byte + b]);
-        if (diff == 0) continue;
-        changed = true;
-        rec.bits_changed += std::popcount(diff);
-        for (std::uint32_t k = 0; k < 8; ++k) {
-          if ((diff >> k) & 1) ++rec.flips_by_position[b * 8 + k];
+      for (std::uint32_t b = 0; b < seg.word_bits; ++b) {
+        const std::uint64_t at = image.placement().linear_bit(segment, word, b);
+        if (((bytes[at / 8] ^ golden[at / 8]) >> (at % 8)) & 1u) {
+          changed = true;
+          ++rec.bits_changed;
+          ++rec.flips_by_position[b];
         }
       }
       if (!changed) continue;
@@ -199,21 +233,18 @@ class Worker {
     }
     std::sort(groups.begin(), groups.end());
     groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
-    const auto drop = layers_to_drop(image, words, bytes);
-    rec.layers_dropped.assign(s_.weighted_layers.size(), 0);
-    for (const auto& name : drop) {
-      const std::size_t layer = s_.network.index_of(name);
-      if (s_.network.layer(layer).has_weights()) rec.layers_dropped[layer_slot(layer)] = 1;
-    }
+    return groups;
+  }
 
-    // Decode the touched groups; a layer changes when a decoded weight differs from golden.
+  // Decodes the groups into the working values; a layer changes when a decoded weight
+  // differs from golden. Returns the changed layers' slots.
+  std::vector<std::size_t> decode_groups(const StoredImage& image, const GroupList& groups,
+                                         std::span<const std::uint8_t> bytes, TrialRecord& rec) {
     std::vector<std::size_t> changed_slots;
     for (const auto& [t, g] : groups) {
       image.decode_group(t, g, bytes, values_[t]);
-      const auto& st = image.tensors()[t];
       const auto& gold = image.golden_values(t);
-      const std::size_t first = g * st.group_elements,
-                        last = std::min(first + st.group_elements, st.elements);
+      const auto [first, last] = image.tensors()[t].group_bounds(g);
       for (std::size_t e = first; e < last; ++e) {
         if (std::bit_cast<std::uint32_t>(values_[t][e]) != std::bit_cast<std::uint32_t>(gold[e])) {
           ++rec.weights_changed[s_.slot_of_tensor[t]];
@@ -224,7 +255,13 @@ class Worker {
     std::sort(changed_slots.begin(), changed_slots.end());
     changed_slots.erase(std::unique(changed_slots.begin(), changed_slots.end()),
                         changed_slots.end());
+    return changed_slots;
+  }
 
+  // Correct predictions of image i with the decoded weights.
+  std::int64_t evaluate_image(std::size_t i, const std::vector<std::string>& drop,
+                              const std::vector<std::size_t>& changed_slots,
+                              std::size_t& evaluations) {
     if (!drop.empty()) {
       // layer_drop: a failed CRC check detaches the layer; the sub-model runs on what is read.
       auto& engine = drop_engine(s_.variant_of_image[i], drop);
@@ -233,30 +270,31 @@ class Worker {
         if (std::find(drop.begin(), drop.end(), name) != drop.end()) continue;
         engine.set_weights(engine.network().index_of(name), values_[l.kernel], values_[l.bias]);
       }
-      rec.correct = static_cast<std::int64_t>(nn::evaluate(engine, s_.data).correct);
       ++evaluations;
-    } else if (changed_slots.empty()) {
-      rec.correct = s_.reference_correct[i];  // every weight reads as golden: the golden result
-    } else {
-      std::size_t first_layer = s_.layer_tensors[changed_slots.front()].layer;
-      for (const auto slot : changed_slots) {
-        push_layer(slot);
-        const std::size_t layer = s_.layer_tensors[slot].layer;
-        if (engine_->stage_of(layer) < engine_->stage_of(first_layer)) first_layer = layer;
-      }
-      // Layers before the first changed one hold golden weights: start there.
-      rec.correct = static_cast<std::int64_t>(
-          nn::evaluate_from(*engine_, s_.data, s_.caches[i], first_layer).correct);
-      ++evaluations;
+      return static_cast<std::int64_t>(nn::evaluate(engine, s_.data).correct);
     }
-    rec.accuracy = static_cast<double>(rec.correct) / static_cast<double>(s_.data.size());
+    if (changed_slots.empty()) return s_.reference_correct[i];  // every weight reads as golden
+    std::size_t first_layer = s_.layer_tensors[changed_slots.front()].layer;
+    for (const auto slot : changed_slots) {
+      push_layer(slot);
+      const std::size_t layer = s_.layer_tensors[slot].layer;
+      if (engine_->stage_of(layer) < engine_->stage_of(first_layer)) first_layer = layer;
+    }
+    // Layers before the first changed one hold golden weights: start there.
+    ++evaluations;
+    return static_cast<std::int64_t>(
+        nn::evaluate_from(*engine_, s_.data, s_.caches[i], first_layer).correct);
+  }
 
-    // Restore golden state: bytes, decoded values, engine weights.
-    for (const auto bit : applied.touched_bits) bytes[bit / 8] = golden[bit / 8];
+  // Back to the golden state: bytes, decoded values, engine weights.
+  void restore(std::size_t i, const std::vector<std::uint64_t>& touched_bits,
+               const GroupList& groups, const std::vector<std::string>& drop,
+               const std::vector<std::size_t>& changed_slots) {
+    const StoredImage& image = s_.images[i];
+    const auto& golden = image.golden_bytes();
+    for (const auto bit : touched_bits) bytes_[i][bit / 8] = golden[bit / 8];
     for (const auto& [t, g] : groups) {
-      const auto& st = image.tensors()[t];
-      const std::size_t first = g * st.group_elements,
-                        last = std::min(first + st.group_elements, st.elements);
+      const auto [first, last] = image.tensors()[t].group_bounds(g);
       std::copy(image.golden_values(t).begin() + static_cast<std::ptrdiff_t>(first),
                 image.golden_values(t).begin() + static_cast<std::ptrdiff_t>(last),
                 values_[t].begin() + static_cast<std::ptrdiff_t>(first));
@@ -264,13 +302,11 @@ class Worker {
     if (drop.empty()) {
       for (const auto slot : changed_slots) push_layer(slot);  // a sub-model ran otherwise
     }
-    return rec;
   }
 
   // layer_drop: the layers (names) to detach because a CRC chunk of theirs fails now.
-  std::vector<std::string> layers_to_drop(
-      const StoredImage& image, const std::vector<std::pair<std::size_t, std::uint64_t>>& words,
-      std::span<const std::uint8_t> bytes) const {
+  std::vector<std::string> layers_to_drop(const StoredImage& image, const WordList& words,
+                                          std::span<const std::uint8_t> bytes) const {
     if (!image.has_chunk_checks()) return {};
     std::vector<std::pair<std::size_t, std::size_t>> chunks;  // (tensor, chunk)
     for (const auto& [segment, word] : words) {
