@@ -108,51 +108,43 @@ Network effective_network(const Network& raw, const std::string& weight_transfor
   return net;
 }
 
-TrainReport train_model(ModelDefinition& def, const TrainOptions& options) {
-  const TrainingSettings& s = def.settings;
-  const auto start = Clock::now();
-  Network& net = def.network;
-  if (options.start != nullptr) {
-    // Adaptation: the architecture must match; take every weight of the start model.
-    for (std::size_t i = 0; i < net.size(); ++i) {
-      auto& layer = net.mutable_layer(i);
-      const std::size_t j = options.start->index_of(layer.name);
-      for (auto& [role, tensor] : layer.params) {
-        const auto& from = options.start->layer(j).params;
-        if (!from.count(role) || from.at(role).dims != tensor.dims) {
-          throw InputError(
-              fmt::format("--from: layer '{}' weight '{}' does not match the "
-                          "definition",
-                          layer.name, role));
-        }
-        tensor.values = from.at(role).values;
+namespace {
+
+// Adaptation: the architecture must match; take every weight of the start model.
+void take_weights(Network& net, const Network& start) {
+  for (std::size_t i = 0; i < net.size(); ++i) {
+    auto& layer = net.mutable_layer(i);
+    const std::size_t j = start.index_of(layer.name);
+    for (auto& [role, tensor] : layer.params) {
+      const auto& from = start.layer(j).params;
+      if (!from.count(role) || from.at(role).dims != tensor.dims) {
+        throw InputError(
+            fmt::format("--from: layer '{}' weight '{}' does not match the "
+                        "definition",
+                        layer.name, role));
       }
+      tensor.values = from.at(role).values;
     }
   }
-  net.weight_transform = s.weight_transform;
-  const Dataset train = load_dataset(options.data_root, s.dataset, "train", options.limit);
-  const Dataset validation = load_dataset(options.data_root, s.dataset, "calibration");
-  const Dataset test = load_dataset(options.data_root, s.dataset, "test");
-  if (train.size() < s.batch)
-    throw InputError(
-        fmt::format("{} training images, fewer than one batch of {}", train.size(), s.batch));
-  TrainingEngine engine(net, s.batch, s.threads);
-  const WeightTransform* transform = find_weight_transform(s.weight_transform);
-  for (std::size_t i = 0; i < net.size(); ++i) {
-    if (net.layer(i).has_weights()) engine.set_transform(i, transform);
-  }
-  // Sub-models (Fuengfusin & Tamukoh 2020): each is its own network and engine,
-  // forward- and back-propagated separately on the same batch. Their parameters
-  // are copies of the base model's, refreshed before every batch; the update is
-  // the loss-weighted mean of all models' gradients, applied once, so every copy
-  // stays identical (with two models and equal weights this is the paper's pair
-  // averaging).
-  struct SubEngine {
-    std::unique_ptr<Network> network;
-    std::unique_ptr<TrainingEngine> engine;
-    std::vector<std::size_t> base_tensor;  // per trainable: index among the base's trainables
-    double weight = 1.0;
-  };
+}
+
+// Sub-models (Fuengfusin & Tamukoh 2020): each is its own network and engine,
+// forward- and back-propagated separately on the same batch. Their parameters
+// are copies of the base model's, refreshed before every batch; the update is
+// the loss-weighted mean of all models' gradients, applied once, so every copy
+// stays identical (with two models and equal weights this is the paper's pair
+// averaging).
+struct SubEngine {
+  std::unique_ptr<Network> network;
+  std::unique_ptr<TrainingEngine> engine;
+  std::vector<std::size_t> base_tensor;  // per trainable: index among the base's trainables
+  double weight = 1.0;
+};
+
+std::vector<SubEngine> make_sub_engines(const ModelDefinition& def, TrainingEngine& engine,
+                                        const WeightTransform* transform) {
+  const TrainingSettings& s = def.settings;
+  const Network& net = def.network;
   std::vector<SubEngine> subs;
   for (std::size_t k = 0; k < net.submodels.size(); ++k) {
     SubEngine sub;
@@ -172,8 +164,110 @@ TrainReport train_model(ModelDefinition& def, const TrainOptions& options) {
     sub.weight = k < def.submodel_loss_weights.size() ? def.submodel_loss_weights[k] : 1.0;
     subs.push_back(std::move(sub));
   }
+  return subs;
+}
+
+// Backward pass of one batch (forward already run on the base engine); with sub-models,
+// fills `combined` with the loss-weighted mean gradient. Returns the batch's loss.
+double backward_all(const TrainingSettings& s, TrainingEngine& engine, std::vector<SubEngine>& subs,
+                    std::vector<std::vector<float>>& combined, const std::vector<float>& inputs,
+                    const std::vector<std::int32_t>& labels) {
+  if (subs.empty()) return engine.backward(labels);
   double weight_sum = s.base_loss_weight;
   for (const auto& sub : subs) weight_sum += sub.weight;
+  double loss = s.base_loss_weight * engine.backward(labels);
+  auto& base = engine.trainables();
+  for (std::size_t k = 0; k < base.size(); ++k) {
+    for (std::size_t i = 0; i < combined[k].size(); ++i)
+      combined[k][i] = static_cast<float>(s.base_loss_weight * base[k].gradient[i]);
+  }
+  for (auto& sub : subs) {
+    auto& tensors = sub.engine->trainables();
+    for (std::size_t k = 0; k < tensors.size(); ++k) {
+      const auto& from = base[sub.base_tensor[k]].values;
+      std::copy(from.begin(), from.end(), tensors[k].values.begin());
+    }
+    (void)sub.engine->forward(inputs);
+    loss += sub.weight * sub.engine->backward(labels);
+    for (std::size_t k = 0; k < tensors.size(); ++k) {
+      auto& into = combined[sub.base_tensor[k]];
+      for (std::size_t i = 0; i < into.size(); ++i)
+        into[i] += static_cast<float>(sub.weight * tensors[k].gradient[i]);
+    }
+  }
+  for (auto& g : combined) {
+    for (auto& v : g) v = static_cast<float>(v / weight_sum);
+  }
+  return loss / weight_sum;
+}
+
+// The training record stored in the model file after each epoch (docs/model-format.md).
+nlohmann::json training_record(const ModelDefinition& def, const TrainOptions& options,
+                               const TrainReport& report, std::size_t epochs_done) {
+  const TrainingSettings& s = def.settings;
+  return {{"command", options.command},
+          {"definition_file", def.file},
+          {"definition", def.text},
+          {"seed", s.seed},
+          {"dataset", s.dataset},
+          {"epochs_done", epochs_done},
+          {"epochs", s.epochs},
+          {"batch", s.batch},
+          {"optimizer", s.optimizer},
+          {"learning_rate", s.learning_rate},
+          {"schedule", s.schedule},
+          {"weight_decay", s.weight_decay},
+          {"weight_transform", s.weight_transform},
+          {"threads", s.threads},
+          {"started_from", options.start ? options.start->name : ""},
+          {"loss", report.loss},
+          {"train_accuracy", report.train_accuracy},
+          {"validation_accuracy", report.validation_accuracy},
+          {"learning_rates", report.learning_rate},
+          {"seconds", report.seconds}};
+}
+
+// The sub-models' part of the record; after the last epoch with their test accuracies.
+nlohmann::json submodel_record(const ModelDefinition& def, const std::vector<SubEngine>& subs,
+                               const Dataset* test, TrainReport& report) {
+  const Network& net = def.network;
+  const TrainingSettings& s = def.settings;
+  nlohmann::json list = nlohmann::json::array();
+  for (std::size_t k = 0; k < net.submodels.size(); ++k) {
+    nlohmann::json entry{{"name", net.submodels[k].name},
+                         {"drop", net.submodels[k].drop},
+                         {"loss_weight", subs[k].weight}};
+    if (test != nullptr) {
+      const double acc = accuracy_of(without_layers(net, net.submodels[k].drop), s.weight_transform,
+                                     *test, s.threads);
+      entry["test_accuracy"] = acc;
+      report.submodel_test_accuracy.push_back(acc);
+    }
+    list.push_back(entry);
+  }
+  return list;
+}
+
+}  // namespace
+
+TrainReport train_model(ModelDefinition& def, const TrainOptions& options) {
+  const TrainingSettings& s = def.settings;
+  const auto start = Clock::now();
+  Network& net = def.network;
+  if (options.start != nullptr) take_weights(net, *options.start);
+  net.weight_transform = s.weight_transform;
+  const Dataset train = load_dataset(options.data_root, s.dataset, "train", options.limit);
+  const Dataset validation = load_dataset(options.data_root, s.dataset, "calibration");
+  const Dataset test = load_dataset(options.data_root, s.dataset, "test");
+  if (train.size() < s.batch)
+    throw InputError(
+        fmt::format("{} training images, fewer than one batch of {}", train.size(), s.batch));
+  TrainingEngine engine(net, s.batch, s.threads);
+  const WeightTransform* transform = find_weight_transform(s.weight_transform);
+  for (std::size_t i = 0; i < net.size(); ++i) {
+    if (net.layer(i).has_weights()) engine.set_transform(i, transform);
+  }
+  auto subs = make_sub_engines(def, engine, transform);
   std::vector<std::vector<float>> combined;  // loss-weighted mean gradient per base trainable
   std::vector<std::span<const float>> gradients;
   for (const auto& t : engine.trainables()) {
@@ -216,34 +310,7 @@ TrainReport train_model(ModelDefinition& def, const TrainOptions& options) {
         const auto* z = logits.data() + j * classes;
         if (static_cast<std::int32_t>(std::max_element(z, z + classes) - z) == labels[j]) ++correct;
       }
-      if (subs.empty()) {
-        loss_sum += engine.backward(labels);
-      } else {
-        double loss = s.base_loss_weight * engine.backward(labels);
-        auto& base = engine.trainables();
-        for (std::size_t k = 0; k < base.size(); ++k) {
-          for (std::size_t i = 0; i < combined[k].size(); ++i)
-            combined[k][i] = static_cast<float>(s.base_loss_weight * base[k].gradient[i]);
-        }
-        for (auto& sub : subs) {
-          auto& tensors = sub.engine->trainables();
-          for (std::size_t k = 0; k < tensors.size(); ++k) {
-            const auto& from = base[sub.base_tensor[k]].values;
-            std::copy(from.begin(), from.end(), tensors[k].values.begin());
-          }
-          (void)sub.engine->forward(inputs);
-          loss += sub.weight * sub.engine->backward(labels);
-          for (std::size_t k = 0; k < tensors.size(); ++k) {
-            auto& into = combined[sub.base_tensor[k]];
-            for (std::size_t i = 0; i < into.size(); ++i)
-              into[i] += static_cast<float>(sub.weight * tensors[k].gradient[i]);
-          }
-        }
-        for (auto& g : combined) {
-          for (auto& v : g) v = static_cast<float>(v / weight_sum);
-        }
-        loss_sum += loss / weight_sum;
-      }
+      loss_sum += backward_all(s, engine, subs, combined, inputs, labels);
       optimizer.step(engine.trainables(), gradients, lr);
       if (tty && seconds_since(last_print) > 0.5) {
         last_print = Clock::now();
@@ -269,46 +336,15 @@ TrainReport train_model(ModelDefinition& def, const TrainOptions& options) {
     }
     report.seconds = seconds_since(start);
     // Checkpoint: the model file as it is after this epoch, with the record so far.
-    nlohmann::json record{{"command", options.command},
-                          {"definition_file", def.file},
-                          {"definition", def.text},
-                          {"seed", s.seed},
-                          {"dataset", s.dataset},
-                          {"epochs_done", epoch + 1},
-                          {"epochs", s.epochs},
-                          {"batch", s.batch},
-                          {"optimizer", s.optimizer},
-                          {"learning_rate", s.learning_rate},
-                          {"schedule", s.schedule},
-                          {"weight_decay", s.weight_decay},
-                          {"weight_transform", s.weight_transform},
-                          {"threads", s.threads},
-                          {"started_from", options.start ? options.start->name : ""},
-                          {"loss", report.loss},
-                          {"train_accuracy", report.train_accuracy},
-                          {"validation_accuracy", report.validation_accuracy},
-                          {"learning_rates", report.learning_rate},
-                          {"seconds", report.seconds}};
-    if (epoch + 1 == s.epochs) {
+    const bool last = epoch + 1 == s.epochs;
+    auto record = training_record(def, options, report, epoch + 1);
+    if (last) {
       report.test_accuracy = accuracy_of(net, s.weight_transform, test, s.threads);
       record["test_accuracy"] = report.test_accuracy;
     }
     if (!net.submodels.empty()) {
       record["base_loss_weight"] = s.base_loss_weight;
-      nlohmann::json list = nlohmann::json::array();
-      for (std::size_t k = 0; k < net.submodels.size(); ++k) {
-        nlohmann::json entry{{"name", net.submodels[k].name},
-                             {"drop", net.submodels[k].drop},
-                             {"loss_weight", subs[k].weight}};
-        if (epoch + 1 == s.epochs) {
-          const double acc = accuracy_of(without_layers(net, net.submodels[k].drop),
-                                         s.weight_transform, test, s.threads);
-          entry["test_accuracy"] = acc;
-          report.submodel_test_accuracy.push_back(acc);
-        }
-        list.push_back(entry);
-      }
-      record["submodels"] = list;
+      record["submodels"] = submodel_record(def, subs, last ? &test : nullptr, report);
     }
     net.training = record.dump();
     net.source = "weightfault train " + def.file;
