@@ -184,147 +184,181 @@ class Importer {
     return out;
   }
 
+  using Weights = std::map<std::string, Tensor>;
+
   void import_layer(const json& entry) {
     const std::string cls = entry.at("class_name").get<std::string>();
     const json& cfg = entry.at("config");
     const std::string name = cfg.at("name").get<std::string>();
-    if (cls == "InputLayer") {
-      ensure_input(cfg, name);
+    ensure_input(cfg, name);
+    if (cls == "InputLayer") return;
+    if (cls == "Activation") {
+      add_activation(cfg.at("activation").get<std::string>(), name);
       return;
     }
-    ensure_input(cfg, name);
     auto weights = read_weights(name);
     Layer layer;
     layer.name = name;
     if (cls == "Conv2D") {
-      check_channels_last(cfg, name);
-      if (shape_.size() != 3) fail(name, "Conv2D needs an image input");
-      if (cfg.contains("dilation_rate") &&
-          pair(cfg.at("dilation_rate")) != std::array<std::int64_t, 2>{1, 1}) {
-        fail(name, "dilated convolutions are not supported");
-      }
-      if (cfg.contains("groups") && cfg.at("groups").get<int>() != 1) {
-        fail(name, "grouped convolutions are not supported");
-      }
-      layer.op = LayerOp::conv2d;
-      layer.units = cfg.at("filters").get<std::int64_t>();
-      layer.kernel = pair(cfg.at("kernel_size"));
-      layer.stride = pair(cfg.at("strides"));
-      layer.padding = padding_for(cfg, name, layer.kernel, layer.stride);
-      const Tensor k = take(weights, "kernel", name, *this);
-      const std::int64_t kh = layer.kernel[0], kw = layer.kernel[1], ci = shape_[0],
-                         co = layer.units;
-      if (k.dims != std::vector<std::int64_t>{kh, kw, ci, co}) {
-        fail(name, fmt::format("kernel shape [{}] does not match [{}, {}, {}, {}]",
-                               fmt::join(k.dims, ", "), kh, kw, ci, co));
-      }
-      Tensor oihw{{co, ci, kh, kw}, std::vector<float>(k.values.size())};
-      for (std::int64_t o = 0; o < co; ++o)
-        for (std::int64_t i = 0; i < ci; ++i)
-          for (std::int64_t y = 0; y < kh; ++y)
-            for (std::int64_t x = 0; x < kw; ++x)
-              oihw.values[static_cast<std::size_t>(((o * ci + i) * kh + y) * kw + x)] =
-                  k.values[static_cast<std::size_t>(((y * kw + x) * ci + i) * co + o)];
-      layer.params["kernel"] = std::move(oihw);
-      layer.params["bias"] =
-          cfg.value("use_bias", true)
-              ? take(weights, "bias", name, *this)
-              : Tensor{{co}, std::vector<float>(static_cast<std::size_t>(co), 0.0f)};
-      const auto pad = layer.padding;
-      shape_ = {co, (shape_[1] + pad[0] + pad[2] - kh) / layer.stride[0] + 1,
-                (shape_[2] + pad[1] + pad[3] - kw) / layer.stride[1] + 1};
-      add(std::move(layer));
-      add_activation(cfg.value("activation", "linear"), name);
+      import_conv2d(cfg, name, weights, layer);
     } else if (cls == "Dense") {
-      if (shape_.size() != 1) fail(name, "Dense needs a flat input (add a Flatten)");
-      layer.op = LayerOp::dense;
-      layer.units = cfg.at("units").get<std::int64_t>();
-      const Tensor k = take(weights, "kernel", name, *this);
-      const std::int64_t in = shape_[0], out = layer.units;
-      if (k.dims != std::vector<std::int64_t>{in, out}) {
-        fail(name, fmt::format("kernel shape [{}] does not match [{}, {}]", fmt::join(k.dims, ", "),
-                               in, out));
-      }
-      Tensor oi{{out, in}, std::vector<float>(k.values.size())};
-      std::vector<float> column(static_cast<std::size_t>(in));
-      for (std::int64_t o = 0; o < out; ++o) {
-        for (std::int64_t i = 0; i < in; ++i)
-          column[static_cast<std::size_t>(i)] = k.values[static_cast<std::size_t>(i * out + o)];
-        const auto permuted = hwc_to_chw(column);
-        std::copy(permuted.begin(), permuted.end(), oi.values.begin() + o * in);
-      }
-      flattened_hwc_.reset();
-      layer.params["kernel"] = std::move(oi);
-      layer.params["bias"] =
-          cfg.value("use_bias", true)
-              ? take(weights, "bias", name, *this)
-              : Tensor{{out}, std::vector<float>(static_cast<std::size_t>(out), 0.0f)};
-      shape_ = {out};
-      add(std::move(layer));
-      add_activation(cfg.value("activation", "linear"), name);
+      import_dense(cfg, name, weights, layer);
     } else if (cls == "MaxPooling2D" || cls == "AveragePooling2D") {
-      check_channels_last(cfg, name);
-      if (shape_.size() != 3) fail(name, "pooling needs an image input");
-      layer.op = cls == "MaxPooling2D" ? LayerOp::max_pool : LayerOp::avg_pool;
-      layer.kernel = pair(cfg.at("pool_size"));
-      layer.stride = cfg.contains("strides") && !cfg.at("strides").is_null()
-                         ? pair(cfg.at("strides"))
-                         : layer.kernel;
-      layer.padding = padding_for(cfg, name, layer.kernel, layer.stride);
-      const auto pad = layer.padding;
-      shape_ = {shape_[0], (shape_[1] + pad[0] + pad[2] - layer.kernel[0]) / layer.stride[0] + 1,
-                (shape_[2] + pad[1] + pad[3] - layer.kernel[1]) / layer.stride[1] + 1};
-      add(std::move(layer));
+      import_pooling(cls, cfg, name, weights, layer);
     } else if (cls == "GlobalAveragePooling2D") {
-      check_channels_last(cfg, name);
-      layer.op = LayerOp::global_avg_pool;
-      shape_ = {shape_.at(0)};
-      add(std::move(layer));
+      import_global_avg_pool(cfg, name, weights, layer);
     } else if (cls == "Flatten") {
-      layer.op = LayerOp::flatten;
-      if (shape_.size() == 3) {
-        flattened_hwc_ = HwcShape{shape_[1], shape_[2], shape_[0]};
-        shape_ = {shape_[0] * shape_[1] * shape_[2]};
-      }
-      add(std::move(layer));
+      import_flatten(cfg, name, weights, layer);
     } else if (cls == "Dropout") {
       layer.op = LayerOp::dropout;
       add(std::move(layer));
-    } else if (cls == "Activation") {
-      add_activation(cfg.at("activation").get<std::string>(), name);
     } else if (cls == "ReLU") {
-      if (cfg.value("negative_slope", 0.0) != 0.0 || cfg.value("threshold", 0.0) != 0.0) {
-        fail(name, "ReLU with negative_slope or threshold is not supported");
-      }
-      const bool clipped = cfg.contains("max_value") && !cfg.at("max_value").is_null();
-      layer.op = clipped ? LayerOp::clipped_relu : LayerOp::relu;
-      if (clipped) layer.clip_max = cfg.at("max_value").get<float>();
-      add(std::move(layer));
+      import_relu(cfg, name, weights, layer);
     } else if (cls == "BatchNormalization") {
-      const auto axis = cfg.value("axis", -1);
-      const bool last_axis = axis == -1 || axis == static_cast<int>(shape_.size());
-      if (!last_axis)
-        fail(name, fmt::format("axis {} is not supported (channels axis only)", axis));
-      layer.op = LayerOp::batch_norm;
-      layer.epsilon = cfg.value("epsilon", 1e-3f);
-      const std::int64_t channels = shape_[0];
-      const std::vector<float> ones(static_cast<std::size_t>(channels), 1.0f);
-      const std::vector<float> zeros(static_cast<std::size_t>(channels), 0.0f);
-      auto vector_of = [&](const std::string& role, bool present,
-                           const std::vector<float>& fallback) {
-        Tensor t = present ? take(weights, role, name, *this) : Tensor{{channels}, fallback};
-        t.values = hwc_to_chw(t.values);  // per-feature BN after a Flatten
-        return t;
-      };
-      layer.params["gamma"] = vector_of("gamma", cfg.value("scale", true), ones);
-      layer.params["beta"] = vector_of("beta", cfg.value("center", true), zeros);
-      layer.params["moving_mean"] = vector_of("moving_mean", true, zeros);
-      layer.params["moving_variance"] = vector_of("moving_variance", true, ones);
-      add(std::move(layer));
+      import_batch_norm(cfg, name, weights, layer);
     } else {
       fail(name, fmt::format("layer class '{}' is not supported (supported: {})", cls,
                              fmt::join(supported_keras_layers(), ", ")));
     }
+  }
+
+  void import_conv2d(const json& cfg, const std::string& name, Weights& weights, Layer& layer) {
+    check_channels_last(cfg, name);
+    if (shape_.size() != 3) fail(name, "Conv2D needs an image input");
+    if (cfg.contains("dilation_rate") &&
+        pair(cfg.at("dilation_rate")) != std::array<std::int64_t, 2>{1, 1}) {
+      fail(name, "dilated convolutions are not supported");
+    }
+    if (cfg.contains("groups") && cfg.at("groups").get<int>() != 1) {
+      fail(name, "grouped convolutions are not supported");
+    }
+    layer.op = LayerOp::conv2d;
+    layer.units = cfg.at("filters").get<std::int64_t>();
+    layer.kernel = pair(cfg.at("kernel_size"));
+    layer.stride = pair(cfg.at("strides"));
+    layer.padding = padding_for(cfg, name, layer.kernel, layer.stride);
+    const Tensor k = take(weights, "kernel", name, *this);
+    const std::int64_t kh = layer.kernel[0], kw = layer.kernel[1], ci = shape_[0], co = layer.units;
+    if (k.dims != std::vector<std::int64_t>{kh, kw, ci, co}) {
+      fail(name, fmt::format("kernel shape [{}] does not match [{}, {}, {}, {}]",
+                             fmt::join(k.dims, ", "), kh, kw, ci, co));
+    }
+    Tensor oihw{{co, ci, kh, kw}, std::vector<float>(k.values.size())};
+    for (std::int64_t o = 0; o < co; ++o)
+      for (std::int64_t i = 0; i < ci; ++i)
+        for (std::int64_t y = 0; y < kh; ++y)
+          for (std::int64_t x = 0; x < kw; ++x)
+            oihw.values[static_cast<std::size_t>(((o * ci + i) * kh + y) * kw + x)] =
+                k.values[static_cast<std::size_t>(((y * kw + x) * ci + i) * co + o)];
+    layer.params["kernel"] = std::move(oihw);
+    layer.params["bias"] =
+        cfg.value("use_bias", true)
+            ? take(weights, "bias", name, *this)
+            : Tensor{{co}, std::vector<float>(static_cast<std::size_t>(co), 0.0f)};
+    const auto pad = layer.padding;
+    shape_ = {co, (shape_[1] + pad[0] + pad[2] - kh) / layer.stride[0] + 1,
+              (shape_[2] + pad[1] + pad[3] - kw) / layer.stride[1] + 1};
+    add(std::move(layer));
+    add_activation(cfg.value("activation", "linear"), name);
+  }
+
+  void import_dense(const json& cfg, const std::string& name, Weights& weights, Layer& layer) {
+    if (shape_.size() != 1) fail(name, "Dense needs a flat input (add a Flatten)");
+    layer.op = LayerOp::dense;
+    layer.units = cfg.at("units").get<std::int64_t>();
+    const Tensor k = take(weights, "kernel", name, *this);
+    const std::int64_t in = shape_[0], out = layer.units;
+    if (k.dims != std::vector<std::int64_t>{in, out}) {
+      fail(name, fmt::format("kernel shape [{}] does not match [{}, {}]", fmt::join(k.dims, ", "),
+                             in, out));
+    }
+    Tensor oi{{out, in}, std::vector<float>(k.values.size())};
+    std::vector<float> column(static_cast<std::size_t>(in));
+    for (std::int64_t o = 0; o < out; ++o) {
+      for (std::int64_t i = 0; i < in; ++i)
+        column[static_cast<std::size_t>(i)] = k.values[static_cast<std::size_t>(i * out + o)];
+      const auto permuted = hwc_to_chw(column);
+      std::copy(permuted.begin(), permuted.end(), oi.values.begin() + o * in);
+    }
+    flattened_hwc_.reset();
+    layer.params["kernel"] = std::move(oi);
+    layer.params["bias"] =
+        cfg.value("use_bias", true)
+            ? take(weights, "bias", name, *this)
+            : Tensor{{out}, std::vector<float>(static_cast<std::size_t>(out), 0.0f)};
+    shape_ = {out};
+    add(std::move(layer));
+    add_activation(cfg.value("activation", "linear"), name);
+  }
+
+  void import_pooling(const std::string& cls, const json& cfg, const std::string& name,
+                      Weights& weights, Layer& layer) {
+    (void)weights;
+    check_channels_last(cfg, name);
+    if (shape_.size() != 3) fail(name, "pooling needs an image input");
+    layer.op = cls == "MaxPooling2D" ? LayerOp::max_pool : LayerOp::avg_pool;
+    layer.kernel = pair(cfg.at("pool_size"));
+    layer.stride = cfg.contains("strides") && !cfg.at("strides").is_null() ? pair(cfg.at("strides"))
+                                                                           : layer.kernel;
+    layer.padding = padding_for(cfg, name, layer.kernel, layer.stride);
+    const auto pad = layer.padding;
+    shape_ = {shape_[0], (shape_[1] + pad[0] + pad[2] - layer.kernel[0]) / layer.stride[0] + 1,
+              (shape_[2] + pad[1] + pad[3] - layer.kernel[1]) / layer.stride[1] + 1};
+    add(std::move(layer));
+  }
+
+  void import_global_avg_pool(const json& cfg, const std::string& name, Weights& weights,
+                              Layer& layer) {
+    (void)weights;
+    check_channels_last(cfg, name);
+    layer.op = LayerOp::global_avg_pool;
+    shape_ = {shape_.at(0)};
+    add(std::move(layer));
+  }
+
+  void import_flatten(const json& cfg, const std::string& name, Weights& weights, Layer& layer) {
+    (void)cfg;
+    (void)weights;
+    (void)name;
+    layer.op = LayerOp::flatten;
+    if (shape_.size() == 3) {
+      flattened_hwc_ = HwcShape{shape_[1], shape_[2], shape_[0]};
+      shape_ = {shape_[0] * shape_[1] * shape_[2]};
+    }
+    add(std::move(layer));
+  }
+
+  void import_relu(const json& cfg, const std::string& name, Weights& weights, Layer& layer) {
+    (void)weights;
+    if (cfg.value("negative_slope", 0.0) != 0.0 || cfg.value("threshold", 0.0) != 0.0) {
+      fail(name, "ReLU with negative_slope or threshold is not supported");
+    }
+    const bool clipped = cfg.contains("max_value") && !cfg.at("max_value").is_null();
+    layer.op = clipped ? LayerOp::clipped_relu : LayerOp::relu;
+    if (clipped) layer.clip_max = cfg.at("max_value").get<float>();
+    add(std::move(layer));
+  }
+
+  void import_batch_norm(const json& cfg, const std::string& name, Weights& weights, Layer& layer) {
+    const auto axis = cfg.value("axis", -1);
+    const bool last_axis = axis == -1 || axis == static_cast<int>(shape_.size());
+    if (!last_axis) fail(name, fmt::format("axis {} is not supported (channels axis only)", axis));
+    layer.op = LayerOp::batch_norm;
+    layer.epsilon = cfg.value("epsilon", 1e-3f);
+    const std::int64_t channels = shape_[0];
+    const std::vector<float> ones(static_cast<std::size_t>(channels), 1.0f);
+    const std::vector<float> zeros(static_cast<std::size_t>(channels), 0.0f);
+    auto vector_of = [&](const std::string& role, bool present,
+                         const std::vector<float>& fallback) {
+      Tensor t = present ? take(weights, role, name, *this) : Tensor{{channels}, fallback};
+      t.values = hwc_to_chw(t.values);  // per-feature BN after a Flatten
+      return t;
+    };
+    layer.params["gamma"] = vector_of("gamma", cfg.value("scale", true), ones);
+    layer.params["beta"] = vector_of("beta", cfg.value("center", true), zeros);
+    layer.params["moving_mean"] = vector_of("moving_mean", true, zeros);
+    layer.params["moving_variance"] = vector_of("moving_variance", true, ones);
+    add(std::move(layer));
   }
 
   std::filesystem::path path_;
