@@ -310,8 +310,121 @@ int run_describe(const std::string& name, const wf::memory::FaultModelRegistry& 
       fmt::join(registry.names(), ", "), fmt::join(stages, ", "), wf::storage::dtype_choices()));
 }
 
+CLI::App* add_eval_command(CLI::App& app, EvalArgs& eval) {
+  auto* cmd = app.add_subcommand("eval", "Evaluate a model on a dataset (no faults)");
+  cmd->add_option("--model,-m", eval.model, "weightfault model file (.h5)")->required();
+  cmd->add_option("--dataset,-d", eval.dataset, "dataset name")
+      ->check(CLI::IsMember(wf::nn::known_dataset_names()))
+      ->capture_default_str();
+  cmd->add_option("--split", eval.split, "dataset split")
+      ->check(CLI::IsMember(wf::nn::known_split_names()))
+      ->capture_default_str();
+  cmd->add_option("--limit,-n", eval.limit, "use only the first N images (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--batch,-b", eval.batch, "images per oneDNN batch")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{65536}))
+      ->capture_default_str();
+  cmd->add_option("--threads,-t", eval.threads, "oneDNN threads of the engine")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--data-root", eval.data_root, "folder holding external/<dataset>/")
+      ->capture_default_str();
+  cmd->add_flag("--per-class", eval.per_class, "print the accuracy of every class");
+  cmd->add_option("--submodel", eval.submodel,
+                  "evaluate this sub-model (the network without its detached layers)");
+  return cmd;
+}
+
+CLI::App* add_import_command(CLI::App& app, ImportArgs& import) {
+  auto* cmd =
+      app.add_subcommand("import-keras", "Convert a Keras 2.x HDF5 model to a weightfault model");
+  cmd->add_option("input", import.input, "Keras .h5 file (Sequential model)")->required();
+  cmd->add_option("--output,-o", import.output, "weightfault model file to write")->required();
+  cmd->add_option("--input-scale", import.input_scale, "network input = pixel * scale + offset")
+      ->capture_default_str();
+  cmd->add_option("--input-offset", import.input_offset, "see --input-scale")
+      ->capture_default_str();
+  return cmd;
+}
+
+CLI::App* add_run_command(CLI::App& app, RunArgs& run) {
+  auto* cmd = app.add_subcommand("run", "Run a scenario's campaign and write its HDF5 results");
+  cmd->add_option("scenario", run.scenario, "scenario file (.toml)")->required();
+  cmd->add_option("--output,-o", run.output,
+                  "results file (default: the scenario's campaign.output)");
+  cmd->add_option("--threads,-j", run.threads, "trials evaluated in parallel")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--trials", run.trials, "override campaign.trials")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--seed", run.seed, "override campaign.seed")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--only-trial", run.only_trial, "rerun only trial K of every sweep point")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--data-root", run.data_root, "folder holding external/<dataset>/")
+      ->capture_default_str();
+  return cmd;
+}
+
+CLI::App* add_train_command(CLI::App& app, TrainArgs& train) {
+  auto* cmd = app.add_subcommand(
+      "train", "Train a network from a model-definition file on oneDNN (docs/training.md)");
+  cmd->add_option("definition", train.definition, "model definition (.toml)")->required();
+  cmd->add_option("--output,-o", train.output, "model file to write (after every epoch)")
+      ->required();
+  cmd->add_option("--from", train.from, "start from this model's weights (adaptation)");
+  cmd->add_option("--epochs", train.epochs, "override training.epochs")->check(CLI::Range(1, 1000));
+  cmd->add_option("--seed", train.seed, "override training.seed");
+  cmd->add_option("--threads", train.threads, "override training.threads")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--limit", train.limit, "train on the first N training images only");
+  cmd->add_option("--data-root", train.data_root, "folder holding external/<dataset>/")
+      ->capture_default_str();
+  return cmd;
+}
+
+struct FaultmapArgs {
+  std::string scenario, png = "faultmap.png";
+  wf::sim::FaultmapRequest request;
+};
+
+CLI::App* add_faultmap_command(CLI::App& app, FaultmapArgs& args) {
+  auto* cmd = app.add_subcommand(
+      "faultmap", "Draw one trial's faults at one time (bank x row, and row x column of a bank)");
+  cmd->add_option("scenario", args.scenario, "scenario file (.toml)")->required();
+  cmd->add_option("--trial", args.request.trial, "trial number")->capture_default_str();
+  cmd->add_option("--point", args.request.point, "sweep point")->capture_default_str();
+  cmd->add_option("--at", args.request.at_s, "simulated time (s)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--output,-o", args.png, "PNG file")->capture_default_str();
+  return cmd;
+}
+
+CLI::App* add_tune_clip_command(CLI::App& app, TuneArgs& tune) {
+  tune.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto* cmd =
+      app.add_subcommand("tune-clip", "Tune FT-ClipAct thresholds on the calibration split");
+  cmd->add_option("model", tune.model, "weightfault model file")->required();
+  cmd->add_option("--output,-o", tune.output, "model file to write, with thresholds")->required();
+  cmd->add_option("--dataset,-d", tune.options.dataset, "dataset (its calibration split is used)")
+      ->check(CLI::IsMember(wf::nn::known_dataset_names()))
+      ->capture_default_str();
+  cmd->add_option("--images", tune.options.images, "calibration images used")
+      ->check(CLI::Range(std::size_t{10}, std::size_t{5000}))
+      ->capture_default_str();
+  cmd->add_option("--threads", tune.options.threads, "oneDNN threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--seed", tune.options.seed, "seed of the tuning fault draws")
+      ->capture_default_str();
+  cmd->add_option("--data-root", tune.options.data_root, "folder holding external/<dataset>/")
+      ->capture_default_str();
+  return cmd;
+}
+
 }  // namespace
 
+// The command table: each subcommand declared, then dispatched (one short block each).
 int main(int argc, char** argv) {
   CLI::App app{
       "weightfault: what memory faults do to a neural network, and which protection helps"};
@@ -319,39 +432,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   EvalArgs eval;
-  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a model on a dataset (no faults)");
-  eval_cmd->add_option("--model,-m", eval.model, "weightfault model file (.h5)")->required();
-  eval_cmd->add_option("--dataset,-d", eval.dataset, "dataset name")
-      ->check(CLI::IsMember(wf::nn::known_dataset_names()))
-      ->capture_default_str();
-  eval_cmd->add_option("--split", eval.split, "dataset split")
-      ->check(CLI::IsMember(wf::nn::known_split_names()))
-      ->capture_default_str();
-  eval_cmd->add_option("--limit,-n", eval.limit, "use only the first N images (0 = all)")
-      ->capture_default_str();
-  eval_cmd->add_option("--batch,-b", eval.batch, "images per oneDNN batch")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{65536}))
-      ->capture_default_str();
-  eval_cmd->add_option("--threads,-t", eval.threads, "oneDNN threads of the engine")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
-  eval_cmd->add_option("--data-root", eval.data_root, "folder holding external/<dataset>/")
-      ->capture_default_str();
-  eval_cmd->add_flag("--per-class", eval.per_class, "print the accuracy of every class");
-  eval_cmd->add_option("--submodel", eval.submodel,
-                       "evaluate this sub-model (the network without its detached layers)");
+  auto* eval_cmd = add_eval_command(app, eval);
 
   ImportArgs import;
-  auto* import_cmd =
-      app.add_subcommand("import-keras", "Convert a Keras 2.x HDF5 model to a weightfault model");
-  import_cmd->add_option("input", import.input, "Keras .h5 file (Sequential model)")->required();
-  import_cmd->add_option("--output,-o", import.output, "weightfault model file to write")
-      ->required();
-  import_cmd
-      ->add_option("--input-scale", import.input_scale, "network input = pixel * scale + offset")
-      ->capture_default_str();
-  import_cmd->add_option("--input-offset", import.input_offset, "see --input-scale")
-      ->capture_default_str();
+  auto* import_cmd = add_import_command(app, import);
 
   std::string info_model;
   auto* info_cmd = app.add_subcommand("info", "Print a model's layers and shapes");
@@ -361,20 +445,7 @@ int main(int argc, char** argv) {
   wf::memory::register_builtin_fault_models(registry);
 
   RunArgs run;
-  auto* run_cmd = app.add_subcommand("run", "Run a scenario's campaign and write its HDF5 results");
-  run_cmd->add_option("scenario", run.scenario, "scenario file (.toml)")->required();
-  run_cmd->add_option("--output,-o", run.output,
-                      "results file (default: the scenario's campaign.output)");
-  run_cmd->add_option("--threads,-j", run.threads, "trials evaluated in parallel")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
-  run_cmd->add_option("--trials", run.trials, "override campaign.trials")
-      ->check(CLI::Range(1, 1000000));
-  run_cmd->add_option("--seed", run.seed, "override campaign.seed")->check(CLI::NonNegativeNumber);
-  run_cmd->add_option("--only-trial", run.only_trial, "rerun only trial K of every sweep point")
-      ->check(CLI::NonNegativeNumber);
-  run_cmd->add_option("--data-root", run.data_root, "folder holding external/<dataset>/")
-      ->capture_default_str();
+  auto* run_cmd = add_run_command(app, run);
 
   std::vector<std::string> validate_files;
   auto* validate_cmd = app.add_subcommand("validate", "Check scenario files without running them");
@@ -389,54 +460,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   TrainArgs train;
-  auto* train_cmd = app.add_subcommand(
-      "train", "Train a network from a model-definition file on oneDNN (docs/training.md)");
-  train_cmd->add_option("definition", train.definition, "model definition (.toml)")->required();
-  train_cmd->add_option("--output,-o", train.output, "model file to write (after every epoch)")
-      ->required();
-  train_cmd->add_option("--from", train.from, "start from this model's weights (adaptation)");
-  train_cmd->add_option("--epochs", train.epochs, "override training.epochs")
-      ->check(CLI::Range(1, 1000));
-  train_cmd->add_option("--seed", train.seed, "override training.seed");
-  train_cmd->add_option("--threads", train.threads, "override training.threads")
-      ->check(CLI::Range(1, 256));
-  train_cmd->add_option("--limit", train.limit, "train on the first N training images only");
-  train_cmd->add_option("--data-root", train.data_root, "folder holding external/<dataset>/")
-      ->capture_default_str();
+  auto* train_cmd = add_train_command(app, train);
 
-  std::string faultmap_scenario, faultmap_png = "faultmap.png";
-  wf::sim::FaultmapRequest faultmap;
-  auto* faultmap_cmd = app.add_subcommand(
-      "faultmap", "Draw one trial's faults at one time (bank x row, and row x column of a bank)");
-  faultmap_cmd->add_option("scenario", faultmap_scenario, "scenario file (.toml)")->required();
-  faultmap_cmd->add_option("--trial", faultmap.trial, "trial number")->capture_default_str();
-  faultmap_cmd->add_option("--point", faultmap.point, "sweep point")->capture_default_str();
-  faultmap_cmd->add_option("--at", faultmap.at_s, "simulated time (s)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  faultmap_cmd->add_option("--output,-o", faultmap_png, "PNG file")->capture_default_str();
+  FaultmapArgs faultmap;
+  auto* faultmap_cmd = add_faultmap_command(app, faultmap);
 
   TuneArgs tune;
-  tune.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto* tune_cmd =
-      app.add_subcommand("tune-clip", "Tune FT-ClipAct thresholds on the calibration split");
-  tune_cmd->add_option("model", tune.model, "weightfault model file")->required();
-  tune_cmd->add_option("--output,-o", tune.output, "model file to write, with thresholds")
-      ->required();
-  tune_cmd
-      ->add_option("--dataset,-d", tune.options.dataset, "dataset (its calibration split is used)")
-      ->check(CLI::IsMember(wf::nn::known_dataset_names()))
-      ->capture_default_str();
-  tune_cmd->add_option("--images", tune.options.images, "calibration images used")
-      ->check(CLI::Range(std::size_t{10}, std::size_t{5000}))
-      ->capture_default_str();
-  tune_cmd->add_option("--threads", tune.options.threads, "oneDNN threads")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
-  tune_cmd->add_option("--seed", tune.options.seed, "seed of the tuning fault draws")
-      ->capture_default_str();
-  tune_cmd->add_option("--data-root", tune.options.data_root, "folder holding external/<dataset>/")
-      ->capture_default_str();
+  auto* tune_cmd = add_tune_clip_command(app, tune);
 
   auto* list_cmd = app.add_subcommand("list", "List fault models, dtypes and protections");
   std::string describe_name;
@@ -466,8 +496,8 @@ int main(int argc, char** argv) {
       return run_train(train, command);
     }
     if (*faultmap_cmd) {
-      const auto sc = wf::sim::load_scenario(faultmap_scenario, registry);
-      fmt::print("{}\n", wf::sim::draw_faultmap(sc, faultmap, faultmap_png));
+      const auto sc = wf::sim::load_scenario(faultmap.scenario, registry);
+      fmt::print("{}\n", wf::sim::draw_faultmap(sc, faultmap.request, faultmap.png));
       return 0;
     }
     if (*list_cmd) return run_list(registry);
