@@ -1,7 +1,8 @@
-// oneDNN inference of a Network (forward_inference, f32).
+// oneDNN inference of a Network (forward_inference, f32). Each layer's op builds
+// its primitives (nn/op.h); this engine owns the memories, the steps and their order.
 //
 // Primitives are created once per (network, batch size) and reused for every
-// batch. Weights are kept twice per conv/dense layer: a plain-layout buffer
+// batch. A parameter tensor an op asks for is kept twice: a plain-layout buffer
 // (OIHW / OI, the layout faults are applied to) and the layout the primitive
 // prefers (format_tag::any), refreshed by one prebuilt reorder, so replacing a
 // layer's weights costs O(weights of that layer) and builds nothing.
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "nn/network.h"
@@ -46,10 +48,12 @@ class InferenceEngine {
   void infer_normalized(std::span<const float> inputs, std::size_t count,
                         std::vector<float>& logits);
 
-  // Replaces the weights of a conv2d or dense layer (plain layout, same sizes
-  // as the network's tensors). The network's golden tensors are not touched.
+  // Replaces parameter tensor `role` of `layer` (plain layout, the size of the network's
+  // tensor). The network's golden tensors are not touched.
+  void set_param(std::size_t layer, const std::string& role, std::span<const float> values);
+  // set_param of "kernel" and "bias" (conv2d, dense).
   void set_weights(std::size_t layer, std::span<const float> kernel, std::span<const float> bias);
-  // Puts the network's own (golden) weights of `layer` back.
+  // Puts the network's own (golden) parameters of `layer` back.
   void restore_weights(std::size_t layer);
 
   // Incremental evaluation (nn/evaluation.h): a run may start at the stage of

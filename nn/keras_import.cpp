@@ -83,7 +83,7 @@ class Importer {
     const auto& dims = cfg.at("batch_input_shape");
     Layer input;
     input.name = "input";
-    input.op = LayerOp::input;
+    input.op = "input";
     if (dims.size() == 4) {
       shape_ = {dims[3].get<std::int64_t>(), dims[1].get<std::int64_t>(),
                 dims[2].get<std::int64_t>()};
@@ -159,11 +159,11 @@ class Importer {
     Layer layer;
     layer.name = base + "_" + activation;
     if (activation == "relu") {
-      layer.op = LayerOp::relu;
+      layer.op = "relu";
     } else if (activation == "tanh") {
-      layer.op = LayerOp::tanh;
+      layer.op = "tanh";
     } else if (activation == "softmax") {
-      layer.op = LayerOp::softmax;
+      layer.op = "softmax";
     } else {
       fail(base, fmt::format("activation '{}' is not supported (linear, relu, tanh, softmax)",
                              activation));
@@ -210,7 +210,7 @@ class Importer {
     } else if (cls == "Flatten") {
       import_flatten(cfg, name, weights, layer);
     } else if (cls == "Dropout") {
-      layer.op = LayerOp::dropout;
+      layer.op = "dropout";
       add(std::move(layer));
     } else if (cls == "ReLU") {
       import_relu(cfg, name, weights, layer);
@@ -232,7 +232,7 @@ class Importer {
     if (cfg.contains("groups") && cfg.at("groups").get<int>() != 1) {
       fail(name, "grouped convolutions are not supported");
     }
-    layer.op = LayerOp::conv2d;
+    layer.op = "conv2d";
     layer.units = cfg.at("filters").get<std::int64_t>();
     layer.kernel = pair(cfg.at("kernel_size"));
     layer.stride = pair(cfg.at("strides"));
@@ -264,7 +264,7 @@ class Importer {
 
   void import_dense(const json& cfg, const std::string& name, Weights& weights, Layer& layer) {
     if (shape_.size() != 1) fail(name, "Dense needs a flat input (add a Flatten)");
-    layer.op = LayerOp::dense;
+    layer.op = "dense";
     layer.units = cfg.at("units").get<std::int64_t>();
     const Tensor k = take(weights, "kernel", name, *this);
     const std::int64_t in = shape_[0], out = layer.units;
@@ -296,7 +296,7 @@ class Importer {
     (void)weights;
     check_channels_last(cfg, name);
     if (shape_.size() != 3) fail(name, "pooling needs an image input");
-    layer.op = cls == "MaxPooling2D" ? LayerOp::max_pool : LayerOp::avg_pool;
+    layer.op = cls == "MaxPooling2D" ? "max_pool" : "avg_pool";
     layer.kernel = pair(cfg.at("pool_size"));
     layer.stride = cfg.contains("strides") && !cfg.at("strides").is_null() ? pair(cfg.at("strides"))
                                                                            : layer.kernel;
@@ -311,7 +311,7 @@ class Importer {
                               Layer& layer) {
     (void)weights;
     check_channels_last(cfg, name);
-    layer.op = LayerOp::global_avg_pool;
+    layer.op = "global_avg_pool";
     shape_ = {shape_.at(0)};
     add(std::move(layer));
   }
@@ -320,7 +320,7 @@ class Importer {
     (void)cfg;
     (void)weights;
     (void)name;
-    layer.op = LayerOp::flatten;
+    layer.op = "flatten";
     if (shape_.size() == 3) {
       flattened_hwc_ = HwcShape{shape_[1], shape_[2], shape_[0]};
       shape_ = {shape_[0] * shape_[1] * shape_[2]};
@@ -334,7 +334,7 @@ class Importer {
       fail(name, "ReLU with negative_slope or threshold is not supported");
     }
     const bool clipped = cfg.contains("max_value") && !cfg.at("max_value").is_null();
-    layer.op = clipped ? LayerOp::clipped_relu : LayerOp::relu;
+    layer.op = clipped ? "clipped_relu" : "relu";
     if (clipped) layer.clip_max = cfg.at("max_value").get<float>();
     add(std::move(layer));
   }
@@ -343,7 +343,7 @@ class Importer {
     const auto axis = cfg.value("axis", -1);
     const bool last_axis = axis == -1 || axis == static_cast<int>(shape_.size());
     if (!last_axis) fail(name, fmt::format("axis {} is not supported (channels axis only)", axis));
-    layer.op = LayerOp::batch_norm;
+    layer.op = "batch_norm";
     layer.epsilon = cfg.value("epsilon", 1e-3f);
     const std::int64_t channels = shape_[0];
     const std::vector<float> ones(static_cast<std::size_t>(channels), 1.0f);

@@ -10,59 +10,15 @@
 #include "common/input_error.h"
 #include "common/split_mix.h"
 #include "common/toml_reader.h"
+#include "nn/definition_context.h"
+#include "nn/op.h"
 #include "nn/submodel.h"
 
 namespace weightfault::nn {
 namespace {
 
-// Uniform in [-limit, limit) from a SplitMix64 stream.
-void fill_uniform(Tensor& t, SplitMix64& rng, float limit) {
-  for (auto& v : t.values) {
-    const double u = static_cast<double>(rng.next() >> 11) * 0x1.0p-53;
-    v = static_cast<float>((2.0 * u - 1.0) * limit);
-  }
-}
-
-Tensor zeros(std::vector<std::int64_t> dims, float value = 0.0f) {
-  std::size_t n = 1;
-  for (const auto d : dims) n *= static_cast<std::size_t>(d);
-  return Tensor{std::move(dims), std::vector<float>(n, value)};
-}
-
-// An int or a pair [a, b] as a pair.
-std::optional<std::array<std::int64_t, 2>> pair_of(const toml::node& n) {
-  if (const auto* i = n.as_integer()) return std::array<std::int64_t, 2>{i->get(), i->get()};
-  if (const auto* a = n.as_array();
-      a && a->size() == 2 && a->get(0)->is_integer() && a->get(1)->is_integer()) {
-    return std::array<std::int64_t, 2>{a->get(0)->as_integer()->get(),
-                                       a->get(1)->as_integer()->get()};
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-ModelDefinition load_model_definition(const std::filesystem::path& path,
-                                      std::optional<std::uint64_t> seed) {
-  ModelDefinition def;
-  def.file = path.string();
-  {
-    std::ifstream in(path);
-    if (!in) throw InputError(fmt::format("{}: model definition not found", def.file));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    def.text = buffer.str();
-  }
-  toml::table root;
-  try {
-    root = toml::parse(def.text, def.file);
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {}", def.file, e.source().begin.line,
-                                 e.source().begin.column, e.description()));
-  }
-  TomlReader r(def.file);
-  TomlReader::Table top{&root, "", {}};
-  Network& net = def.network;
+// Top level: the model's name and input shape.
+Shape read_header(TomlReader& r, TomlReader::Table& top, Network& net) {
   if (auto v = r.string(top, "name", true)) net.name = *v;
   Shape input_shape{1, 28, 28};
   if (const auto* a = r.array(top, "input", false)) {
@@ -77,7 +33,12 @@ ModelDefinition load_model_definition(const std::filesystem::path& path,
       input_shape.push_back(i->get());
     }
   }
-  TrainingSettings& st = def.settings;
+  return input_shape;
+}
+
+// [training]: optimiser, schedule, seed, threads, transform, sub-model loss weight.
+void read_training(TomlReader& r, const toml::table& root, TomlReader::Table& top,
+                   TrainingSettings& st) {
   auto tr = r.table(root, "training", top.known, false);
   if (tr.table != nullptr) {
     if (auto v = r.string(tr, "dataset", false, {"mnist", "fashion-mnist"})) st.dataset = *v;
@@ -102,162 +63,74 @@ ModelDefinition load_model_definition(const std::filesystem::path& path,
     if (auto v = r.number(tr, "base_loss_weight", false, 0.0, 1000.0)) st.base_loss_weight = *v;
     r.reject_unknown(tr);
   }
-  if (seed) st.seed = *seed;
+}
 
+// One [[layer]] table: op, name, inputs, then what the op reads (its keys, initial
+// parameters, output shape).
+void read_layer(TomlReader& r, const toml::node& node, std::size_t k,
+                std::map<std::string, Shape>& shapes, std::string& previous, SplitMix64& init,
+                Network& net) {
+  std::vector<std::string> ops;
+  for (const auto& n : known_layer_op_names()) {
+    if (n != "input") ops.push_back(n);
+  }
+  TomlReader::Table t{node.as_table(), fmt::format("layer[{}]", k), {}};
+  const auto op_name = r.string(t, "op", true, ops);
+  Layer layer;
+  layer.op = op_name.value_or("relu");
+  layer.name =
+      r.string(t, "name", false).value_or(fmt::format("{}_{}", op_name.value_or("layer"), k + 1));
+  if (const auto* a = r.node(t, "inputs", false)) {
+    const auto* arr = a->as_array();
+    bool ok = arr != nullptr && !arr->empty();
+    for (std::size_t i = 0; ok && i < arr->size(); ++i) {
+      const auto* s = arr->get(i)->as_string();
+      ok = s != nullptr && shapes.count(s->get()) > 0;
+      if (ok) layer.inputs.push_back(s->get());
+    }
+    if (!ok) {
+      r.error(a->source(), t.path + ".inputs",
+              "expected names of layers defined above (or \"input\")", show(*a));
+    }
+  } else {
+    layer.inputs = {previous};
+  }
+  if (layer.inputs.empty()) layer.inputs = {previous};
+  const Shape in = shapes.count(layer.inputs[0]) ? shapes[layer.inputs[0]] : Shape{};
+  DefinitionContext ctx{r, t, node, layer, in, init};
+  const Shape out = op_named(layer.op).define(ctx);
+  r.reject_unknown(t);
+  shapes[layer.name] = out;
+  previous = layer.name;
+  net.add_layer(std::move(layer));
+}
+
+// The input layer, then every [[layer]] table in order.
+void read_layers(TomlReader& r, const toml::table& root, TomlReader::Table& top,
+                 const Shape& input_shape, std::uint64_t seed, Network& net) {
   Layer input;
   input.name = "input";
-  input.op = LayerOp::input;
+  input.op = "input";
   input.input_shape = input_shape;
   std::map<std::string, Shape> shapes{{"input", input_shape}};
   net.add_layer(input);
   std::string previous = "input";
-  SplitMix64 init(stream_seed({st.seed, 0x696e6974}));  // "init"
+  SplitMix64 init(stream_seed({seed, 0x696e6974}));  // "init"
   top.known.insert("layer");
   const auto* layers = root.get("layer");
   const auto* list = layers ? layers->as_array() : nullptr;
   if (list == nullptr || list->empty() || !list->is_array_of_tables()) {
     r.error_at_file("layer", "expected one or more [[layer]] tables");
-  } else {
-    std::vector<std::string> ops;
-    for (const auto& n : known_layer_op_names()) {
-      if (n != "input") ops.push_back(n);
-    }
-    for (std::size_t k = 0; k < list->size(); ++k) {
-      TomlReader::Table t{list->get(k)->as_table(), fmt::format("layer[{}]", k), {}};
-      const auto op_name = r.string(t, "op", true, ops);
-      Layer layer;
-      layer.op = op_name ? *layer_op_from_string(*op_name) : LayerOp::relu;
-      layer.name = r.string(t, "name", false)
-                       .value_or(fmt::format("{}_{}", op_name.value_or("layer"), k + 1));
-      if (const auto* a = r.node(t, "inputs", false)) {
-        const auto* arr = a->as_array();
-        bool ok = arr != nullptr && !arr->empty();
-        for (std::size_t i = 0; ok && i < arr->size(); ++i) {
-          const auto* s = arr->get(i)->as_string();
-          ok = s != nullptr && shapes.count(s->get()) > 0;
-          if (ok) layer.inputs.push_back(s->get());
-        }
-        if (!ok) {
-          r.error(a->source(), t.path + ".inputs",
-                  "expected names of layers defined above (or \"input\")", show(*a));
-        }
-      } else {
-        layer.inputs = {previous};
-      }
-      if (layer.inputs.empty()) layer.inputs = {previous};
-      const Shape in = shapes.count(layer.inputs[0]) ? shapes[layer.inputs[0]] : Shape{};
-      Shape out = in;
-      const bool spatial = layer.op == LayerOp::conv2d || layer.op == LayerOp::max_pool ||
-                           layer.op == LayerOp::avg_pool;
-      if (layer.op == LayerOp::conv2d || layer.op == LayerOp::dense) {
-        if (auto v = r.integer(t, "units", true, 1, 65536)) layer.units = *v;
-      }
-      if (spatial) {
-        if (const auto* n = r.node(t, "kernel", true)) {
-          if (const auto p = pair_of(*n); p && (*p)[0] > 0 && (*p)[1] > 0)
-            layer.kernel = *p;
-          else
-            r.error(n->source(), t.path + ".kernel", "expected a positive integer or [kh, kw]",
-                    show(*n));
-        }
-        layer.stride =
-            layer.op == LayerOp::conv2d ? std::array<std::int64_t, 2>{1, 1} : layer.kernel;
-        if (const auto* n = r.node(t, "stride", false)) {
-          if (const auto p = pair_of(*n); p && (*p)[0] > 0 && (*p)[1] > 0)
-            layer.stride = *p;
-          else
-            r.error(n->source(), t.path + ".stride", "expected a positive integer or [sh, sw]",
-                    show(*n));
-        }
-        std::string padding = "valid";
-        if (auto v = r.string(t, "padding", false, {"valid", "same"})) padding = *v;
-        if (in.size() == 3 && padding == "same") {
-          for (int d = 0; d < 2; ++d) {
-            const std::int64_t size = in[static_cast<std::size_t>(d) + 1];
-            const std::int64_t outd = (size + layer.stride[d] - 1) / layer.stride[d];
-            const std::int64_t total =
-                std::max<std::int64_t>((outd - 1) * layer.stride[d] + layer.kernel[d] - size, 0);
-            layer.padding[d] = total / 2;
-            layer.padding[d + 2] = total - total / 2;
-          }
-        }
-      }
-      if (layer.op == LayerOp::clipped_relu) {
-        if (auto v = r.number(t, "clip_max", true, 1e-6, 1e6))
-          layer.clip_max = static_cast<float>(*v);
-      }
-      if (layer.op == LayerOp::batch_norm) {
-        if (auto v = r.number(t, "epsilon", false, 1e-9, 1.0))
-          layer.epsilon = static_cast<float>(*v);
-      }
-      r.reject_unknown(t);
-      // Output shape and initial weights.
-      const auto bad_input = [&](const char* want) {
-        r.error(list->get(k)->source(), t.path, fmt::format("needs {} input", want));
-      };
-      switch (layer.op) {
-        case LayerOp::conv2d: {
-          if (in.size() != 3) {
-            bad_input("a [C, H, W]");
-            break;
-          }
-          Tensor kernel = zeros({layer.units, in[0], layer.kernel[0], layer.kernel[1]});
-          const double fan_in = static_cast<double>(in[0] * layer.kernel[0] * layer.kernel[1]);
-          fill_uniform(kernel, init, static_cast<float>(std::sqrt(6.0 / fan_in)));  // He uniform
-          layer.params["kernel"] = kernel;
-          layer.params["bias"] = zeros({layer.units});
-          out = {layer.units, 0, 0};
-          break;
-        }
-        case LayerOp::dense: {
-          if (in.size() != 1) {
-            bad_input("a flat [F]");
-            break;
-          }
-          Tensor kernel = zeros({layer.units, in[0]});
-          fill_uniform(kernel, init,
-                       static_cast<float>(std::sqrt(6.0 / static_cast<double>(in[0]))));
-          layer.params["kernel"] = kernel;
-          layer.params["bias"] = zeros({layer.units});
-          out = {layer.units};
-          break;
-        }
-        case LayerOp::batch_norm: {
-          const std::int64_t channels = in.empty() ? 1 : in[0];
-          layer.params["gamma"] = zeros({channels}, 1.0f);
-          layer.params["beta"] = zeros({channels});
-          layer.params["moving_mean"] = zeros({channels});
-          layer.params["moving_variance"] = zeros({channels}, 1.0f);
-          break;
-        }
-        case LayerOp::flatten: {
-          std::int64_t n = 1;
-          for (const auto d : in) n *= d;
-          out = {n};
-          break;
-        }
-        case LayerOp::global_avg_pool:
-          out = {in.empty() ? 1 : in[0]};
-          break;
-        default:
-          break;
-      }
-      if (spatial && in.size() == 3) {
-        for (int d = 0; d < 2; ++d) {
-          out[static_cast<std::size_t>(d) + 1] =
-              (in[static_cast<std::size_t>(d) + 1] + layer.padding[d] + layer.padding[d + 2] -
-               layer.kernel[d]) /
-                  layer.stride[d] +
-              1;
-        }
-        if (layer.op != LayerOp::conv2d) out[0] = in[0];
-      }
-      shapes[layer.name] = out;
-      previous = layer.name;
-      net.add_layer(std::move(layer));
-    }
+    return;
   }
-  // Sub-models: [[submodel]] name, drop = [layers], loss_weight.
+  for (std::size_t k = 0; k < list->size(); ++k)
+    read_layer(r, *list->get(k), k, shapes, previous, init, net);
+}
+
+// [[submodel]] name, drop = [layers], loss_weight. Returns where each table is.
+std::vector<toml::source_region> read_submodels(TomlReader& r, const toml::table& root,
+                                                TomlReader::Table& top, ModelDefinition& def) {
+  Network& net = def.network;
   top.known.insert("submodel");
   std::vector<toml::source_region> submodel_at;
   if (const auto* subs = root.get("submodel")) {
@@ -293,12 +166,46 @@ ModelDefinition load_model_definition(const std::filesystem::path& path,
       }
     }
   }
-  r.reject_unknown(top);
-  if (!r.errors().empty()) {
-    std::string all;
-    for (const auto& e : r.errors()) all += (all.empty() ? "" : "\n") + e;
-    throw InputError(all);
+  return submodel_at;
+}
+
+void throw_if_errors(const TomlReader& r) {
+  if (r.errors().empty()) return;
+  std::string all;
+  for (const auto& e : r.errors()) all += (all.empty() ? "" : "\n") + e;
+  throw InputError(all);
+}
+
+}  // namespace
+
+ModelDefinition load_model_definition(const std::filesystem::path& path,
+                                      std::optional<std::uint64_t> seed) {
+  ModelDefinition def;
+  def.file = path.string();
+  {
+    std::ifstream in(path);
+    if (!in) throw InputError(fmt::format("{}: model definition not found", def.file));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    def.text = buffer.str();
   }
+  toml::table root;
+  try {
+    root = toml::parse(def.text, def.file);
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {}", def.file, e.source().begin.line,
+                                 e.source().begin.column, e.description()));
+  }
+  TomlReader r(def.file);
+  TomlReader::Table top{&root, "", {}};
+  Network& net = def.network;
+  const Shape input_shape = read_header(r, top, net);
+  read_training(r, root, top, def.settings);
+  if (seed) def.settings.seed = *seed;
+  read_layers(r, root, top, input_shape, def.settings.seed, net);
+  const auto submodel_at = read_submodels(r, root, top, def);
+  r.reject_unknown(top);
+  throw_if_errors(r);
   try {
     net.finalize();
   } catch (const InputError& e) {
@@ -313,11 +220,7 @@ ModelDefinition load_model_definition(const std::filesystem::path& path,
               fmt::format("sub-model '{}': {}", sub.name, e.what()));
     }
   }
-  if (!r.errors().empty()) {
-    std::string all;
-    for (const auto& e : r.errors()) all += (all.empty() ? "" : "\n") + e;
-    throw InputError(all);
-  }
+  throw_if_errors(r);
   net.source = def.file;
   return def;
 }

@@ -5,6 +5,7 @@
 
 #include "common/hdf5_file.h"
 #include "common/input_error.h"
+#include "nn/op.h"
 #include "nn/submodel.h"
 
 namespace weightfault::nn {
@@ -12,54 +13,11 @@ namespace {
 
 constexpr const char* kFormatName = "weightfault-model";
 
-std::vector<std::int64_t> to_vector(const auto& array) {
-  return std::vector<std::int64_t>(array.begin(), array.end());
-}
-
-template <std::size_t N>
-std::array<std::int64_t, N> read_fixed(const h5::Object& group, const std::string& key) {
-  const auto values = h5::read_int_attribute(group, key);
-  if (values.size() != N) {
-    throw InputError(fmt::format("{}: attribute '{}' must hold {} integers, holds {}",
-                                 group.where(), key, N, values.size()));
-  }
-  std::array<std::int64_t, N> out{};
-  std::copy(values.begin(), values.end(), out.begin());
-  return out;
-}
-
 void write_layer(const h5::Object& layers_group, const Layer& layer) {
   const auto group = h5::create_group(layers_group, layer.name);
-  h5::write_string_attribute(group, "op", std::string(to_string(layer.op)));
+  h5::write_string_attribute(group, "op", layer.op);
   h5::write_string_list_attribute(group, "inputs", layer.inputs);
-  switch (layer.op) {
-    case LayerOp::input:
-      h5::write_int_attribute(group, "input_shape", layer.input_shape);
-      break;
-    case LayerOp::conv2d:
-    case LayerOp::max_pool:
-    case LayerOp::avg_pool:
-      if (layer.op == LayerOp::conv2d) h5::write_int_attribute(group, "units", {layer.units});
-      h5::write_int_attribute(group, "kernel", to_vector(layer.kernel));
-      h5::write_int_attribute(group, "stride", to_vector(layer.stride));
-      h5::write_int_attribute(group, "padding", to_vector(layer.padding));
-      break;
-    case LayerOp::dense:
-      h5::write_int_attribute(group, "units", {layer.units});
-      break;
-    case LayerOp::clipped_relu:
-      h5::write_double_attribute(group, "clip_max", layer.clip_max);
-      break;
-    case LayerOp::relu:
-      if (layer.clip_threshold > 0.0f)
-        h5::write_double_attribute(group, "clip_threshold", layer.clip_threshold);
-      break;
-    case LayerOp::batch_norm:
-      h5::write_double_attribute(group, "epsilon", layer.epsilon);
-      break;
-    default:
-      break;
-  }
+  op_of(layer).write_attributes(group, layer);
   for (const auto& [role, tensor] : layer.params) {
     h5::write_float_dataset(group, role, tensor.dims, tensor.values);
   }
@@ -69,48 +27,15 @@ Layer read_layer(const h5::Object& layers_group, const std::string& name) {
   const auto group = h5::open_group(layers_group, name);
   Layer layer;
   layer.name = name;
-  const auto op_name = h5::read_string_attribute(group, "op");
-  const auto op = layer_op_from_string(op_name);
-  if (!op) {
-    throw InputError(fmt::format("{}: unknown layer op '{}' (known: {})", group.where(), op_name,
+  layer.op = h5::read_string_attribute(group, "op");
+  const Op* op = find_op(layer.op);
+  if (op == nullptr) {
+    throw InputError(fmt::format("{}: unknown layer op '{}' (known: {})", group.where(), layer.op,
                                  fmt::join(known_layer_op_names(), ", ")));
   }
-  layer.op = *op;
   layer.inputs = h5::read_string_list_attribute(group, "inputs");
-  switch (layer.op) {
-    case LayerOp::input:
-      layer.input_shape = h5::read_int_attribute(group, "input_shape");
-      break;
-    case LayerOp::conv2d:
-    case LayerOp::max_pool:
-    case LayerOp::avg_pool:
-      if (layer.op == LayerOp::conv2d) layer.units = read_fixed<1>(group, "units")[0];
-      layer.kernel = read_fixed<2>(group, "kernel");
-      layer.stride = read_fixed<2>(group, "stride");
-      layer.padding = read_fixed<4>(group, "padding");
-      break;
-    case LayerOp::dense:
-      layer.units = read_fixed<1>(group, "units")[0];
-      break;
-    case LayerOp::clipped_relu:
-      layer.clip_max = static_cast<float>(h5::read_double_attribute(group, "clip_max"));
-      break;
-    case LayerOp::relu:
-      if (h5::has_attribute(group, "clip_threshold")) {
-        layer.clip_threshold =
-            static_cast<float>(h5::read_double_attribute(group, "clip_threshold"));
-        if (!(layer.clip_threshold > 0.0f)) {
-          throw InputError(fmt::format("{}: clip_threshold must be positive", group.where()));
-        }
-      }
-      break;
-    case LayerOp::batch_norm:
-      layer.epsilon = static_cast<float>(h5::read_double_attribute(group, "epsilon"));
-      break;
-    default:
-      break;
-  }
-  for (const auto& role : required_params(layer.op)) {
+  op->read_attributes(group, layer);
+  for (const auto& role : op->param_roles()) {
     if (!h5::has_child(group, role)) {
       throw InputError(
           fmt::format("{}: missing weight dataset '{}' of layer '{}'", group.where(), role, name));

@@ -16,9 +16,9 @@ Network without_layers(const Network& network, const std::vector<std::string>& d
   for (const auto& name : drop) {
     const std::size_t i = network.index_of(name);
     const auto op = network.layer(i).op;
-    if (op == LayerOp::input || i == network.output_layer()) {
+    if (op == "input" || i == network.output_layer()) {
       throw InputError(fmt::format("layer '{}' cannot be dropped: it is the network's {}", name,
-                                   op == LayerOp::input ? "input" : "output"));
+                                   op == "input" ? "input" : "output"));
     }
     dropped.insert(i);
   }

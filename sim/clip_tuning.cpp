@@ -69,7 +69,7 @@ ClipTuningResult tune_clip_thresholds(const nn::Network& network, const ClipTuni
   const auto data = nn::load_dataset(o.data_root, o.dataset, "calibration", o.images);
   std::vector<std::size_t> relus;
   for (const auto i : network.topological_order()) {
-    if (network.layer(i).op == nn::LayerOp::relu) relus.push_back(i);
+    if (network.layer(i).op == "relu") relus.push_back(i);
   }
   if (relus.empty())
     throw InputError(fmt::format("model '{}' has no relu layers to clip", network.name));

@@ -126,7 +126,7 @@ int run_info(const std::string& model) {
     const auto& layer = network.layer(i);
     std::size_t params = 0;
     for (const auto& [role, t] : layer.params) params += t.size();
-    fmt::print("  {:<20} {:<16} -> {:<16} {:>9} params\n", layer.name, wf::nn::to_string(layer.op),
+    fmt::print("  {:<20} {:<16} -> {:<16} {:>9} params\n", layer.name, layer.op,
                wf::nn::shape_to_string(network.output_shape(i)), params);
   }
   fmt::print("total: {} parameters\n", network.parameter_count());

@@ -70,12 +70,13 @@ nn::Tensor random_tensor(const std::vector<std::int64_t>& dims, SplitMix64& rng,
 nn::Layer make_input(const nn::Shape& shape) {
   nn::Layer l;
   l.name = "input";
-  l.op = nn::LayerOp::input;
+  l.op = "input";
   l.input_shape = shape;
   return l;
 }
 
-nn::Layer make_layer(const std::string& name, nn::LayerOp op, std::vector<std::string> inputs) {
+nn::Layer make_layer(const std::string& name, const std::string& op,
+                     std::vector<std::string> inputs) {
   nn::Layer l;
   l.name = name;
   l.op = op;
@@ -86,7 +87,7 @@ nn::Layer make_layer(const std::string& name, nn::LayerOp op, std::vector<std::s
 nn::Layer make_conv(const std::string& name, const std::string& input, std::int64_t in_channels,
                     std::int64_t out_channels, std::int64_t k, std::int64_t stride,
                     std::array<std::int64_t, 4> padding, SplitMix64& rng) {
-  auto l = make_layer(name, nn::LayerOp::conv2d, {input});
+  auto l = make_layer(name, "conv2d", {input});
   l.units = out_channels;
   l.kernel = {k, k};
   l.stride = {stride, stride};
@@ -98,7 +99,7 @@ nn::Layer make_conv(const std::string& name, const std::string& input, std::int6
 
 nn::Layer make_dense(const std::string& name, const std::string& input, std::int64_t in,
                      std::int64_t out, SplitMix64& rng) {
-  auto l = make_layer(name, nn::LayerOp::dense, {input});
+  auto l = make_layer(name, "dense", {input});
   l.units = out;
   l.params["kernel"] = random_tensor({out, in}, rng, 0.2f);
   l.params["bias"] = random_tensor({out}, rng, 0.1f);
@@ -107,7 +108,7 @@ nn::Layer make_dense(const std::string& name, const std::string& input, std::int
 
 nn::Layer make_batch_norm(const std::string& name, const std::string& input, std::int64_t channels,
                           SplitMix64& rng) {
-  auto l = make_layer(name, nn::LayerOp::batch_norm, {input});
+  auto l = make_layer(name, "batch_norm", {input});
   l.epsilon = 1e-3f;
   l.params["gamma"] = random_tensor({channels}, rng, 1.0f);
   l.params["beta"] = random_tensor({channels}, rng, 0.5f);
@@ -125,14 +126,14 @@ nn::Network tiny_mnist_network(std::uint64_t seed) {
   net.source = "tests/fixtures.cpp";
   net.add_layer(make_input({1, 28, 28}));
   net.add_layer(make_conv("conv", "input", 1, 4, 3, 1, {0, 0, 0, 0}, rng));
-  net.add_layer(make_layer("relu", nn::LayerOp::relu, {"conv"}));
-  auto pool = make_layer("pool", nn::LayerOp::max_pool, {"relu"});
+  net.add_layer(make_layer("relu", "relu", {"conv"}));
+  auto pool = make_layer("pool", "max_pool", {"relu"});
   pool.kernel = {2, 2};
   pool.stride = {2, 2};
   net.add_layer(pool);
-  net.add_layer(make_layer("flatten", nn::LayerOp::flatten, {"pool"}));
+  net.add_layer(make_layer("flatten", "flatten", {"pool"}));
   net.add_layer(make_dense("dense", "flatten", 4 * 13 * 13, 10, rng));
-  net.add_layer(make_layer("softmax", nn::LayerOp::softmax, {"dense"}));
+  net.add_layer(make_layer("softmax", "softmax", {"dense"}));
   net.finalize();
   return net;
 }

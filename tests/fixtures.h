@@ -38,7 +38,8 @@ nn::Tensor random_tensor(const std::vector<std::int64_t>& dims, SplitMix64& rng,
 std::vector<float> random_values(std::size_t count, SplitMix64& rng, float scale = 1.0f);
 
 nn::Layer make_input(const nn::Shape& shape);
-nn::Layer make_layer(const std::string& name, nn::LayerOp op, std::vector<std::string> inputs);
+nn::Layer make_layer(const std::string& name, const std::string& op,
+                     std::vector<std::string> inputs);
 // conv2d with random OIHW kernel and bias.
 nn::Layer make_conv(const std::string& name, const std::string& input, std::int64_t in_channels,
                     std::int64_t out_channels, std::int64_t k, std::int64_t stride,

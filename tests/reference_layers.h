@@ -1,4 +1,5 @@
-// Plain-loop implementations of every layer, straight from the definitions,
+// The plain-loop reference of a whole network: each layer's op computes its
+// reference loops (nn/op.h, straight from the definitions),
 // in plain layouts (NCHW activations, OIHW / OI weights). Used only to check
 // the oneDNN engine (tests) and as the baseline of bench/bench_inference.
 #pragma once

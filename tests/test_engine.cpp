@@ -73,12 +73,12 @@ TEST_CASE("evaluating from a cached layer boundary is bit-identical to a full ev
   wf::nn::Network net;
   net.add_layer(wf::test::make_input({1, 28, 28}));
   net.add_layer(wf::test::make_conv("stem", "input", 1, 4, 3, 2, {1, 1, 1, 1}, rng));
-  net.add_layer(wf::test::make_layer("stem_relu", wf::nn::LayerOp::relu, {"stem"}));
+  net.add_layer(wf::test::make_layer("stem_relu", "relu", {"stem"}));
   net.add_layer(wf::test::make_conv("conv_a", "stem_relu", 4, 4, 3, 1, {1, 1, 1, 1}, rng));
-  net.add_layer(wf::test::make_layer("add", wf::nn::LayerOp::add, {"conv_a", "stem_relu"}));
-  net.add_layer(wf::test::make_layer("flatten", wf::nn::LayerOp::flatten, {"add"}));
+  net.add_layer(wf::test::make_layer("add", "add", {"conv_a", "stem_relu"}));
+  net.add_layer(wf::test::make_layer("flatten", "flatten", {"add"}));
   net.add_layer(wf::test::make_dense("fc1", "flatten", 4 * 14 * 14, 32, rng));
-  net.add_layer(wf::test::make_layer("fc1_relu", wf::nn::LayerOp::relu, {"fc1"}));
+  net.add_layer(wf::test::make_layer("fc1_relu", "relu", {"fc1"}));
   net.add_layer(wf::test::make_dense("fc2", "fc1_relu", 32, 10, rng));
   net.finalize();
   wf::nn::Dataset data;

@@ -97,7 +97,7 @@ TEST_CASE("an imported Keras model computes what Keras' HWC arithmetic computes"
   // Through our file format, with batch norm folded on load, as users run it.
   wf::nn::save_model(wf::nn::import_keras(dir / "small.h5"), dir / "small_wf.h5");
   const auto net = wf::nn::load_model(dir / "small_wf.h5");
-  CHECK(net.layer(net.output_layer()).op == wf::nn::LayerOp::softmax);
+  CHECK(net.layer(net.output_layer()).op == "softmax");
   wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = 3});
   for (int sample = 0; sample < 3; ++sample) {
     const auto x_hwc = wf::test::random_values(kH * kW * kC, rng);

@@ -13,7 +13,6 @@
 #include "tests/reference_layers.h"
 
 namespace wf = weightfault;
-using wf::nn::LayerOp;
 using wf::test::make_layer;
 
 namespace {
@@ -39,7 +38,7 @@ void check_layers(const wf::nn::Network& net, std::size_t batch, std::uint64_t s
     for (std::size_t k = 0; k < got.size(); ++k)
       worst = std::max(worst, std::abs(got[k] - want[k]));
     INFO(fmt::format("layer '{}' ({}), batch {}: max |diff| {} at scale {}", net.layer(i).name,
-                     wf::nn::to_string(net.layer(i).op), batch, worst, scale));
+                     net.layer(i).op, batch, worst, scale));
     CHECK(worst <= 1e-4f * scale + 1e-5f);
   }
   // With activations fused as post-ops, the class scores stay the same.
@@ -51,7 +50,7 @@ void check_layers(const wf::nn::Network& net, std::size_t batch, std::uint64_t s
     CHECK(fused_logits[k] == doctest::Approx(logits[k]).epsilon(1e-4));
 }
 
-wf::nn::Layer pool_layer(const std::string& name, LayerOp op, const std::string& input,
+wf::nn::Layer pool_layer(const std::string& name, const std::string& op, const std::string& input,
                          std::int64_t k, std::int64_t s, std::array<std::int64_t, 4> pad) {
   auto l = make_layer(name, op, {input});
   l.kernel = {k, k};
@@ -73,7 +72,7 @@ TEST_CASE("conv2d matches the reference for several shapes, strides and paddings
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({c.c, c.h, c.h}));
     net.add_layer(wf::test::make_conv("conv", "input", c.c, c.o, c.k, c.s, c.pad, rng));
-    net.add_layer(make_layer("flatten", LayerOp::flatten, {"conv"}));
+    net.add_layer(make_layer("flatten", "flatten", {"conv"}));
     net.finalize();
     check_layers(net, 3, 11);
   }
@@ -86,15 +85,15 @@ TEST_CASE("dense, softmax and dropout match the reference") {
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({in}));
     net.add_layer(wf::test::make_dense("dense", "input", in, out, rng));
-    net.add_layer(make_layer("dropout", LayerOp::dropout, {"dense"}));
-    net.add_layer(make_layer("softmax", LayerOp::softmax, {"dropout"}));
+    net.add_layer(make_layer("dropout", "dropout", {"dense"}));
+    net.add_layer(make_layer("softmax", "softmax", {"dropout"}));
     net.finalize();
     check_layers(net, 4, 12);
   }
 }
 
 TEST_CASE("relu, clipped relu and tanh match the reference, unfused and fused") {
-  for (const LayerOp op : {LayerOp::relu, LayerOp::clipped_relu, LayerOp::tanh}) {
+  for (const std::string op : {"relu", "clipped_relu", "tanh"}) {
     wf::SplitMix64 rng(13);
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({2, 8, 8}));
@@ -102,7 +101,7 @@ TEST_CASE("relu, clipped relu and tanh match the reference, unfused and fused") 
     auto act = make_layer("act", op, {"conv"});
     act.clip_max = 0.3f;
     net.add_layer(act);
-    net.add_layer(make_layer("flatten", LayerOp::flatten, {"act"}));
+    net.add_layer(make_layer("flatten", "flatten", {"act"}));
     net.add_layer(wf::test::make_dense("dense", "flatten", 6 * 64, 10, rng));
     auto act2 = make_layer("act2", op, {"dense"});
     act2.clip_max = 0.2f;
@@ -114,18 +113,17 @@ TEST_CASE("relu, clipped relu and tanh match the reference, unfused and fused") 
 
 TEST_CASE("max, average and global average pooling match the reference, padding excluded") {
   struct Case {
-    LayerOp op;
+    std::string op;
     std::int64_t k, s;
     std::array<std::int64_t, 4> pad;
   };
-  for (const Case& c :
-       {Case{LayerOp::max_pool, 2, 2, {0, 0, 0, 0}}, Case{LayerOp::avg_pool, 2, 2, {0, 0, 0, 0}},
-        Case{LayerOp::max_pool, 3, 2, {1, 1, 1, 1}}, Case{LayerOp::avg_pool, 3, 2, {1, 1, 1, 1}},
-        Case{LayerOp::avg_pool, 3, 1, {0, 0, 1, 1}}}) {
+  for (const Case& c : {Case{"max_pool", 2, 2, {0, 0, 0, 0}}, Case{"avg_pool", 2, 2, {0, 0, 0, 0}},
+                        Case{"max_pool", 3, 2, {1, 1, 1, 1}}, Case{"avg_pool", 3, 2, {1, 1, 1, 1}},
+                        Case{"avg_pool", 3, 1, {0, 0, 1, 1}}}) {
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({3, 11, 11}));
     net.add_layer(pool_layer("pool", c.op, "input", c.k, c.s, c.pad));
-    net.add_layer(make_layer("gap", LayerOp::global_avg_pool, {"pool"}));
+    net.add_layer(make_layer("gap", "global_avg_pool", {"pool"}));
     net.finalize();
     check_layers(net, 2, 15);
   }
@@ -136,7 +134,7 @@ TEST_CASE("batch norm matches the reference on images and on flat features") {
   wf::nn::Network net;
   net.add_layer(wf::test::make_input({4, 5, 5}));
   net.add_layer(wf::test::make_batch_norm("bn", "input", 4, rng));
-  net.add_layer(make_layer("flatten", LayerOp::flatten, {"bn"}));
+  net.add_layer(make_layer("flatten", "flatten", {"bn"}));
   net.add_layer(wf::test::make_batch_norm("bn_flat", "flatten", 100, rng));
   net.finalize();
   check_layers(net, 3, 17);
@@ -147,14 +145,14 @@ TEST_CASE("a residual block (conv, bn, relu, add) matches the reference") {
   wf::nn::Network net;
   net.add_layer(wf::test::make_input({3, 10, 10}));
   net.add_layer(wf::test::make_conv("stem", "input", 3, 8, 3, 1, {1, 1, 1, 1}, rng));
-  net.add_layer(make_layer("stem_relu", LayerOp::relu, {"stem"}));
+  net.add_layer(make_layer("stem_relu", "relu", {"stem"}));
   net.add_layer(wf::test::make_conv("conv_a", "stem_relu", 8, 8, 3, 1, {1, 1, 1, 1}, rng));
   net.add_layer(wf::test::make_batch_norm("bn_a", "conv_a", 8, rng));
-  net.add_layer(make_layer("relu_a", LayerOp::relu, {"bn_a"}));
+  net.add_layer(make_layer("relu_a", "relu", {"bn_a"}));
   net.add_layer(wf::test::make_conv("conv_b", "relu_a", 8, 8, 3, 1, {1, 1, 1, 1}, rng));
-  net.add_layer(make_layer("add", LayerOp::add, {"conv_b", "stem_relu"}));
-  net.add_layer(make_layer("relu_out", LayerOp::relu, {"add"}));
-  net.add_layer(make_layer("gap", LayerOp::global_avg_pool, {"relu_out"}));
+  net.add_layer(make_layer("add", "add", {"conv_b", "stem_relu"}));
+  net.add_layer(make_layer("relu_out", "relu", {"add"}));
+  net.add_layer(make_layer("gap", "global_avg_pool", {"relu_out"}));
   net.add_layer(wf::test::make_dense("fc", "gap", 8, 10, rng));
   net.finalize();
   check_layers(net, 4, 19);
@@ -166,8 +164,8 @@ TEST_CASE("folding batch norm into the conv keeps the outputs") {
   net.add_layer(wf::test::make_input({3, 10, 10}));
   net.add_layer(wf::test::make_conv("conv", "input", 3, 8, 3, 1, {1, 1, 1, 1}, rng));
   net.add_layer(wf::test::make_batch_norm("bn", "conv", 8, rng));
-  net.add_layer(make_layer("relu", LayerOp::relu, {"bn"}));
-  net.add_layer(make_layer("flatten", LayerOp::flatten, {"relu"}));
+  net.add_layer(make_layer("relu", "relu", {"bn"}));
+  net.add_layer(make_layer("flatten", "flatten", {"relu"}));
   net.finalize();
   const auto folded = wf::nn::fold_batch_norm(net);
   CHECK(folded.size() == net.size() - 1);

@@ -274,7 +274,7 @@ TEST_CASE("clip_act thresholds come from the calibration split only") {
   const auto clipped = wf::nn::with_clipped_relus(tuned);
   for (const auto& l : result.layers) {
     const auto& layer = clipped.layer(clipped.index_of(l.layer));
-    CHECK(layer.op == wf::nn::LayerOp::clipped_relu);
+    CHECK(layer.op == "clipped_relu");
     CHECK(layer.clip_max == l.threshold);
   }
   CHECK_THROWS_WITH_AS(wf::nn::with_clipped_relus(net),

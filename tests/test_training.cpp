@@ -19,7 +19,6 @@
 #include "tests/fixtures.h"
 
 namespace wf = weightfault;
-using wf::nn::LayerOp;
 
 namespace {
 
@@ -38,41 +37,41 @@ wf::nn::Network tiny(const std::string& kind, std::uint64_t seed) {
     net.add_layer(std::move(layer));
   };
   if (kind == "relu+max_pool") {
-    add(wf::test::make_layer("act", LayerOp::relu, {last}));
-    auto pool = wf::test::make_layer("pool", LayerOp::max_pool, {last});
+    add(wf::test::make_layer("act", "relu", {last}));
+    auto pool = wf::test::make_layer("pool", "max_pool", {last});
     pool.kernel = {2, 2};
     pool.stride = {2, 2};
     add(pool);
     flat = 2 * 3 * 3;
   } else if (kind == "tanh+avg_pool") {
-    add(wf::test::make_layer("act", LayerOp::tanh, {last}));
-    auto pool = wf::test::make_layer("pool", LayerOp::avg_pool, {last});
+    add(wf::test::make_layer("act", "tanh", {last}));
+    auto pool = wf::test::make_layer("pool", "avg_pool", {last});
     pool.kernel = {2, 2};
     pool.stride = {2, 2};
     add(pool);
     flat = 2 * 3 * 3;
   } else if (kind == "clipped_relu+global_avg_pool") {
-    auto act = wf::test::make_layer("act", LayerOp::clipped_relu, {last});
+    auto act = wf::test::make_layer("act", "clipped_relu", {last});
     act.clip_max = 0.4f;
     add(act);
-    add(wf::test::make_layer("pool", LayerOp::global_avg_pool, {last}));
+    add(wf::test::make_layer("pool", "global_avg_pool", {last}));
     flat = 2;
   } else if (kind == "batch_norm") {
     add(wf::test::make_batch_norm("bn", last, 2, rng));
   } else if (kind == "add (residual)") {
     add(wf::test::make_conv("conv2", "conv", 2, 2, 3, 1, {1, 1, 1, 1}, rng));
-    add(wf::test::make_layer("sum", LayerOp::add, {"conv", "conv2"}));
-    add(wf::test::make_layer("act", LayerOp::relu, {last}));
+    add(wf::test::make_layer("sum", "add", {"conv", "conv2"}));
+    add(wf::test::make_layer("act", "relu", {last}));
   } else if (kind == "dense+dense") {
-    add(wf::test::make_layer("flat0", LayerOp::flatten, {last}));
+    add(wf::test::make_layer("flat0", "flatten", {last}));
     add(wf::test::make_dense("hidden", last, flat, 5, rng));
-    add(wf::test::make_layer("act", LayerOp::tanh, {last}));
+    add(wf::test::make_layer("act", "tanh", {last}));
     flat = 5;
   }
   if (flat == 2 * 6 * 6 || (kind != "dense+dense" && kind != "clipped_relu+global_avg_pool"))
-    add(wf::test::make_layer("flat", LayerOp::flatten, {last}));
+    add(wf::test::make_layer("flat", "flatten", {last}));
   add(wf::test::make_dense("out", last, flat, 3, rng));
-  add(wf::test::make_layer("prob", LayerOp::softmax, {last}));
+  add(wf::test::make_layer("prob", "softmax", {last}));
   net.finalize();
   return net;
 }
