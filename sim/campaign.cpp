@@ -36,8 +36,8 @@ using storage::StoredImage;
 // A layer with stored weights and its tensors in every image (all images store the same
 // tensors in the same order).
 struct WeightedLayer {
-  std::size_t layer = 0;             // index in the network
-  std::size_t kernel = 0, bias = 0;  // tensor indices
+  std::size_t layer = 0;                                     // index in the network
+  std::vector<std::pair<std::string, std::size_t>> tensors;  // (role, tensor index)
 };
 
 // Immutable state shared by every worker.
@@ -130,7 +130,7 @@ class Worker {
 
   void push_layer(std::size_t slot) {
     const auto& l = s_.layer_tensors[slot];
-    engine_->set_weights(l.layer, values_[l.kernel], values_[l.bias]);
+    for (const auto& [role, t] : l.tensors) engine_->set_param(l.layer, role, values_[t]);
   }
 
   std::size_t layer_slot(std::size_t layer) const {
@@ -268,7 +268,8 @@ class Worker {
       for (const auto& l : s_.layer_tensors) {
         const auto& name = s_.network.layer(l.layer).name;
         if (std::find(drop.begin(), drop.end(), name) != drop.end()) continue;
-        engine.set_weights(engine.network().index_of(name), values_[l.kernel], values_[l.bias]);
+        for (const auto& [role, t] : l.tensors)
+          engine.set_param(engine.network().index_of(name), role, values_[t]);
       }
       ++evaluations;
       return static_cast<std::int64_t>(nn::evaluate(engine, s_.data).correct);
@@ -422,8 +423,7 @@ void index_layers(Shared& shared) {
         shared.weighted_layers.begin());
     shared.slot_of_tensor.push_back(slot);
     shared.layer_tensors[slot].layer = layer;
-    (tensors[t].role == "kernel" ? shared.layer_tensors[slot].kernel
-                                 : shared.layer_tensors[slot].bias) = t;
+    shared.layer_tensors[slot].tensors.emplace_back(tensors[t].role, t);
   }
 }
 
@@ -562,7 +562,8 @@ void record_references(Shared& shared, ResultsWriter& writer, int threads) {
           auto& engine = *engines[shared.variant_of_image[d]];
           const auto& image = shared.images[d];
           for (const auto& l : shared.layer_tensors) {
-            engine.set_weights(l.layer, image.golden_values(l.kernel), image.golden_values(l.bias));
+            for (const auto& [role, t] : l.tensors)
+              engine.set_param(l.layer, role, image.golden_values(t));
           }
           shared.caches[d] =
               nn::record_resume_cache(engine, shared.data, shared.weighted_layers, budget);

@@ -17,11 +17,13 @@
 namespace weightfault::sim {
 namespace {
 
-// Faulted fp32 weights of one draw, per weighted layer: (layer, kernel, bias).
-struct FaultedWeights {
-  std::vector<std::size_t> layers;
-  std::vector<std::vector<float>> kernels, biases;
+// Faulted fp32 weights of one draw: every stored tensor as (layer, role, values).
+struct FaultedTensor {
+  std::size_t layer;
+  std::string role;
+  std::vector<float> values;
 };
+using FaultedWeights = std::vector<FaultedTensor>;
 
 std::vector<FaultedWeights> draw_faulted_weights(const nn::Network& net,
                                                  const ClipTuningOptions& o) {
@@ -44,17 +46,11 @@ std::vector<FaultedWeights> draw_faulted_weights(const nn::Network& net,
       auto bytes = image.golden_bytes();
       map.apply(0.0, mapping, image.placement(), bytes);
       FaultedWeights w;
-      // Tensors are stored per layer as (kernel, bias): tensors_to_store's order.
       for (std::size_t t = 0; t < image.tensors().size(); ++t) {
         const auto& st = image.tensors()[t];
         std::vector<float> values(st.elements);
         for (std::size_t g = 0; g < st.groups(); ++g) image.decode_group(t, g, bytes, values);
-        if (st.role == "kernel") {
-          w.layers.push_back(net.index_of(st.owner));
-          w.kernels.push_back(std::move(values));
-        } else {
-          w.biases.push_back(std::move(values));
-        }
+        w.push_back({net.index_of(st.owner), st.role, std::move(values)});
       }
       out.push_back(std::move(w));
     }
@@ -112,8 +108,7 @@ ClipTuningResult tune_clip_thresholds(const nn::Network& network, const ClipTuni
     if (clean_accuracy != nullptr) *clean_accuracy = nn::evaluate(engine, data).top1();
     double sum = 0.0;
     for (const auto& w : draws) {
-      for (std::size_t k = 0; k < w.layers.size(); ++k)
-        engine.set_weights(w.layers[k], w.kernels[k], w.biases[k]);
+      for (const auto& t : w) engine.set_param(t.layer, t.role, t.values);
       sum += nn::evaluate(engine, data).top1();
     }
     return sum / static_cast<double>(draws.size());

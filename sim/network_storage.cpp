@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "nn/op.h"
 #include "nn/submodel.h"
 
 namespace weightfault::sim {
@@ -14,7 +15,7 @@ std::vector<storage::TensorToStore> tensors_to_store(const nn::Network& network)
     if (!layer.has_weights()) continue;
     const bool drops =
         std::find(detachable.begin(), detachable.end(), layer.name) != detachable.end();
-    for (const std::string role : {"kernel", "bias"}) {
+    for (const auto& role : nn::op_of(layer).param_roles()) {
       out.push_back(
           {layer.name + "/" + role, layer.name, role, layer.params.at(role).values, drops});
     }

@@ -11,8 +11,9 @@
 
 namespace weightfault::sim {
 
-// Every stored parameter tensor of `network`: per layer with weights, in topological
-// order, each of its parameter tensors ("<layer>/<role>"). The spans point into `network`.
+// Every stored parameter tensor of `network`: per layer whose op stores its parameters,
+// in topological order, each parameter tensor in the op's order ("<layer>/<role>"). The
+// spans point into `network`.
 std::vector<storage::TensorToStore> tensors_to_store(const nn::Network& network);
 
 storage::ModelFacts model_facts(const nn::Network& network);
