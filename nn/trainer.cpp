@@ -201,6 +201,67 @@ double backward_all(const TrainingSettings& s, TrainingEngine& engine, std::vect
   return loss / weight_sum;
 }
 
+// One epoch: shuffle (seeded per epoch), then forward, backward over every model and one
+// optimizer step per batch; the remainder of the training set is left out (reshuffled).
+struct EpochRunner {
+  const TrainingSettings& s;
+  const Network& net;
+  const Dataset& train;
+  TrainingEngine& engine;
+  std::vector<SubEngine>& subs;
+  std::vector<std::vector<float>>& combined;
+  std::vector<std::span<const float>>& gradients;
+  Optimizer& optimizer;
+  bool tty;
+  std::vector<float> inputs = std::vector<float>(s.batch * train.image_size());
+  std::vector<std::int32_t> labels = std::vector<std::int32_t>(s.batch);
+  std::vector<std::size_t> order = std::vector<std::size_t>(train.size());
+
+  std::size_t batches() const { return train.size() / s.batch; }
+
+  void fill_batch(std::size_t b) {
+    const std::size_t per_sample = train.image_size();
+    for (std::size_t j = 0; j < s.batch; ++j) {
+      const std::size_t n = order[b * s.batch + j];
+      const auto image = train.image(n);
+      for (std::size_t p = 0; p < per_sample; ++p)
+        inputs[j * per_sample + p] =
+            static_cast<float>(image[p]) * net.normalization.scale + net.normalization.offset;
+      labels[j] = train.labels[n];
+    }
+  }
+
+  // (sum of batch losses, correct training predictions)
+  std::pair<double, std::size_t> run(std::size_t epoch, double lr) {
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    SplitMix64 shuffle(stream_seed({s.seed, 0x73687566, epoch}));  // "shuf"
+    for (std::size_t k = order.size() - 1; k > 0; --k)
+      std::swap(order[k], order[shuffle.next() % (k + 1)]);
+    double loss_sum = 0.0;
+    std::size_t correct = 0;
+    auto last_print = Clock::now();
+    for (std::size_t b = 0; b < batches(); ++b) {
+      fill_batch(b);
+      const auto logits = engine.forward(inputs);
+      const std::size_t classes = logits.size() / s.batch;
+      for (std::size_t j = 0; j < s.batch; ++j) {
+        const auto* z = logits.data() + j * classes;
+        if (static_cast<std::int32_t>(std::max_element(z, z + classes) - z) == labels[j]) ++correct;
+      }
+      loss_sum += backward_all(s, engine, subs, combined, inputs, labels);
+      optimizer.step(engine.trainables(), gradients, lr);
+      if (tty && seconds_since(last_print) > 0.5) {
+        last_print = Clock::now();
+        std::fprintf(stderr, "\repoch %zu/%zu  batch %zu/%zu  loss %.4f  acc %.2f %%  lr %.2g   ",
+                     epoch + 1, s.epochs, b + 1, batches(), loss_sum / static_cast<double>(b + 1),
+                     100.0 * static_cast<double>(correct) / static_cast<double>((b + 1) * s.batch),
+                     lr);
+      }
+    }
+    return {loss_sum, correct};
+  }
+};
+
 // The training record stored in the model file after each epoch (docs/model-format.md).
 nlohmann::json training_record(const ModelDefinition& def, const TrainOptions& options,
                                const TrainReport& report, std::size_t epochs_done) {
@@ -280,46 +341,14 @@ TrainReport train_model(ModelDefinition& def, const TrainOptions& options) {
   }
   Optimizer optimizer(s, engine.trainables());
   TrainReport report;
-  const std::size_t per_sample = train.image_size();
-  std::vector<float> inputs(s.batch * per_sample);
-  std::vector<std::int32_t> labels(s.batch);
-  std::vector<std::size_t> order(train.size());
-  const bool tty = options.progress && isatty(fileno(stderr));
-  const std::size_t batches = train.size() / s.batch;  // the remainder is left out (reshuffled)
+  EpochRunner runner{s,         net,       train,
+                     engine,    subs,      combined,
+                     gradients, optimizer, options.progress && isatty(fileno(stderr))};
   for (std::size_t epoch = 0; epoch < s.epochs; ++epoch) {
     const double lr = learning_rate(s, epoch);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    SplitMix64 shuffle(stream_seed({s.seed, 0x73687566, epoch}));  // "shuf"
-    for (std::size_t k = order.size() - 1; k > 0; --k)
-      std::swap(order[k], order[shuffle.next() % (k + 1)]);
-    double loss_sum = 0.0;
-    std::size_t correct = 0;
-    auto last_print = Clock::now();
-    for (std::size_t b = 0; b < batches; ++b) {
-      for (std::size_t j = 0; j < s.batch; ++j) {
-        const std::size_t n = order[b * s.batch + j];
-        const auto image = train.image(n);
-        for (std::size_t p = 0; p < per_sample; ++p)
-          inputs[j * per_sample + p] =
-              static_cast<float>(image[p]) * net.normalization.scale + net.normalization.offset;
-        labels[j] = train.labels[n];
-      }
-      const auto logits = engine.forward(inputs);
-      const std::size_t classes = logits.size() / s.batch;
-      for (std::size_t j = 0; j < s.batch; ++j) {
-        const auto* z = logits.data() + j * classes;
-        if (static_cast<std::int32_t>(std::max_element(z, z + classes) - z) == labels[j]) ++correct;
-      }
-      loss_sum += backward_all(s, engine, subs, combined, inputs, labels);
-      optimizer.step(engine.trainables(), gradients, lr);
-      if (tty && seconds_since(last_print) > 0.5) {
-        last_print = Clock::now();
-        std::fprintf(stderr, "\repoch %zu/%zu  batch %zu/%zu  loss %.4f  acc %.2f %%  lr %.2g   ",
-                     epoch + 1, s.epochs, b + 1, batches, loss_sum / static_cast<double>(b + 1),
-                     100.0 * static_cast<double>(correct) / static_cast<double>((b + 1) * s.batch),
-                     lr);
-      }
-    }
+    const auto [loss_sum, correct] = runner.run(epoch, lr);
+    const std::size_t batches = runner.batches();
+    const bool tty = runner.tty;
     engine.write_to(net);
     report.loss.push_back(loss_sum / static_cast<double>(batches));
     report.train_accuracy.push_back(static_cast<double>(correct) /

@@ -78,40 +78,11 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
   for (const auto& p : layout.protections)
     protection_groups.push_back(h5::create_group(results, p));
   cells_.resize(layout.protections.size() * layout.dtypes.size());
-  const std::uint64_t L = layout.layers.size();
   for (std::size_t d = 0; d < layout.dtypes.size(); ++d) {
     const auto ref_group = h5::create_group(reference, layout.dtypes[d]);
     make_double(ref_group, "accuracy", {1}, "fraction");
-    for (std::size_t p = 0; p < layout.protections.size(); ++p) {
-      Cell& c = cell(p, d);
-      const std::uint64_t B = static_cast<std::uint64_t>(layout.word_bits[d]);
-      c.group = h5::create_group(protection_groups[p], layout.dtypes[d]);
-      c.accuracy = make_double(c.group, "accuracy", {P, N, T}, "fraction");
-      c.correct = make_int(c.group, "correct", {P, N, T}, "count");
-      c.faults_active = make_int(c.group, "faults_active", {P, N, T}, "count");
-      c.bits_changed = make_int(c.group, "bits_changed", {P, N, T}, "count");
-      c.weights_changed = make_int(c.group, "weights_changed", {P, N, T, L}, "count");
-      h5::write_string_list_attribute(c.weights_changed, "layers", layout.layers);
-      c.layers_dropped = make_int(c.group, "layers_dropped", {P, N, T, L}, "flag");
-      h5::write_string_list_attribute(c.layers_dropped, "layers", layout.layers);
-      c.flips = make_int(c.group, "bit_flips_by_position_per_trial", {P, N, B}, "count");
-      c.finished =
-          h5::create_dataset(c.group, "finished", H5T_STD_U8LE, H5T_NATIVE_UINT8, {P, N}, &kZero);
-      h5::write_string_attribute(c.finished, "units", "flag");
-      c.reference = make_double(c.group, "reference_accuracy", {1}, "fraction");
-      auto bpw = make_double(c.group, "bits_per_weight", {1}, "bit");
-      h5::write_all(bpw, H5T_NATIVE_DOUBLE,
-                    &layout.bits_per_weight.at(p * layout.dtypes.size() + d));
-      make_int(c.group, "bit_flips_by_position", {P, B}, "count");
-      const auto summary = h5::create_group(c.group, "summary");
-      for (const char* name : {"mean_accuracy", "std_accuracy", "ci95_low", "ci95_high",
-                               "critical_fraction", "critical_ci95_low", "critical_ci95_high"}) {
-        make_double(summary, name, {P, T}, "fraction");
-      }
-      make_int(summary, "trials_finished", {P}, "count");
-      c.accuracy_values.assign(P * N * T, kNaN);
-      c.flips_total.assign(P * B, 0);
-    }
+    for (std::size_t p = 0; p < layout.protections.size(); ++p)
+      create_cell(p, d, protection_groups[p]);
   }
   faultmaps_ = h5::create_group(file_, "faultmaps");
   // Faults active at each checkpoint by fault model and kind, simulated and expected.
@@ -126,6 +97,40 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
                              "analytic expected number of fault records/cells active at each "
                              "checkpoint, per fault model (docs/results-format.md)");
   h5::flush(file_);
+}
+
+// The datasets of one (protection, dtype) cell (docs/results-format.md).
+void ResultsWriter::create_cell(std::size_t p, std::size_t d, const h5::Object& protection_group) {
+  const std::uint64_t P = scenario_.points(), N = static_cast<std::uint64_t>(scenario_.trials),
+                      T = scenario_.checkpoints(), L = layout_.layers.size();
+  const auto& layout = layout_;
+  Cell& c = cell(p, d);
+  const std::uint64_t B = static_cast<std::uint64_t>(layout.word_bits[d]);
+  c.group = h5::create_group(protection_group, layout.dtypes[d]);
+  c.accuracy = make_double(c.group, "accuracy", {P, N, T}, "fraction");
+  c.correct = make_int(c.group, "correct", {P, N, T}, "count");
+  c.faults_active = make_int(c.group, "faults_active", {P, N, T}, "count");
+  c.bits_changed = make_int(c.group, "bits_changed", {P, N, T}, "count");
+  c.weights_changed = make_int(c.group, "weights_changed", {P, N, T, L}, "count");
+  h5::write_string_list_attribute(c.weights_changed, "layers", layout.layers);
+  c.layers_dropped = make_int(c.group, "layers_dropped", {P, N, T, L}, "flag");
+  h5::write_string_list_attribute(c.layers_dropped, "layers", layout.layers);
+  c.flips = make_int(c.group, "bit_flips_by_position_per_trial", {P, N, B}, "count");
+  c.finished =
+      h5::create_dataset(c.group, "finished", H5T_STD_U8LE, H5T_NATIVE_UINT8, {P, N}, &kZero);
+  h5::write_string_attribute(c.finished, "units", "flag");
+  c.reference = make_double(c.group, "reference_accuracy", {1}, "fraction");
+  auto bpw = make_double(c.group, "bits_per_weight", {1}, "bit");
+  h5::write_all(bpw, H5T_NATIVE_DOUBLE, &layout.bits_per_weight.at(p * layout.dtypes.size() + d));
+  make_int(c.group, "bit_flips_by_position", {P, B}, "count");
+  const auto summary = h5::create_group(c.group, "summary");
+  for (const char* name : {"mean_accuracy", "std_accuracy", "ci95_low", "ci95_high",
+                           "critical_fraction", "critical_ci95_low", "critical_ci95_high"}) {
+    make_double(summary, name, {P, T}, "fraction");
+  }
+  make_int(summary, "trials_finished", {P}, "count");
+  c.accuracy_values.assign(P * N * T, kNaN);
+  c.flips_total.assign(P * B, 0);
 }
 
 void ResultsWriter::write_reference(std::size_t protection, std::size_t dtype, std::int64_t correct,

@@ -61,6 +61,7 @@ class ResultsWriter {
   void finish();
 
  private:
+  void create_cell(std::size_t p, std::size_t d, const h5::Object& protection_group);
   struct Cell {
     h5::Object group, accuracy, correct, faults_active, bits_changed, weights_changed,
         layers_dropped, flips, finished, reference;
