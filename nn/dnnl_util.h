@@ -4,6 +4,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstddef>
+#include <unordered_map>
 
 #include "nn/layer.h"
 
@@ -11,6 +12,14 @@ namespace weightfault::nn {
 
 using DnnlTag = dnnl::memory::format_tag;
 using DnnlType = dnnl::memory::data_type;
+using Args = std::unordered_map<int, dnnl::memory>;
+
+// One primitive with its arguments, as the engines run them.
+struct Step {
+  dnnl::primitive primitive;
+  Args args;
+  std::size_t stage = 0;  // inference: position in topological order of the layer it computes
+};
 
 // [batch, ...shape]
 inline dnnl::memory::dims batched(std::size_t batch, const Shape& shape) {

@@ -18,12 +18,6 @@ namespace {
 
 using dnnl::memory;
 
-struct Step {
-  dnnl::primitive primitive;
-  Args args;
-  std::size_t stage = 0;  // position in topological order of the layer it computes
-};
-
 bool is_output_arg(int arg) {
   return arg == DNNL_ARG_DST || arg == DNNL_ARG_TO;
 }

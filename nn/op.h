@@ -22,14 +22,13 @@
 #include <vector>
 
 #include "common/hdf5_file.h"
+#include "nn/dnnl_util.h"
 #include "nn/layer.h"
 
 namespace weightfault::nn {
 
 class Network;
 struct DefinitionContext;  // nn/definition_context.h
-
-using Args = std::unordered_map<int, dnnl::memory>;
 
 // Builds the inference steps of one layer (implemented by the inference engine).
 class InferenceBuilder {

@@ -18,11 +18,6 @@ namespace {
 
 using dnnl::memory;
 
-struct Step {
-  dnnl::primitive primitive;
-  Args args;
-};
-
 void run(Step& step, dnnl::stream& stream, const std::string& layer) {
   try {
     step.primitive.execute(stream, step.args);
@@ -96,11 +91,11 @@ struct TrainingEngine::Impl final : TrainingBuilder {
     return {params.back().used, params.back().diff};
   }
   void forward(const dnnl::primitive& primitive, Args args) override {
-    forward_steps.push_back({primitive, std::move(args)});
+    forward_steps.push_back({primitive, std::move(args), 0});
     forward_layer.push_back(current_layer);
   }
   void backward(const dnnl::primitive& primitive, Args args) override {
-    backward_steps[current_layer].push_back({primitive, std::move(args)});
+    backward_steps[current_layer].push_back({primitive, std::move(args), 0});
   }
   void track_statistics(std::size_t layer, const memory& mean, const memory& variance) override {
     norms.emplace(layer, Norm{mean, variance, net.layer(layer).params.at("moving_mean").values,

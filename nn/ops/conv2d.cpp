@@ -6,6 +6,7 @@
 #include "nn/dnnl_util.h"
 #include "nn/network.h"
 #include "nn/op.h"
+#include "nn/ops/weighted.h"
 #include "nn/ops/window.h"
 
 namespace weightfault::nn {
@@ -85,10 +86,7 @@ class Conv2dOp final : public Op {
     const memory kernel = b.param(i, "kernel", pd.weights_desc());
     const memory bias = b.param(i, "bias", bias_md);
     const memory out(pd.dst_desc(), b.engine());
-    b.add_step(dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src},
-                                               {DNNL_ARG_WEIGHTS, kernel},
-                                               {DNNL_ARG_BIAS, bias},
-                                               {DNNL_ARG_DST, out}});
+    b.add_step(dnnl::convolution_forward(pd), weighted_forward_args(src, kernel, bias, out));
     b.set_output(i, out);
   }
 
@@ -98,16 +96,14 @@ class Conv2dOp final : public Op {
     const memory::desc kernel_md(memory::dims(kdims.begin(), kdims.end()), DnnlType::f32,
                                  DnnlTag::oihw);
     const memory::desc bias_md({l.units}, DnnlType::f32, DnnlTag::x);
-    const memory src = b.input(i, 0), out = b.output(i), grad = b.output_gradient(i);
+    const memory src = b.input(i, 0), out = b.output(i);
     const auto fd = forward_desc(dnnl::prop_kind::forward_training, l, src.get_desc(), kernel_md,
                                  bias_md, out.get_desc());
     const dnnl::convolution_forward::primitive_desc fpd(fd, b.engine());
     const auto kernel = b.param(i, "kernel", kernel_md, true);
     const auto bias = b.param(i, "bias", bias_md, false);
-    b.forward(dnnl::convolution_forward(fpd), {{DNNL_ARG_SRC, src},
-                                               {DNNL_ARG_WEIGHTS, kernel.used},
-                                               {DNNL_ARG_BIAS, bias.used},
-                                               {DNNL_ARG_DST, out}});
+    b.forward(dnnl::convolution_forward(fpd),
+              weighted_forward_args(src, kernel.used, bias.used, out));
     const memory::dims strides{l.stride[0], l.stride[1]};
     const memory::dims pad_l{l.padding[0], l.padding[1]}, pad_r{l.padding[2], l.padding[3]};
     const dnnl::convolution_backward_data::desc bd(dnnl::algorithm::convolution_direct,
@@ -116,17 +112,13 @@ class Conv2dOp final : public Op {
     const dnnl::convolution_backward_weights::desc wd(dnnl::algorithm::convolution_direct,
                                                       src.get_desc(), kernel_md, bias_md,
                                                       out.get_desc(), strides, pad_l, pad_r);
-    b.backward(dnnl::convolution_backward_weights(
-                   dnnl::convolution_backward_weights::primitive_desc(wd, b.engine(), fpd)),
-               {{DNNL_ARG_SRC, src},
-                {DNNL_ARG_DIFF_DST, grad},
-                {DNNL_ARG_DIFF_WEIGHTS, kernel.diff},
-                {DNNL_ARG_DIFF_BIAS, bias.diff}});
-    b.backward(dnnl::convolution_backward_data(
-                   dnnl::convolution_backward_data::primitive_desc(bd, b.engine(), fpd)),
-               {{DNNL_ARG_DIFF_DST, grad},
-                {DNNL_ARG_WEIGHTS, kernel.used},
-                {DNNL_ARG_DIFF_SRC, b.input_gradient(i)}});
+    add_weighted_backward(
+        b, i,
+        dnnl::convolution_backward_weights(
+            dnnl::convolution_backward_weights::primitive_desc(wd, b.engine(), fpd)),
+        dnnl::convolution_backward_data(
+            dnnl::convolution_backward_data::primitive_desc(bd, b.engine(), fpd)),
+        src, kernel, bias);
   }
 
   std::vector<float> reference(const Layer& l, const ReferenceInputs& in) const override {

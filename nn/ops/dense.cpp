@@ -5,6 +5,7 @@
 #include "nn/dnnl_util.h"
 #include "nn/network.h"
 #include "nn/op.h"
+#include "nn/ops/weighted.h"
 #include "nn/ops/window.h"
 
 namespace weightfault::nn {
@@ -64,16 +65,13 @@ class DenseOp final : public Op {
     const memory kernel = b.param(i, "kernel", pd.weights_desc());
     const memory bias = b.param(i, "bias", bias_md);
     const memory out(pd.dst_desc(), b.engine());
-    b.add_step(dnnl::inner_product_forward(pd), {{DNNL_ARG_SRC, src},
-                                                 {DNNL_ARG_WEIGHTS, kernel},
-                                                 {DNNL_ARG_BIAS, bias},
-                                                 {DNNL_ARG_DST, out}});
+    b.add_step(dnnl::inner_product_forward(pd), weighted_forward_args(src, kernel, bias, out));
     b.set_output(i, out);
   }
 
   void build_training(TrainingBuilder& b, std::size_t i) const override {
     const Layer& l = b.network().layer(i);
-    const memory src = b.input(i, 0), out = b.output(i), grad = b.output_gradient(i);
+    const memory src = b.input(i, 0), out = b.output(i);
     if (src.get_desc().dims().size() != 2)
       fail_layer(l, "dense needs a flat input (add a flatten)");
     const auto& kdims = l.params.at("kernel").dims;
@@ -85,24 +83,18 @@ class DenseOp final : public Op {
     const dnnl::inner_product_forward::primitive_desc fpd(fd, b.engine());
     const auto kernel = b.param(i, "kernel", kernel_md, true);
     const auto bias = b.param(i, "bias", bias_md, false);
-    b.forward(dnnl::inner_product_forward(fpd), {{DNNL_ARG_SRC, src},
-                                                 {DNNL_ARG_WEIGHTS, kernel.used},
-                                                 {DNNL_ARG_BIAS, bias.used},
-                                                 {DNNL_ARG_DST, out}});
+    b.forward(dnnl::inner_product_forward(fpd),
+              weighted_forward_args(src, kernel.used, bias.used, out));
     const dnnl::inner_product_backward_data::desc bd(src.get_desc(), kernel_md, out.get_desc());
     const dnnl::inner_product_backward_weights::desc wd(src.get_desc(), kernel_md, bias_md,
                                                         out.get_desc());
-    b.backward(dnnl::inner_product_backward_weights(
-                   dnnl::inner_product_backward_weights::primitive_desc(wd, b.engine(), fpd)),
-               {{DNNL_ARG_SRC, src},
-                {DNNL_ARG_DIFF_DST, grad},
-                {DNNL_ARG_DIFF_WEIGHTS, kernel.diff},
-                {DNNL_ARG_DIFF_BIAS, bias.diff}});
-    b.backward(dnnl::inner_product_backward_data(
-                   dnnl::inner_product_backward_data::primitive_desc(bd, b.engine(), fpd)),
-               {{DNNL_ARG_DIFF_DST, grad},
-                {DNNL_ARG_WEIGHTS, kernel.used},
-                {DNNL_ARG_DIFF_SRC, b.input_gradient(i)}});
+    add_weighted_backward(
+        b, i,
+        dnnl::inner_product_backward_weights(
+            dnnl::inner_product_backward_weights::primitive_desc(wd, b.engine(), fpd)),
+        dnnl::inner_product_backward_data(
+            dnnl::inner_product_backward_data::primitive_desc(bd, b.engine(), fpd)),
+        src, kernel, bias);
   }
 
   std::vector<float> reference(const Layer& l, const ReferenceInputs& in) const override {
