@@ -7,8 +7,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include "nn/inference_engine.h"
+#include "nn/op.h"
 #include "tests/fixtures.h"
 #include "tests/reference_layers.h"
 
@@ -191,4 +195,22 @@ TEST_CASE("a partial last batch gives the same scores as a full one") {
   REQUIRE(five.size() == 50);
   for (std::size_t k = 0; k < five.size(); ++k)
     CHECK(five[k] == doctest::Approx(want[k]).epsilon(1e-4));
+}
+
+TEST_CASE("every registered op is checked against its plain-loop reference in this file") {
+  // A new op (one file in nn/ops/ and one registry line) fails here until a test above
+  // builds a network with it (directly or through a tests/fixtures.cpp builder) and
+  // compares oneDNN with the op's reference loops.
+  const auto source = [](const char* file) {
+    std::ifstream in(wf::test::data_root().parent_path() / "tests" / file);
+    REQUIRE(in);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const std::string self = source("test_layers.cpp");
+  const std::string text =
+      self.substr(0, self.find("TEST_CASE(\"every registered op")) + source("fixtures.cpp");
+  for (const auto& name : wf::nn::known_layer_op_names()) {
+    INFO(name);
+    CHECK(text.find("\"" + name + "\"") != std::string::npos);
+  }
 }
