@@ -15,7 +15,7 @@ namespace weightfault::memory {
 struct Segment {
   std::string name;
   std::uint64_t words = 0;
-  std::uint32_t word_bits = 32;  // multiple of 8
+  std::uint32_t word_bits = 32;  // any width; segments start on a byte boundary
 };
 
 enum class PlacementPolicy { packed, row_aligned };
