@@ -40,6 +40,8 @@ struct Layer {
   float clip_threshold =
       0.0f;               // relu: FT-ClipAct threshold from tune-clip (0 = none), used by clip_act
   float epsilon = 1e-3f;  // batch_norm
+  // Further numeric attributes by name, for ops that need their own (leaky_relu: alpha).
+  std::map<std::string, double> attributes;
   // Parameter tensors by role, as the op names them ("kernel", "bias", "gamma", ...).
   std::map<std::string, Tensor> params;
 

@@ -26,7 +26,9 @@
   X(add)                   \
   X(flatten)               \
   X(softmax)               \
-  X(dropout)
+  X(dropout)               \
+  X(sigmoid)               \
+  X(leaky_relu)
 
 namespace weightfault::nn {
 

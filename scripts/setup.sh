@@ -20,6 +20,7 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev          # oneDNN 2.6; its CMake config needs OpenCL headers
   libhdf5-dev libfmt-dev doctest-dev libboost-graph-dev libboost-random-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev zlib1g-dev
+  libonnx-dev libprotobuf-dev libonnx-testdata  # ONNX import; the official backend test data
   dataset-fashion-mnist                   # Fashion-MNIST as gzip IDX
   python3 python3-h5py python3-matplotlib # examples
   clang-format ca-certificates

@@ -96,14 +96,16 @@ TEST_CASE("dense, softmax and dropout match the reference") {
   }
 }
 
-TEST_CASE("relu, clipped relu and tanh match the reference, unfused and fused") {
-  for (const std::string op : {"relu", "clipped_relu", "tanh"}) {
+TEST_CASE(
+    "relu, clipped relu, tanh, sigmoid and leaky relu match the reference, unfused and fused") {
+  for (const std::string op : {"relu", "clipped_relu", "tanh", "sigmoid", "leaky_relu"}) {
     wf::SplitMix64 rng(13);
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({2, 8, 8}));
     net.add_layer(wf::test::make_conv("conv", "input", 2, 6, 3, 1, {1, 1, 1, 1}, rng));
     auto act = make_layer("act", op, {"conv"});
     act.clip_max = 0.3f;
+    act.attributes["alpha"] = 0.2;
     net.add_layer(act);
     net.add_layer(make_layer("flatten", "flatten", {"act"}));
     net.add_layer(wf::test::make_dense("dense", "flatten", 6 * 64, 10, rng));
