@@ -15,6 +15,7 @@
 #include "nn/keras_import.h"
 #include "nn/model_definition.h"
 #include "nn/model_file.h"
+#include "nn/onnx_import.h"
 #include "nn/submodel.h"
 #include "nn/trainer.h"
 #include "sim/campaign.h"
@@ -53,6 +54,7 @@ struct ImportArgs {
   std::string output;
   float input_scale = 1.0f / 255.0f;
   float input_offset = 0.0f;
+  std::vector<std::int64_t> input_shape;  // import-onnx: per sample, [] = the model's
 };
 
 double percent(std::size_t part, std::size_t whole) {
@@ -110,6 +112,20 @@ int run_import(const ImportArgs& args) {
       args.input, {.normalization = {.scale = args.input_scale, .offset = args.input_offset}});
   const std::filesystem::path out(args.output);
   network.name = out.stem().string();  // the model is known by its file name from now on
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  wf::nn::save_model(network, out);
+  fmt::print("imported {} layers, {} parameters from {} to {}\n", network.size(),
+             network.parameter_count(), args.input, args.output);
+  return 0;
+}
+
+int run_import_onnx(const ImportArgs& args) {
+  wf::nn::OnnxImportOptions options;
+  if (!args.input_shape.empty()) options.input_shape = args.input_shape;
+  options.normalization = {.scale = args.input_scale, .offset = args.input_offset};
+  const std::filesystem::path out(args.output);
+  options.name = out.stem().string();
+  auto network = wf::nn::import_onnx(args.input, options);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   wf::nn::save_model(network, out);
   fmt::print("imported {} layers, {} parameters from {} to {}\n", network.size(),
@@ -347,6 +363,23 @@ CLI::App* add_import_command(CLI::App& app, ImportArgs& import) {
   return cmd;
 }
 
+CLI::App* add_import_onnx_command(CLI::App& app, ImportArgs& import) {
+  auto* cmd =
+      app.add_subcommand("import-onnx",
+                         "Convert an ONNX model (e.g. exported by PyTorch) to a weightfault "
+                         "model (docs/onnx.md)");
+  cmd->add_option("input", import.input, "ONNX model file (.onnx)")->required();
+  cmd->add_option("--output,-o", import.output, "weightfault model file to write")->required();
+  cmd->add_option("--input-shape", import.input_shape,
+                  "per-sample input shape, e.g. 3,32,32 (default: the model's static shape)")
+      ->delimiter(',');
+  cmd->add_option("--input-scale", import.input_scale, "network input = pixel * scale + offset")
+      ->capture_default_str();
+  cmd->add_option("--input-offset", import.input_offset, "see --input-scale")
+      ->capture_default_str();
+  return cmd;
+}
+
 CLI::App* add_run_command(CLI::App& app, RunArgs& run) {
   auto* cmd = app.add_subcommand("run", "Run a scenario's campaign and write its HDF5 results");
   cmd->add_option("scenario", run.scenario, "scenario file (.toml)")->required();
@@ -436,6 +469,8 @@ int main(int argc, char** argv) {
 
   ImportArgs import;
   auto* import_cmd = add_import_command(app, import);
+  ImportArgs import_onnx;
+  auto* import_onnx_cmd = add_import_onnx_command(app, import_onnx);
 
   std::string info_model;
   auto* info_cmd = app.add_subcommand("info", "Print a model's layers and shapes");
@@ -483,6 +518,7 @@ int main(int argc, char** argv) {
   try {
     if (*eval_cmd) return run_eval(eval);
     if (*import_cmd) return run_import(import);
+    if (*import_onnx_cmd) return run_import_onnx(import_onnx);
     if (*info_cmd) return run_info(info_model);
     if (*run_cmd) return run_run(run, registry);
     if (*validate_cmd) return run_validate(validate_files, registry);

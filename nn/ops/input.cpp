@@ -14,8 +14,8 @@ class InputOp final : public Op {
   std::string_view name() const override { return "input"; }
   Shape output_shape(const Layer& layer, std::span<const Shape* const> in) const override {
     need_inputs(layer, in, 0);
-    if (layer.input_shape.size() != 3 && layer.input_shape.size() != 1)
-      fail_layer(layer, "input shape must be [C, H, W] or [F]");
+    if (layer.input_shape.empty() || layer.input_shape.size() > 4)
+      fail_layer(layer, "input shape must have 1 to 4 axes per sample ([F], [T, D], [C, H, W])");
     return layer.input_shape;
   }
   void write_attributes(const h5::Object& group, const Layer& layer) const override {
