@@ -78,8 +78,12 @@ struct InferenceEngine::Impl final : InferenceBuilder {
   }
   memory param(std::size_t layer, const std::string& role, const memory::desc& preferred) override {
     const auto& dims = net.layer(layer).params.at(role).dims;
+    return param(layer, role, preferred, plain_desc(memory::dims(dims.begin(), dims.end())));
+  }
+  memory param(std::size_t layer, const std::string& role, const memory::desc& preferred,
+               const memory::desc& plain) override {
     ParamSlot slot;
-    slot.plain = memory(plain_desc(memory::dims(dims.begin(), dims.end())), cpu);
+    slot.plain = memory(plain, cpu);
     slot.needs_reorder = preferred != slot.plain.get_desc();
     slot.used = slot.needs_reorder ? memory(preferred, cpu) : slot.plain;
     if (slot.needs_reorder) slot.to_used = dnnl::reorder(slot.plain, slot.used);

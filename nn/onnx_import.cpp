@@ -337,16 +337,23 @@ class Importer {
     const auto& w = constant_input(node, 1);
     if (w.dims.size() != 4 || x.shape.size() != 3)
       unsupported(node, "only 2-D convolutions are supported");
-    if (attr_int(node, "group", 1) != 1)
-      unsupported(node, "grouped convolutions are not supported yet");
-    for (auto d : attr_ints(node, "dilations")) {
-      if (d != 1) unsupported(node, "dilated convolutions are not supported yet");
-    }
     Layer layer = make_layer(node, "conv2d", {x.layer});
+    if (const auto g = attr_int(node, "group", 1); g != 1)
+      layer.attributes["groups"] = static_cast<double>(g);
+    std::array<std::int64_t, 2> dilation{1, 1};
+    if (const auto d = attr_ints(node, "dilations"); !d.empty()) {
+      if (d.size() != 2) unsupported(node, "only 2-D convolutions are supported");
+      dilation = {d[0], d[1]};
+      layer.attributes["dilation_h"] = static_cast<double>(d[0]);
+      layer.attributes["dilation_w"] = static_cast<double>(d[1]);
+    }
     layer.units = w.dims[0];
     layer.kernel = {w.dims[2], w.dims[3]};
     layer.stride = pair_attribute(node, "strides", 1);
-    layer.padding = window_pads(node, x.shape, layer.kernel, layer.stride);
+    // 'SAME' padding covers the dilated extent of the kernel.
+    const std::array<std::int64_t, 2> extent{(layer.kernel[0] - 1) * dilation[0] + 1,
+                                             (layer.kernel[1] - 1) * dilation[1] + 1};
+    layer.padding = window_pads(node, x.shape, extent, layer.stride);
     layer.params["kernel"] = float_tensor(w, w.dims);
     layer.params["bias"] =
         has_input(node, 2)

@@ -52,6 +52,11 @@ class InferenceBuilder {
   // keeps a plain copy that set_param writes and reorders from.
   virtual dnnl::memory param(std::size_t layer, const std::string& role,
                              const dnnl::memory::desc& preferred) = 0;
+  // The same, when the primitive sees the plain tensor with other dims (same bytes, e.g. a
+  // grouped kernel [g, O/g, I/g, KH, KW] of a tensor stored as [O, I/g, KH, KW]).
+  virtual dnnl::memory param(std::size_t layer, const std::string& role,
+                             const dnnl::memory::desc& preferred,
+                             const dnnl::memory::desc& plain) = 0;
 };
 
 // Builds the training steps of one layer (implemented by the training engine).

@@ -82,6 +82,34 @@ TEST_CASE("conv2d matches the reference for several shapes, strides and paddings
   }
 }
 
+TEST_CASE("grouped, depthwise and dilated conv2d match the reference") {
+  struct Case {
+    std::int64_t c, o, groups, dilation, stride;
+  };
+  for (const Case k :
+       {Case{4, 6, 2, 1, 1}, Case{3, 3, 3, 1, 2}, Case{3, 6, 3, 2, 1}, Case{2, 4, 1, 2, 1}}) {
+    INFO("channels ", k.c, " -> ", k.o, ", groups ", k.groups, ", dilation ", k.dilation);
+    wf::SplitMix64 rng(static_cast<std::uint64_t>(k.c * 100 + k.groups * 10 + k.dilation));
+    wf::nn::Network net;
+    net.add_layer(wf::test::make_input({k.c, 9, 9}));
+    auto conv = make_layer("conv", "conv2d", {"input"});
+    conv.units = k.o;
+    conv.kernel = {3, 3};
+    conv.stride = {k.stride, k.stride};
+    conv.padding = {1, 2, 1, 0};
+    conv.attributes["groups"] = static_cast<double>(k.groups);
+    conv.attributes["dilation_h"] = conv.attributes["dilation_w"] = static_cast<double>(k.dilation);
+    conv.params["kernel"] = {
+        {k.o, k.c / k.groups, 3, 3},
+        wf::test::random_values(static_cast<std::size_t>(k.o * k.c / k.groups * 9), rng)};
+    conv.params["bias"] = {{k.o}, wf::test::random_values(static_cast<std::size_t>(k.o), rng)};
+    net.add_layer(conv);
+    net.add_layer(make_layer("flatten", "flatten", {"conv"}));
+    net.finalize();
+    check_layers(net, 3, 5);
+  }
+}
+
 TEST_CASE("dense, softmax and dropout match the reference") {
   for (const auto& [in, out] :
        {std::pair<std::int64_t, std::int64_t>{7, 5}, {100, 33}, {9216, 128}}) {
