@@ -554,10 +554,16 @@ class Importer {
 
   void softmax(const onnx::NodeProto& node) {
     const auto& x = activation_input(node, 0);
-    const auto axis = attr_int(node, "axis", opset_ < 13 ? 1 : -1);
-    if (x.shape.size() != 1 || (axis != 1 && axis != -1))
-      unsupported(node, "softmax over the features of a flat input only, yet");
-    add_layer(make_layer(node, "softmax", {x.layer}), node.output(0));
+    const auto rank = static_cast<std::int64_t>(x.shape.size()) + 1;  // with the batch axis
+    auto axis = attr_int(node, "axis", opset_ < 13 ? 1 : -1);
+    if (axis < 0) axis += rank;
+    // Before opset 13 the input is coerced to 2-D at `axis`: one softmax over every axis from
+    // it on, which is the per-axis softmax only when that is the last axis.
+    if (axis < 1 || axis >= rank || (opset_ < 13 && axis != rank - 1))
+      unsupported(node, "softmax over the batch axis, or over several axes, is not supported");
+    Layer layer = make_layer(node, "softmax", {x.layer});
+    if (axis != rank - 1) layer.attributes["axis"] = static_cast<double>(axis - 1);
+    add_layer(std::move(layer), node.output(0));
   }
 
   void pass_through(const onnx::NodeProto& node) {

@@ -110,6 +110,20 @@ TEST_CASE("grouped, depthwise and dilated conv2d match the reference") {
   }
 }
 
+TEST_CASE("softmax over each per-sample axis of a [C, H, W] input matches the reference") {
+  for (int axis = 0; axis < 3; ++axis) {
+    INFO("axis ", axis);
+    wf::nn::Network net;
+    net.add_layer(wf::test::make_input({3, 4, 5}));
+    auto softmax = make_layer("softmax", "softmax", {"input"});
+    softmax.attributes["axis"] = axis;
+    net.add_layer(softmax);
+    net.add_layer(make_layer("flatten", "flatten", {"softmax"}));
+    net.finalize();
+    check_layers(net, 2, 21);
+  }
+}
+
 TEST_CASE("dense, softmax and dropout match the reference") {
   for (const auto& [in, out] :
        {std::pair<std::int64_t, std::int64_t>{7, 5}, {100, 33}, {9216, 128}}) {
