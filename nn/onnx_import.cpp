@@ -99,9 +99,10 @@ class Importer {
   }
 
   [[noreturn]] void unsupported(const onnx::NodeProto& node, const std::string& why) const {
-    throw InputError(fmt::format("{}: node '{}' ({}, opset {}): {} (supported: {})", path_.string(),
-                                 node.name(), node.op_type(), opset_, why,
-                                 fmt::join(supported_onnx_ops(), ", ")));
+    throw InputError(
+        fmt::format("{}: node '{}' ({}, opset {}): {} (supported: {})", path_.string(),
+                    node.name().empty() && node.output_size() > 0 ? node.output(0) : node.name(),
+                    node.op_type(), opset_, why, fmt::join(supported_onnx_ops(), ", ")));
   }
 
   // --- attributes -------------------------------------------------------------------------

@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Trains networks in PyTorch and exports them to ONNX for weightfault's import
+(docs/onnx.md). Uses Debian's python3-torch; set-up and tests never need it.
+
+For each network it writes data/models/onnx/<name>.onnx and <name>.json beside it:
+PyTorch's correct count on the test split, the logits of the first 64 test images,
+its test-set images/s on this machine (2 threads, batch 256), the training seed,
+epochs and time. tests/test_onnx_import.cpp checks that the import reproduces them.
+
+Usage (from the repository root, after scripts/setup.sh):
+  /usr/bin/python3 scripts/export_onnx_models.py [--only NAME] [--epochs N]
+"""
+import argparse
+import gzip
+import json
+import pathlib
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def read_idx(path):
+    path = pathlib.Path(path)
+    if not path.exists() and pathlib.Path(str(path) + ".gz").exists():
+        path = pathlib.Path(str(path) + ".gz")
+    data = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
+    magic, = struct.unpack(">I", data[:4])
+    dims = struct.unpack(">" + "I" * (magic & 0xFF), data[4:4 + 4 * (magic & 0xFF)])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
+
+
+def load(dataset, split):
+    folder = ROOT / "data" / "external" / dataset
+    prefix = "t10k" if split == "test" else "train"
+    images = read_idx(folder / f"{prefix}-images-idx3-ubyte").astype(np.float32) / 255.0
+    labels = read_idx(folder / f"{prefix}-labels-idx1-ubyte").astype(np.int64)
+    return torch.from_numpy(images[:, None, :, :].copy()), torch.from_numpy(labels.copy())
+
+
+class ResidualDepthwiseCNN(nn.Module):
+    """A small ResNet-style CNN: a stem, a residual block with batch norms, a
+    depthwise-separable block, global average pooling and a linear classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
+        self.block = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+                                   nn.Conv2d(16, 16, 3, padding=1), nn.BatchNorm2d(16))
+        self.pool = nn.MaxPool2d(2)
+        self.separable = nn.Sequential(
+            nn.Conv2d(16, 16, 3, padding=1, groups=16), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Conv2d(16, 32, 1), nn.BatchNorm2d(32), nn.ReLU())
+        self.head = nn.Sequential(nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64),
+                                  nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                  nn.Linear(64, 10))
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.relu(x + self.block(x))
+        x = self.pool(x)
+        x = self.separable(x)
+        return self.head(x)
+
+
+NETWORKS = {
+    "resnet_dw_mnist": (ResidualDepthwiseCNN, "mnist", 3),
+}
+
+
+def evaluate(model, images, labels):
+    model.eval()
+    correct, logits = 0, []
+    with torch.no_grad():
+        for start in range(0, len(images), 256):
+            out = model(images[start:start + 256])
+            correct += int((out.argmax(1) == labels[start:start + 256]).sum())
+            logits.append(out)
+    return correct, torch.cat(logits)
+
+
+def images_per_second(model, images):
+    model.eval()
+    with torch.no_grad():
+        model(images[:256])
+        start = time.perf_counter()
+        for s in range(0, len(images), 256):
+            model(images[s:s + 256])
+    return len(images) / (time.perf_counter() - start)
+
+
+def train_and_export(name, epochs_override):
+    make, dataset, epochs = NETWORKS[name]
+    epochs = epochs_override or epochs
+    torch.manual_seed(1)
+    torch.set_num_threads(2)
+    model = make()
+    train_x, train_y = load(dataset, "train")
+    test_x, test_y = load(dataset, "test")
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    start = time.perf_counter()
+    generator = torch.Generator().manual_seed(1)
+    for epoch in range(epochs):
+        model.train()
+        order = torch.randperm(len(train_x), generator=generator)
+        for b in range(0, len(order) - 127, 128):
+            idx = order[b:b + 128]
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(train_x[idx]), train_y[idx])
+            loss.backward()
+            optimizer.step()
+        correct, _ = evaluate(model, test_x, test_y)
+        print(f"{name}: epoch {epoch + 1}/{epochs} test accuracy {correct / len(test_x):.4f} "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
+    seconds = time.perf_counter() - start
+    correct, logits = evaluate(model, test_x, test_y)
+    out = ROOT / "data" / "models" / "onnx"
+    out.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(model, test_x[:1], out / f"{name}.onnx", input_names=["image"],
+                      output_names=["logits"],
+                      dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+                      opset_version=13)
+    record = {
+        "network": name,
+        "dataset": f"{dataset}/test",
+        "input_scale": 1 / 255,
+        "test_images": len(test_x),
+        "test_correct": correct,
+        "test_accuracy": correct / len(test_x),
+        "first_logits": logits[:64].tolist(),
+        "pytorch_images_per_second": images_per_second(model, test_x),
+        "pytorch_threads": 2,
+        "pytorch_batch": 256,
+        "pytorch_version": torch.__version__,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "seed": 1,
+        "epochs": epochs,
+        "training_seconds": seconds,
+        "command": "scripts/export_onnx_models.py",
+    }
+    (out / f"{name}.json").write_text(json.dumps(record, indent=1) + "\n")
+    print(f"{name}: {correct}/{len(test_x)} correct; wrote {out / name}.onnx and .json")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(NETWORKS))
+    parser.add_argument("--epochs", type=int, default=0)
+    args = parser.parse_args()
+    for name in NETWORKS:
+        if args.only in (None, name):
+            train_and_export(name, args.epochs)
+
+
+if __name__ == "__main__":
+    main()
