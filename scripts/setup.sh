@@ -91,4 +91,11 @@ if [ ! -f "$model" ] || [ "$keras" -nt "$model" ] || [ "$build_dir/weightfault" 
   say "importing the pretrained Keras CNN to $model"
   "$build_dir/weightfault" import-keras "$keras" -o "$model" >/dev/null
 fi
-say "ready: $build_dir/weightfault, $model"
+# --- the ONNX network exported from PyTorch (scripts/export_onnx_models.py) ------------
+onnx=data/models/onnx/resnet_dw_mnist.onnx
+onnx_model=data/models/resnet_dw_mnist.h5
+if [ ! -f "$onnx_model" ] || [ "$onnx" -nt "$onnx_model" ] || [ "$build_dir/weightfault" -nt "$onnx_model" ]; then
+  say "importing the ONNX network to $onnx_model"
+  "$build_dir/weightfault" import-onnx "$onnx" -o "$onnx_model" --input-scale 0.00392156862745098 >/dev/null
+fi
+say "ready: $build_dir/weightfault, $model, $onnx_model"
