@@ -323,6 +323,11 @@ void write_all(const Object& dataset, hid_t mem_type, const void* data) {
     fail(dataset, "cannot write");
 }
 
+void read_into(const Object& dataset, hid_t mem_type, void* data) {
+  if (H5Dread(dataset.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    fail(dataset, "cannot read");
+}
+
 namespace {
 template <typename T>
 std::vector<T> read_all(const Object& dataset, hid_t mem_type) {

@@ -84,6 +84,8 @@ Object open_dataset(const Object& parent, const std::string& name);
 void write_block(const Object& dataset, hid_t mem_type, const std::vector<std::uint64_t>& offset,
                  const std::vector<std::uint64_t>& count, const void* data);
 void write_all(const Object& dataset, hid_t mem_type, const void* data);
+// Reads the whole dataset into `data` (sized by the caller), converting to `mem_type`.
+void read_into(const Object& dataset, hid_t mem_type, void* data);
 std::vector<std::uint64_t> dataset_dims(const Object& dataset);
 std::vector<double> read_doubles(const Object& dataset);
 std::vector<std::int64_t> read_int64s(const Object& dataset);

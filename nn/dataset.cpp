@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "common/hdf5_file.h"
 #include "common/input_error.h"
 #include "common/split_mix.h"
 #include "nn/idx_file.h"
@@ -121,6 +122,100 @@ Dataset load_dataset(const std::filesystem::path& data_root, std::string_view na
   }
   data.name = std::string(name);
   data.split = std::string(split);
+  return data;
+}
+
+namespace {
+
+// The per-sample axes as channels/height/width: [C, H, W] as such, anything else flat.
+void set_sample_shape(Dataset& data, const std::vector<std::uint64_t>& dims) {
+  if (dims.size() == 4) {
+    data.channels = static_cast<int>(dims[1]);
+    data.height = static_cast<int>(dims[2]);
+    data.width = static_cast<int>(dims[3]);
+    return;
+  }
+  std::uint64_t volume = 1;
+  for (std::size_t d = 1; d < dims.size(); ++d) volume *= dims[d];
+  data.channels = 1;
+  data.height = 1;
+  data.width = static_cast<int>(volume);
+}
+
+void keep_first(Dataset& data, std::size_t limit, const std::string& where) {
+  if (limit == 0) return;
+  if (limit > data.size()) {
+    throw InputError(fmt::format("{}: limit {} is more than the {} samples it holds", where, limit,
+                                 data.size()));
+  }
+  if (data.is_float())
+    data.features.resize(limit * data.image_size());
+  else
+    data.pixels.resize(limit * data.image_size());
+  data.labels.resize(limit);
+}
+
+}  // namespace
+
+Dataset load_dataset_file(const std::filesystem::path& file, const std::string& inputs,
+                          const std::string& labels, std::size_t limit) {
+  const auto h5file = h5::open_file(file);
+  const std::string where = file.string();
+  for (const auto& name : {inputs, labels}) {
+    if (!h5::has_child(h5file, name)) {
+      throw InputError(fmt::format("{}: no dataset '{}' (found: {})", where, name,
+                                   fmt::join(h5::child_names(h5file), ", ")));
+    }
+  }
+  const auto x = h5::open_dataset(h5file, inputs);
+  const auto y = h5::open_dataset(h5file, labels);
+  const auto dims = h5::dataset_dims(x);
+  const auto label_dims = h5::dataset_dims(y);
+  if (dims.size() < 2)
+    throw InputError(fmt::format("{}: '{}' must be [N, ...] (one sample per row)", where, inputs));
+  if (label_dims.size() != 1 || label_dims[0] != dims[0]) {
+    throw InputError(fmt::format("{}: '{}' holds {} samples but '{}' is not [{}]", where, inputs,
+                                 dims[0], labels, dims[0]));
+  }
+  Dataset data;
+  data.name = where;
+  data.split = "file";
+  data.num_classes = 0;
+  set_sample_shape(data, dims);
+  const hid_t type = H5Dget_type(x.id());
+  const auto type_class = H5Tget_class(type);
+  const auto type_size = H5Tget_size(type);
+  const auto sign = H5Tget_sign(type);
+  H5Tclose(type);
+  const std::size_t count = dims[0] * data.image_size();
+  if (type_class == H5T_INTEGER && type_size == 1 && sign == H5T_SGN_NONE) {
+    data.pixels.resize(count);
+    h5::read_into(x, H5T_NATIVE_UINT8, data.pixels.data());
+  } else if (type_class == H5T_FLOAT && type_size == 4) {
+    data.features.resize(count);
+    h5::read_into(x, H5T_NATIVE_FLOAT, data.features.data());
+  } else {
+    throw InputError(fmt::format("{}: '{}' must hold uint8 or float32 values", where, inputs));
+  }
+  const auto values = h5::read_int64s(y);
+  data.labels.resize(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i] < 0 || values[i] > 255) {
+      throw InputError(
+          fmt::format("{}: label {} of sample {} is outside 0..255", where, values[i], i));
+    }
+    data.labels[i] = static_cast<std::uint8_t>(values[i]);
+  }
+  keep_first(data, limit, where);
+  return data;
+}
+
+Dataset load_idx_files(const std::filesystem::path& images, const std::filesystem::path& labels,
+                       std::size_t limit) {
+  Dataset data = load_idx_pair(images, labels);
+  data.name = images.string();
+  data.split = "file";
+  keep_first(data, limit, images.string());
   return data;
 }
 

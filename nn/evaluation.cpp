@@ -7,19 +7,42 @@
 #include "common/input_error.h"
 
 namespace weightfault::nn {
+
+void load_batch(InferenceEngine& engine, const Dataset& data, std::size_t first,
+                std::size_t count) {
+  const std::size_t n = data.image_size();
+  if (data.is_float())
+    engine.load_inputs(std::span<const float>(data.features.data() + first * n, count * n), count);
+  else
+    engine.load_inputs(std::span<const std::uint8_t>(data.pixels.data() + first * n, count * n),
+                       count);
+}
+
 namespace {
 
 void check_fits(const InferenceEngine& engine, const Dataset& data) {
   const Network& net = engine.network();
   const Shape& input = net.output_shape(net.input_layer());
   const Shape image{data.channels, data.height, data.width};
-  if (input != image) {
+  std::int64_t volume = 1;
+  for (auto d : input) volume *= d;
+  // A user's file may give the per-sample axes in another grouping ([784] for [1, 28, 28]).
+  const bool fits = data.split == "file" ? volume == static_cast<std::int64_t>(data.image_size())
+                                         : input == image;
+  if (!fits) {
     throw InputError(fmt::format("dataset '{}' has images {} but model '{}' expects {}", data.name,
                                  shape_to_string(image), net.name, shape_to_string(input)));
   }
-  if (static_cast<std::size_t>(data.num_classes) != net.num_classes()) {
+  if (data.num_classes != 0 && static_cast<std::size_t>(data.num_classes) != net.num_classes()) {
     throw InputError(fmt::format("dataset '{}' has {} classes but model '{}' outputs {}", data.name,
                                  data.num_classes, net.name, net.num_classes()));
+  }
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    if (data.labels[i] >= net.num_classes()) {
+      throw InputError(
+          fmt::format("dataset '{}': label {} of sample {} but model '{}' has {} classes",
+                      data.name, data.labels[i], i, net.name, net.num_classes()));
+    }
   }
 }
 
@@ -33,9 +56,7 @@ Metrics run_batches(InferenceEngine& engine, const Dataset& data, std::size_t st
   std::size_t index = 0;
   for (std::size_t first = 0; first < data.size(); first += engine.batch_size(), ++index) {
     const std::size_t count = std::min(engine.batch_size(), data.size() - first);
-    if (stage == 0)
-      engine.load_inputs(
-          {data.pixels.data() + first * data.image_size(), count * data.image_size()}, count);
+    if (stage == 0) load_batch(engine, data, first, count);
     before_run(index);
     engine.run_from(stage);
     after_run(index);

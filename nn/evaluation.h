@@ -16,6 +16,10 @@ namespace weightfault::nn {
 // Throws InputError if the dataset's images do not fit the network's input.
 Metrics evaluate(InferenceEngine& engine, const Dataset& data);
 
+// Loads samples [first, first + count) of `data` into the engine's input (pixels or floats,
+// both through the network's input normalization).
+void load_batch(InferenceEngine& engine, const Dataset& data, std::size_t first, std::size_t count);
+
 // The activations entering chosen stages for every batch of a dataset,
 // recorded from one full evaluation with the engine's current weights.
 // Immutable once recorded; usable by any engine built from the same network

@@ -216,16 +216,30 @@ void InferenceEngine::infer(std::span<const std::uint8_t> pixels, std::size_t co
   read_logits(count, logits);
 }
 
+namespace {
+template <typename T>
+void normalize_into(std::span<const T> in, const InputNormalization& norm, float* dst,
+                    std::size_t capacity) {
+  for (std::size_t k = 0; k < in.size(); ++k)
+    dst[k] = static_cast<float>(in[k]) * norm.scale + norm.offset;
+  std::fill(dst + in.size(), dst + capacity, 0.0f);
+}
+}  // namespace
+
 void InferenceEngine::load_inputs(std::span<const std::uint8_t> pixels, std::size_t count) {
   Impl& im = *impl_;
   if (count > options_.batch) throw InputError("more images than the engine's batch size");
   const std::size_t capacity = im.input_memory.get_desc().get_size() / sizeof(float);
   if (pixels.size() > capacity) throw InputError("more input values than the engine's batch holds");
-  const auto& norm = network_.normalization;
-  auto* dst = static_cast<float*>(im.input_memory.get_data_handle());
-  for (std::size_t k = 0; k < pixels.size(); ++k)
-    dst[k] = static_cast<float>(pixels[k]) * norm.scale + norm.offset;
-  std::fill(dst + pixels.size(), dst + capacity, 0.0f);
+  normalize_into(pixels, network_.normalization, data_of(im.input_memory), capacity);
+}
+
+void InferenceEngine::load_inputs(std::span<const float> values, std::size_t count) {
+  Impl& im = *impl_;
+  if (count > options_.batch) throw InputError("more images than the engine's batch size");
+  const std::size_t capacity = im.input_memory.get_desc().get_size() / sizeof(float);
+  if (values.size() > capacity) throw InputError("more input values than the engine's batch holds");
+  normalize_into(values, network_.normalization, data_of(im.input_memory), capacity);
 }
 
 void InferenceEngine::run_from(std::size_t stage) {

@@ -65,6 +65,8 @@ class InferenceEngine {
   void save_boundary(std::size_t stage, std::span<std::uint8_t> out) const;
   void load_boundary(std::size_t stage, std::span<const std::uint8_t> in);
   void load_inputs(std::span<const std::uint8_t> pixels, std::size_t count);
+  // Float inputs, through the same normalization (value * scale + offset).
+  void load_inputs(std::span<const float> values, std::size_t count);
   void run_from(std::size_t stage);
   void read_logits(std::size_t count, std::vector<float>& logits) const;
 

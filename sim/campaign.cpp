@@ -682,7 +682,7 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
                 .network = nn::load_model(sc.model_file),
                 .variants = {},
                 .variant_of_image = {},
-                .data = nn::load_dataset(options.data_root, sc.dataset, sc.split, sc.limit),
+                .data = load_scenario_dataset(sc, options.data_root),
                 .mapping = memory::AddressMapping(sc.geometry, sc.mapping),
                 .images = {},
                 .extent_bits = 0,

@@ -79,8 +79,9 @@ ClipTuningResult tune_clip_thresholds(const nn::Network& network, const ClipTuni
     nn::Metrics clean(network.num_classes());
     for (std::size_t first = 0; first < data.size(); first += o.batch) {
       const std::size_t count = std::min(o.batch, data.size() - first);
-      engine.infer({data.pixels.data() + first * data.image_size(), count * data.image_size()},
-                   count, logits);
+      nn::load_batch(engine, data, first, count);
+      engine.run_from(0);
+      engine.read_logits(count, logits);
       clean.add(logits, {data.labels.data() + first, count});
       for (std::size_t r = 0; r < relus.size(); ++r) {
         const auto out = engine.layer_output(relus[r]);

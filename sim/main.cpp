@@ -47,6 +47,8 @@ struct EvalArgs {
   int threads = 1;
   bool per_class = false;
   std::string submodel;  // evaluate this sub-model instead of the base model
+  std::string dataset_file, inputs = "inputs", labels = "labels";  // a user's HDF5 data
+  std::string idx_images, idx_labels;                              // a user's IDX pair
 };
 
 struct ImportArgs {
@@ -80,7 +82,12 @@ int run_eval(const EvalArgs& args) {
     loaded.name += "/" + args.submodel;
   }
   const auto network = wf::nn::effective_network(loaded, loaded.weight_transform);
-  const auto data = wf::nn::load_dataset(args.data_root, args.dataset, args.split, args.limit);
+  const auto data =
+      !args.dataset_file.empty()
+          ? wf::nn::load_dataset_file(args.dataset_file, args.inputs, args.labels, args.limit)
+      : !args.idx_images.empty()
+          ? wf::nn::load_idx_files(args.idx_images, args.idx_labels, args.limit)
+          : wf::nn::load_dataset(args.data_root, args.dataset, args.split, args.limit);
   wf::nn::InferenceEngine engine(network, {.threads = args.threads, .batch = args.batch});
   const auto start = std::chrono::steady_clock::now();
   const auto m = wf::nn::evaluate(engine, data);
@@ -348,6 +355,17 @@ CLI::App* add_eval_command(CLI::App& app, EvalArgs& eval) {
   cmd->add_flag("--per-class", eval.per_class, "print the accuracy of every class");
   cmd->add_option("--submodel", eval.submodel,
                   "evaluate this sub-model (the network without its detached layers)");
+  auto* file = cmd->add_option("--dataset-file", eval.dataset_file,
+                               "a user's HDF5 data: datasets --inputs and --labels "
+                               "(docs/datasets.md)");
+  cmd->add_option("--inputs", eval.inputs, "inputs dataset in --dataset-file")
+      ->capture_default_str();
+  cmd->add_option("--labels", eval.labels, "labels dataset in --dataset-file")
+      ->capture_default_str();
+  auto* idx = cmd->add_option("--idx-images", eval.idx_images, "a user's IDX images file");
+  cmd->add_option("--idx-labels", eval.idx_labels, "its IDX labels file")->needs(idx);
+  idx->needs(cmd->get_option("--idx-labels"));
+  file->excludes(idx);
   return cmd;
 }
 

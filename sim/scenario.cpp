@@ -104,6 +104,13 @@ std::optional<memory::Profile> read_profile(TomlReader& r, TomlReader::Table& en
 
 }  // namespace
 
+nn::Dataset load_scenario_dataset(const Scenario& sc, const std::filesystem::path& data_root) {
+  if (!sc.dataset_file.empty())
+    return nn::load_dataset_file(sc.dataset_file, sc.dataset_inputs, sc.dataset_labels, sc.limit);
+  if (!sc.idx_images.empty()) return nn::load_idx_files(sc.idx_images, sc.idx_labels, sc.limit);
+  return nn::load_dataset(data_root, sc.dataset, sc.split, sc.limit);
+}
+
 std::vector<std::string> known_protections() {
   return storage::protection_names();
 }
@@ -174,9 +181,23 @@ void read_model_and_dataset(TomlReader& r, const toml::table& root,
   r.reject_unknown(model);
 
   auto dataset = r.table(root, "dataset", top_known, true);
-  if (auto v = r.string(dataset, "name", true, {"mnist", "fashion-mnist"})) sc.dataset = *v;
-  if (auto v = r.string(dataset, "split", false, {"test", "train", "calibration", "train_full"}))
-    sc.split = *v;
+  // One source: a named dataset (with its splits), a user's HDF5 file, or an IDX pair.
+  const bool file = dataset.table && dataset.table->contains("file");
+  const bool idx = dataset.table && dataset.table->contains("idx_images");
+  if (file && idx) {
+    r.error(dataset.table->source(), "dataset", "give one of name, file or idx_images");
+  } else if (file) {
+    if (auto v = r.string(dataset, "file", true)) sc.dataset_file = *v;
+    if (auto v = r.string(dataset, "inputs", false)) sc.dataset_inputs = *v;
+    if (auto v = r.string(dataset, "labels", false)) sc.dataset_labels = *v;
+  } else if (idx) {
+    if (auto v = r.string(dataset, "idx_images", true)) sc.idx_images = *v;
+    if (auto v = r.string(dataset, "idx_labels", true)) sc.idx_labels = *v;
+  } else {
+    if (auto v = r.string(dataset, "name", true, {"mnist", "fashion-mnist"})) sc.dataset = *v;
+    if (auto v = r.string(dataset, "split", false, {"test", "train", "calibration", "train_full"}))
+      sc.split = *v;
+  }
   if (auto v = r.integer(dataset, "limit", false, 0, 1'000'000))
     sc.limit = static_cast<std::size_t>(*v);
   r.reject_unknown(dataset);

@@ -16,6 +16,7 @@
 #include "memory_models/address_mapping.h"
 #include "memory_models/fault_model.h"
 #include "memory_models/placement.h"
+#include "nn/dataset.h"
 #include "nn/network.h"
 #include "storage/protection.h"
 #include "storage/stored_image.h"
@@ -41,6 +42,9 @@ struct Scenario {
   std::string dataset = "mnist";
   std::string split = "test";
   std::size_t limit = 0;
+  // Or a user's data (docs/datasets.md): an HDF5 file, or an IDX image/label pair.
+  std::string dataset_file, dataset_inputs = "inputs", dataset_labels = "labels";
+  std::string idx_images, idx_labels;
 
   memory::Geometry geometry;
   std::string mapping = "RoBaRaCoCh";
@@ -82,6 +86,9 @@ struct Scenario {
   // All parameters of fault model `m` at sweep point `p`.
   ParamValues params_at(std::size_t m, std::size_t p) const;
 };
+
+// The scenario's data: a named dataset's split, a user's HDF5 file or an IDX pair.
+nn::Dataset load_scenario_dataset(const Scenario& sc, const std::filesystem::path& data_root);
 
 // "none" and every protection stage (chains combine stages with '+').
 std::vector<std::string> known_protections();

@@ -6,9 +6,13 @@
 #include <algorithm>
 #include <numeric>
 
+#include "common/hdf5_file.h"
 #include "common/input_error.h"
 #include "nn/dataset.h"
+#include "nn/evaluation.h"
 #include "nn/idx_file.h"
+#include "nn/inference_engine.h"
+#include "nn/model_file.h"
 #include "tests/fixtures.h"
 
 namespace wf = weightfault;
@@ -121,4 +125,75 @@ TEST_CASE("unknown dataset and split names list the known ones") {
                        wf::InputError);
   CHECK_THROWS_WITH_AS(wf::nn::load_dataset(wf::test::data_root(), "mnist", "valid"),
                        doctest::Contains("unknown dataset split 'valid'"), wf::InputError);
+}
+
+namespace {
+
+// A user's HDF5 file holding the first `n` MNIST test images as uint8 or float32.
+std::filesystem::path write_user_file(const std::string& name, std::size_t n, bool as_float,
+                                      const std::vector<std::uint64_t>& sample_dims) {
+  const auto mnist = wf::nn::load_dataset(wf::test::data_root(), "mnist", "test", n);
+  const auto path = wf::test::fresh_dir("user_data") / name;
+  const auto file = wf::h5::create_file(path);
+  std::vector<std::uint64_t> dims{n};
+  dims.insert(dims.end(), sample_dims.begin(), sample_dims.end());
+  const std::uint8_t zero8 = 0;
+  const float zero = 0.0f;
+  const auto x =
+      as_float
+          ? wf::h5::create_dataset(file, "inputs", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dims, &zero)
+          : wf::h5::create_dataset(file, "inputs", H5T_STD_U8LE, H5T_NATIVE_UINT8, dims, &zero8);
+  if (as_float) {
+    std::vector<float> values(mnist.pixels.begin(), mnist.pixels.end());
+    wf::h5::write_all(x, H5T_NATIVE_FLOAT, values.data());
+  } else {
+    wf::h5::write_all(x, H5T_NATIVE_UINT8, mnist.pixels.data());
+  }
+  const std::int64_t zero64 = 0;
+  const auto y =
+      wf::h5::create_dataset(file, "labels", H5T_STD_I64LE, H5T_NATIVE_INT64, {n}, &zero64);
+  std::vector<std::int64_t> labels(mnist.labels.begin(), mnist.labels.end());
+  wf::h5::write_all(y, H5T_NATIVE_INT64, labels.data());
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a user's HDF5 data (uint8 or float32, any grouping of the sample axes) evaluates as "
+    "the same images do") {
+  const auto net = wf::nn::load_model(wf::test::mnist_cnn_path());
+  wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = 64});
+  const auto named = wf::nn::load_dataset(wf::test::data_root(), "mnist", "test", 150);
+  const auto want = wf::nn::evaluate(engine, named).correct;
+  for (const bool as_float : {false, true}) {
+    for (const auto& sample : {std::vector<std::uint64_t>{1, 28, 28}, {784}}) {
+      INFO("float ", as_float, ", sample axes ", sample.size());
+      const auto path = write_user_file("data.h5", 200, as_float, sample);
+      const auto data = wf::nn::load_dataset_file(path, "inputs", "labels", 150);
+      CHECK(data.size() == 150);
+      CHECK(data.is_float() == as_float);
+      CHECK(wf::nn::evaluate(engine, data).correct == want);
+    }
+  }
+}
+
+TEST_CASE("a user's HDF5 data with a problem gets a clear error") {
+  const auto path = write_user_file("data.h5", 20, false, {1, 28, 28});
+  CHECK_THROWS_WITH_AS(wf::nn::load_dataset_file(path, "images", "labels"),
+                       doctest::Contains("data.h5: no dataset 'images' (found: inputs, labels)"),
+                       wf::InputError);
+  CHECK_THROWS_WITH_AS(wf::nn::load_dataset_file(path, "inputs", "labels", 21),
+                       doctest::Contains("limit 21 is more than the 20 samples it holds"),
+                       wf::InputError);
+  CHECK_THROWS_WITH_AS(wf::nn::load_dataset_file(path, "labels", "labels"),
+                       doctest::Contains("'labels' must be [N, ...]"), wf::InputError);
+  CHECK_THROWS_WITH_AS(wf::nn::load_dataset_file("nowhere.h5"), doctest::Contains("nowhere.h5"),
+                       wf::InputError);
+  const auto net = wf::nn::load_model(wf::test::mnist_cnn_path());
+  wf::nn::InferenceEngine engine(net, {.threads = 1, .batch = 8});
+  const auto wrong = write_user_file("wrong.h5", 8, false, {28, 27});
+  CHECK_THROWS_WITH_AS(wf::nn::evaluate(engine, wf::nn::load_dataset_file(wrong)),
+                       doctest::Contains("but model 'mnist_cnn' expects [1, 28, 28]"),
+                       wf::InputError);
 }
