@@ -2,6 +2,8 @@
 // (tests/CMakeLists.txt): one folder per kind of user mistake.
 #include <fmt/format.h>
 
+#include "common/hdf5_file.h"
+#include "nn/dataset.h"
 #include "nn/model_file.h"
 #include "tests/fixtures.h"
 
@@ -18,6 +20,22 @@ int main(int argc, char** argv) {
 
   const auto net = wf::test::tiny_mnist_network(1);
   wf::nn::save_model(net, out / "model.h5");
+
+  // A user's HDF5 data: the first 100 MNIST test images as float32 [N, 784], labels int64.
+  {
+    const auto mnist = wf::nn::load_dataset(wf::test::data_root(), "mnist", "test", 100);
+    const auto file = wf::h5::create_file(out / "user_data.h5");
+    const float zero = 0.0f;
+    const std::int64_t zero64 = 0;
+    const auto x =
+        wf::h5::create_dataset(file, "inputs", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {100, 784}, &zero);
+    const std::vector<float> values(mnist.pixels.begin(), mnist.pixels.end());
+    wf::h5::write_all(x, H5T_NATIVE_FLOAT, values.data());
+    const auto y =
+        wf::h5::create_dataset(file, "labels", H5T_STD_I64LE, H5T_NATIVE_INT64, {100}, &zero64);
+    const std::vector<std::int64_t> labels(mnist.labels.begin(), mnist.labels.end());
+    wf::h5::write_all(y, H5T_NATIVE_INT64, labels.data());
+  }
 
   auto missing = net;
   missing.mutable_layer(missing.index_of("conv")).params.erase("kernel");
