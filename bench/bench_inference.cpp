@@ -55,8 +55,7 @@ int main(int argc, char** argv) {
     const std::size_t ref_images = std::min<std::size_t>(200, data.size());
     std::vector<float> input(ref_images * data.image_size());
     for (std::size_t k = 0; k < input.size(); ++k) {
-      input[k] =
-          static_cast<float>(data.pixels[k]) * net.normalization.scale + net.normalization.offset;
+      input[k] = net.normalization.apply(static_cast<float>(data.pixels[k]), k, data.image_size());
     }
     auto start = Clock::now();
     const auto ref_logits = wf::reference::logits(net, input, ref_images);

@@ -219,9 +219,9 @@ void InferenceEngine::infer(std::span<const std::uint8_t> pixels, std::size_t co
 namespace {
 template <typename T>
 void normalize_into(std::span<const T> in, const InputNormalization& norm, float* dst,
-                    std::size_t capacity) {
+                    std::size_t capacity, std::size_t sample_size) {
   for (std::size_t k = 0; k < in.size(); ++k)
-    dst[k] = static_cast<float>(in[k]) * norm.scale + norm.offset;
+    dst[k] = norm.apply(static_cast<float>(in[k]), k, sample_size);
   std::fill(dst + in.size(), dst + capacity, 0.0f);
 }
 }  // namespace
@@ -231,7 +231,8 @@ void InferenceEngine::load_inputs(std::span<const std::uint8_t> pixels, std::siz
   if (count > options_.batch) throw InputError("more images than the engine's batch size");
   const std::size_t capacity = im.input_memory.get_desc().get_size() / sizeof(float);
   if (pixels.size() > capacity) throw InputError("more input values than the engine's batch holds");
-  normalize_into(pixels, network_.normalization, data_of(im.input_memory), capacity);
+  normalize_into(pixels, network_.normalization, data_of(im.input_memory), capacity,
+                 capacity / options_.batch);
 }
 
 void InferenceEngine::load_inputs(std::span<const float> values, std::size_t count) {
@@ -239,7 +240,8 @@ void InferenceEngine::load_inputs(std::span<const float> values, std::size_t cou
   if (count > options_.batch) throw InputError("more images than the engine's batch size");
   const std::size_t capacity = im.input_memory.get_desc().get_size() / sizeof(float);
   if (values.size() > capacity) throw InputError("more input values than the engine's batch holds");
-  normalize_into(values, network_.normalization, data_of(im.input_memory), capacity);
+  normalize_into(values, network_.normalization, data_of(im.input_memory), capacity,
+                 capacity / options_.batch);
 }
 
 void InferenceEngine::run_from(std::size_t stage) {

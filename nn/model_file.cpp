@@ -68,6 +68,14 @@ void save_model(const Network& network, const std::filesystem::path& path) {
   }
   h5::write_double_attribute(file, "input_scale", network.normalization.scale);
   h5::write_double_attribute(file, "input_offset", network.normalization.offset);
+  if (!network.normalization.mean.empty()) {
+    h5::write_float_dataset(file, "input_mean",
+                            {static_cast<std::int64_t>(network.normalization.mean.size())},
+                            network.normalization.mean);
+    h5::write_float_dataset(file, "input_std",
+                            {static_cast<std::int64_t>(network.normalization.std.size())},
+                            network.normalization.std);
+  }
   std::vector<std::string> names;
   for (const auto& layer : network.layers()) names.push_back(layer.name);
   h5::write_string_list_attribute(file, "layers", names);
@@ -119,6 +127,12 @@ Network load_model(const std::filesystem::path& path, bool fold_batch_norms) {
   network.normalization.scale = static_cast<float>(h5::read_double_attribute(file, "input_scale"));
   network.normalization.offset =
       static_cast<float>(h5::read_double_attribute(file, "input_offset"));
+  if (h5::has_child(file, "input_mean")) {
+    network.normalization.mean = h5::read_float_dataset(file, "input_mean").values;
+    network.normalization.std = h5::read_float_dataset(file, "input_std").values;
+    if (network.normalization.mean.size() != network.normalization.std.size())
+      throw InputError(fmt::format("{}: input_mean and input_std differ in length", path.string()));
+  }
   const auto layers_group = h5::open_group(file, "layers");
   for (const auto& name : h5::read_string_list_attribute(file, "layers")) {
     network.add_layer(read_layer(layers_group, name));

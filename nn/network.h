@@ -28,6 +28,15 @@ struct SubModel {
 struct InputNormalization {
   float scale = 1.0f / 255.0f;  // network input = raw_pixel * scale + offset
   float offset = 0.0f;
+  // Per channel (the first per-sample axis), when given: input = (raw * scale - mean[c]) / std[c].
+  std::vector<float> mean, std;
+
+  // The network input for raw value `raw` at index `k` of a sample of `sample_size` values.
+  float apply(float raw, std::size_t k, std::size_t sample_size) const {
+    if (mean.empty()) return raw * scale + offset;
+    const std::size_t c = k % sample_size / (sample_size / mean.size());
+    return (raw * scale - mean[c]) / std[c];
+  }
 };
 
 class Network {

@@ -193,6 +193,17 @@ class Importer {
         shape.push_back(dims[d].dim_value());
       }
     }
+    const auto& norm = options_.normalization;
+    if (norm.mean.size() != norm.std.size() ||
+        (!norm.mean.empty() && static_cast<std::int64_t>(norm.mean.size()) != shape.at(0))) {
+      throw InputError(fmt::format(
+          "{}: --input-mean and --input-std need one value per input channel ({}); got {} and {}",
+          path_.string(), shape.at(0), norm.mean.size(), norm.std.size()));
+    }
+    for (const float s : norm.std) {
+      if (!(s > 0.0f))
+        throw InputError(fmt::format("{}: --input-std must be positive", path_.string()));
+    }
     Layer layer;
     layer.name = sanitized(input->name());
     used_names_.insert(layer.name);

@@ -25,8 +25,8 @@ struct OnnxConstant {
 
 struct OnnxImportOptions {
   std::optional<Shape> input_shape;  // per sample; default: the model's static input shape
-  InputNormalization normalization{1.0f, 0.0f};  // network input = pixel * scale + offset
-  std::string name;                              // default: the file's stem
+  InputNormalization normalization{1.0f, 0.0f, {}, {}};  // network input = pixel * scale + offset
+  std::string name;                                      // default: the file's stem
   // Graph inputs given as constants (the backend test data passes weights as inputs).
   std::map<std::string, OnnxConstant> constant_inputs;
 };

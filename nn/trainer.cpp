@@ -226,7 +226,7 @@ struct EpochRunner {
       const auto image = train.image(n);
       for (std::size_t p = 0; p < per_sample; ++p)
         inputs[j * per_sample + p] =
-            static_cast<float>(image[p]) * net.normalization.scale + net.normalization.offset;
+            net.normalization.apply(static_cast<float>(image[p]), p, per_sample);
       labels[j] = train.labels[n];
     }
   }

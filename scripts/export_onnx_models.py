@@ -67,8 +67,25 @@ class ResidualDepthwiseCNN(nn.Module):
         return self.head(x)
 
 
+class WideCNN(nn.Module):
+    """Two convolutions and a wide classifier: 5.06 million weights, so the stored
+    weights span many banks and rows of the simulated memory."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(32 * 7 * 7, 3200), nn.ReLU(),
+                                        nn.Dropout(0.3), nn.Linear(3200, 10))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
 NETWORKS = {
     "resnet_dw_mnist": (ResidualDepthwiseCNN, "mnist", 3),
+    "wide_cnn_fashion": (WideCNN, "fashion-mnist", 1),
 }
 
 

@@ -56,7 +56,8 @@ struct ImportArgs {
   std::string output;
   float input_scale = 1.0f / 255.0f;
   float input_offset = 0.0f;
-  std::vector<std::int64_t> input_shape;  // import-onnx: per sample, [] = the model's
+  std::vector<std::int64_t> input_shape;     // import-onnx: per sample, [] = the model's
+  std::vector<float> input_mean, input_std;  // import-onnx: per channel
 };
 
 double percent(std::size_t part, std::size_t whole) {
@@ -115,8 +116,10 @@ int run_eval(const EvalArgs& args) {
 }
 
 int run_import(const ImportArgs& args) {
-  auto network = wf::nn::import_keras(
-      args.input, {.normalization = {.scale = args.input_scale, .offset = args.input_offset}});
+  wf::nn::KerasImportOptions options;
+  options.normalization.scale = args.input_scale;
+  options.normalization.offset = args.input_offset;
+  auto network = wf::nn::import_keras(args.input, options);
   const std::filesystem::path out(args.output);
   network.name = out.stem().string();  // the model is known by its file name from now on
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
@@ -129,7 +132,10 @@ int run_import(const ImportArgs& args) {
 int run_import_onnx(const ImportArgs& args) {
   wf::nn::OnnxImportOptions options;
   if (!args.input_shape.empty()) options.input_shape = args.input_shape;
-  options.normalization = {.scale = args.input_scale, .offset = args.input_offset};
+  options.normalization = {.scale = args.input_scale,
+                           .offset = args.input_offset,
+                           .mean = args.input_mean,
+                           .std = args.input_std};
   const std::filesystem::path out(args.output);
   options.name = out.stem().string();
   auto network = wf::nn::import_onnx(args.input, options);
@@ -143,8 +149,14 @@ int run_import_onnx(const ImportArgs& args) {
 int run_info(const std::string& model) {
   const auto network = wf::nn::load_model(model, false);
   fmt::print("model: {} ({})\n", network.name, network.source);
-  fmt::print("input normalization: x * {} + {}\n", network.normalization.scale,
-             network.normalization.offset);
+  if (network.normalization.mean.empty()) {
+    fmt::print("input normalization: x * {} + {}\n", network.normalization.scale,
+               network.normalization.offset);
+  } else {
+    fmt::print("input normalization: (x * {} - mean) / std per channel, mean [{}], std [{}]\n",
+               network.normalization.scale, fmt::join(network.normalization.mean, ", "),
+               fmt::join(network.normalization.std, ", "));
+  }
   for (const auto i : network.topological_order()) {
     const auto& layer = network.layer(i);
     std::size_t params = 0;
@@ -393,8 +405,17 @@ CLI::App* add_import_onnx_command(CLI::App& app, ImportArgs& import) {
       ->delimiter(',');
   cmd->add_option("--input-scale", import.input_scale, "network input = pixel * scale + offset")
       ->capture_default_str();
-  cmd->add_option("--input-offset", import.input_offset, "see --input-scale")
-      ->capture_default_str();
+  auto* offset = cmd->add_option("--input-offset", import.input_offset, "see --input-scale")
+                     ->capture_default_str();
+  auto* mean = cmd->add_option("--input-mean", import.input_mean,
+                               "per channel: input = (pixel * scale - mean) / std, e.g. "
+                               "0.485,0.456,0.406")
+                   ->delimiter(',');
+  auto* std = cmd->add_option("--input-std", import.input_std, "per channel, see --input-mean")
+                  ->delimiter(',');
+  mean->needs(std);
+  std->needs(mean);
+  mean->excludes(offset);
   return cmd;
 }
 
