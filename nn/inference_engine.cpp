@@ -217,31 +217,29 @@ void InferenceEngine::infer(std::span<const std::uint8_t> pixels, std::size_t co
 }
 
 namespace {
+// Writes `in` through the input normalization into the engine's input memory; the rest
+// of a partial batch is zero (rows are independent, so they change nothing).
 template <typename T>
-void normalize_into(std::span<const T> in, const InputNormalization& norm, float* dst,
-                    std::size_t capacity, std::size_t sample_size) {
+void load_normalized(std::span<const T> in, std::size_t count, std::size_t batch,
+                     const InputNormalization& norm, const dnnl::memory& input) {
+  if (count > batch) throw InputError("more images than the engine's batch size");
+  const std::size_t capacity = input.get_desc().get_size() / sizeof(float);
+  if (in.size() > capacity) throw InputError("more input values than the engine's batch holds");
+  float* dst = data_of(input);
+  const std::size_t sample_size = capacity / batch;
   for (std::size_t k = 0; k < in.size(); ++k)
     dst[k] = norm.apply(static_cast<float>(in[k]), k, sample_size);
   std::fill(dst + in.size(), dst + capacity, 0.0f);
 }
+
 }  // namespace
 
 void InferenceEngine::load_inputs(std::span<const std::uint8_t> pixels, std::size_t count) {
-  Impl& im = *impl_;
-  if (count > options_.batch) throw InputError("more images than the engine's batch size");
-  const std::size_t capacity = im.input_memory.get_desc().get_size() / sizeof(float);
-  if (pixels.size() > capacity) throw InputError("more input values than the engine's batch holds");
-  normalize_into(pixels, network_.normalization, data_of(im.input_memory), capacity,
-                 capacity / options_.batch);
+  load_normalized(pixels, count, options_.batch, network_.normalization, impl_->input_memory);
 }
 
 void InferenceEngine::load_inputs(std::span<const float> values, std::size_t count) {
-  Impl& im = *impl_;
-  if (count > options_.batch) throw InputError("more images than the engine's batch size");
-  const std::size_t capacity = im.input_memory.get_desc().get_size() / sizeof(float);
-  if (values.size() > capacity) throw InputError("more input values than the engine's batch holds");
-  normalize_into(values, network_.normalization, data_of(im.input_memory), capacity,
-                 capacity / options_.batch);
+  load_normalized(values, count, options_.batch, network_.normalization, impl_->input_memory);
 }
 
 void InferenceEngine::run_from(std::size_t stage) {
