@@ -250,6 +250,7 @@ class Importer {
         {"Tanh", &Importer::activation},
         {"Sigmoid", &Importer::activation},
         {"LeakyRelu", &Importer::activation},
+        {"HardSwish", &Importer::activation},
         {"Clip", &Importer::clip},
         {"MaxPool", &Importer::pool},
         {"AveragePool", &Importer::pool},
@@ -451,8 +452,11 @@ class Importer {
   }
 
   void activation(const onnx::NodeProto& node) {
-    static const std::map<std::string, std::string> ops{
-        {"Relu", "relu"}, {"Tanh", "tanh"}, {"Sigmoid", "sigmoid"}, {"LeakyRelu", "leaky_relu"}};
+    static const std::map<std::string, std::string> ops{{"Relu", "relu"},
+                                                        {"Tanh", "tanh"},
+                                                        {"Sigmoid", "sigmoid"},
+                                                        {"LeakyRelu", "leaky_relu"},
+                                                        {"HardSwish", "hard_swish"}};
     const auto& x = activation_input(node, 0);
     Layer layer = make_layer(node, ops.at(node.op_type()), {x.layer});
     if (node.op_type() == "LeakyRelu") layer.attributes["alpha"] = attr_float(node, "alpha", 0.01f);
@@ -624,6 +628,7 @@ const std::vector<std::string>& supported_onnx_ops() {
                                  "Flatten",
                                  "Gemm",
                                  "GlobalAveragePool",
+                                 "HardSwish",
                                  "Identity",
                                  "LeakyRelu",
                                  "MatMul",

@@ -140,7 +140,8 @@ TEST_CASE("dense, softmax and dropout match the reference") {
 
 TEST_CASE(
     "relu, clipped relu, tanh, sigmoid and leaky relu match the reference, unfused and fused") {
-  for (const std::string op : {"relu", "clipped_relu", "tanh", "sigmoid", "leaky_relu"}) {
+  for (const std::string op :
+       {"relu", "clipped_relu", "tanh", "sigmoid", "leaky_relu", "hard_swish"}) {
     wf::SplitMix64 rng(13);
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({2, 8, 8}));
