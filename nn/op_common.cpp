@@ -28,7 +28,7 @@
   X(softmax)               \
   X(dropout)               \
   X(sigmoid)               \
-  X(leaky_relu)             \
+  X(leaky_relu)            \
   X(hard_swish)
 
 namespace weightfault::nn {
