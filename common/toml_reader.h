@@ -8,11 +8,15 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "common/input_error.h"
 
 namespace weightfault {
 
@@ -25,6 +29,23 @@ inline std::string show(const toml::node& node) {
 
 // Reads one table, remembering which keys were asked for, so that every other
 // key can be reported as unknown.
+// Reads `path` into `text` and parses it; "<path>: <what> not found" or
+// "<path>:line:col: TOML syntax error: ..." as an InputError.
+inline toml::table parse_toml_file(const std::filesystem::path& path, const std::string& what,
+                                   std::string& text) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: {} not found", path.string(), what));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  text = buffer.str();
+  try {
+    return toml::parse(text, path.string());
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {}", path.string(),
+                                 e.source().begin.line, e.source().begin.column, e.description()));
+  }
+}
+
 class TomlReader {
  public:
   explicit TomlReader(std::string file) : file_(std::move(file)) {}

@@ -70,10 +70,13 @@ void read_training(TomlReader& r, const toml::table& root, TomlReader::Table& to
 void read_layer(TomlReader& r, const toml::node& node, std::size_t k,
                 std::map<std::string, Shape>& shapes, std::string& previous, SplitMix64& init,
                 Network& net) {
-  std::vector<std::string> ops;
-  for (const auto& n : known_layer_op_names()) {
-    if (n != "input") ops.push_back(n);
-  }
+  static const std::vector<std::string> ops = [] {
+    std::vector<std::string> out;
+    for (const auto& n : known_layer_op_names()) {
+      if (n != "input") out.push_back(n);
+    }
+    return out;
+  }();  // what a [[layer]] may be: every op but the input
   TomlReader::Table t{node.as_table(), fmt::format("layer[{}]", k), {}};
   const auto op_name = r.string(t, "op", true, ops);
   Layer layer;
@@ -182,20 +185,7 @@ ModelDefinition load_model_definition(const std::filesystem::path& path,
                                       std::optional<std::uint64_t> seed) {
   ModelDefinition def;
   def.file = path.string();
-  {
-    std::ifstream in(path);
-    if (!in) throw InputError(fmt::format("{}: model definition not found", def.file));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    def.text = buffer.str();
-  }
-  toml::table root;
-  try {
-    root = toml::parse(def.text, def.file);
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {}", def.file, e.source().begin.line,
-                                 e.source().begin.column, e.description()));
-  }
+  const toml::table root = parse_toml_file(path, "model definition", def.text);
   TomlReader r(def.file);
   TomlReader::Table top{&root, "", {}};
   Network& net = def.network;

@@ -381,15 +381,20 @@ CLI::App* add_eval_command(CLI::App& app, EvalArgs& eval) {
   return cmd;
 }
 
+// --input-scale and --input-offset of both importers; returns --input-offset.
+CLI::Option* add_input_scale_options(CLI::App* cmd, ImportArgs& import) {
+  cmd->add_option("--input-scale", import.input_scale, "network input = pixel * scale + offset")
+      ->capture_default_str();
+  return cmd->add_option("--input-offset", import.input_offset, "see --input-scale")
+      ->capture_default_str();
+}
+
 CLI::App* add_import_command(CLI::App& app, ImportArgs& import) {
   auto* cmd =
       app.add_subcommand("import-keras", "Convert a Keras 2.x HDF5 model to a weightfault model");
   cmd->add_option("input", import.input, "Keras .h5 file (Sequential model)")->required();
   cmd->add_option("--output,-o", import.output, "weightfault model file to write")->required();
-  cmd->add_option("--input-scale", import.input_scale, "network input = pixel * scale + offset")
-      ->capture_default_str();
-  cmd->add_option("--input-offset", import.input_offset, "see --input-scale")
-      ->capture_default_str();
+  add_input_scale_options(cmd, import);
   return cmd;
 }
 
@@ -403,10 +408,8 @@ CLI::App* add_import_onnx_command(CLI::App& app, ImportArgs& import) {
   cmd->add_option("--input-shape", import.input_shape,
                   "per-sample input shape, e.g. 3,32,32 (default: the model's static shape)")
       ->delimiter(',');
-  cmd->add_option("--input-scale", import.input_scale, "network input = pixel * scale + offset")
-      ->capture_default_str();
-  auto* offset = cmd->add_option("--input-offset", import.input_offset, "see --input-scale")
-                     ->capture_default_str();
+  import.input_scale = 1.0f;  // ONNX networks usually take their inputs as exported
+  auto* offset = add_input_scale_options(cmd, import);
   auto* mean = cmd->add_option("--input-mean", import.input_mean,
                                "per channel: input = (pixel * scale - mean) / std, e.g. "
                                "0.485,0.456,0.406")

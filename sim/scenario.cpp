@@ -636,20 +636,7 @@ Scenario load_scenario(const std::filesystem::path& path,
                        const memory::FaultModelRegistry& registry) {
   Scenario sc;
   sc.file = path.string();
-  {
-    std::ifstream in(path);
-    if (!in) throw InputError(fmt::format("{}: scenario file not found", sc.file));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    sc.text = buffer.str();
-  }
-  toml::table root;
-  try {
-    root = toml::parse(sc.text, sc.file);
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {}", sc.file, e.source().begin.line,
-                                 e.source().begin.column, e.description()));
-  }
+  const toml::table root = parse_toml_file(path, "scenario file", sc.text);
   TomlReader r(sc.file);
   std::set<std::string> top_known;
 

@@ -31,6 +31,14 @@ void store_bits(std::span<std::uint8_t> bytes, std::uint64_t first_bit, int coun
   }
 }
 
+namespace {
+// Word k of a group's data bits (words of `word_bits` packed from bit 0).
+std::uint64_t word_in_group(std::uint64_t bits, std::size_t k, int word_bits) {
+  return word_bits == 64 ? bits
+                         : (bits >> (static_cast<int>(k) * word_bits)) & ((1ull << word_bits) - 1);
+}
+}  // namespace
+
 std::pair<std::size_t, std::size_t> StoredTensor::group_bounds(std::size_t group) const {
   const std::size_t first = group * group_elements;
   return {first, std::min(first + group_elements, elements)};
@@ -57,6 +65,8 @@ void StoredImage::plan(std::span<const TensorToStore> tensors, const ModelFacts&
     segment_owner_.back() = {t, role, stage};
   };
   std::vector<std::vector<TensorStage*>> bound(protection.stages.size());
+  std::vector<ParamValues> params;  // each stage's, without its prefix
+  for (const auto* info : protection.stages) params.push_back(protection.stage_params(*info));
   for (const auto& in : tensors) {
     const std::size_t t = tensors_.size();
     auto& st = tensors_.emplace_back();
@@ -78,7 +88,7 @@ void StoredImage::plan(std::span<const TensorToStore> tensors, const ModelFacts&
     const TensorPlan plan{model, protection.name, st, in.values, segments};
     for (std::size_t s = 0; s < protection.stages.size(); ++s) {
       const auto& info = *protection.stages[s];
-      auto stage = info.bind(plan, protection.stage_params(info));
+      auto stage = info.bind(plan, params[s]);
       if (!stage) continue;
       if (stage->segment != SIZE_MAX)
         own(t, stage->is_code() ? SegmentRole::code : SegmentRole::own, stage.get());
@@ -91,7 +101,7 @@ void StoredImage::plan(std::span<const TensorToStore> tensors, const ModelFacts&
   }
   for (std::size_t s = 0; s < protection.stages.size(); ++s) {
     const auto& info = *protection.stages[s];
-    if (info.finish) info.finish(bound[s], protection.stage_params(info), model, protection.name);
+    if (info.finish) info.finish(bound[s], params[s], model, protection.name);
   }
 }
 
@@ -126,9 +136,8 @@ void StoredImage::decode_golden() {
       const std::uint64_t bits = read_group(t, g, bytes_).bits;
       const int wb = st.dtype.bits();
       for (std::size_t e = first; e < last; ++e) {
-        const std::uint64_t word =
-            wb == 64 ? bits : (bits >> (static_cast<int>(e - first) * wb)) & ((1ull << wb) - 1);
-        values[e] = st.dtype.traits->decode(word, st.dtype.param, scale);
+        values[e] =
+            st.dtype.traits->decode(word_in_group(bits, e - first, wb), st.dtype.param, scale);
       }
     }
     // Each stage calibrates on the fault-free values that reach it (clamp's bounds).
@@ -229,10 +238,7 @@ std::size_t StoredImage::decode_group(std::size_t t, std::size_t group,
   for (std::size_t e = first; e < last; ++e) {
     float v = 0.0f;
     if (!read.zero) {
-      const std::uint64_t word =
-          wb == 64 ? read.bits
-                   : (read.bits >> (static_cast<int>(e - first) * wb)) & ((1ull << wb) - 1);
-      v = st.dtype.traits->decode(word, st.dtype.param, scale);
+      v = st.dtype.traits->decode(word_in_group(read.bits, e - first, wb), st.dtype.param, scale);
     }
     for (const auto& stage : st.stages) v = stage->after_decode(v);
     values[e] = v;
