@@ -28,24 +28,16 @@ inline dnnl::memory::dims batched(std::size_t batch, const Shape& shape) {
   return dims;
 }
 
-// The plain row-major layout of a tensor of this rank.
-inline DnnlTag plain_tag(std::size_t rank) {
-  switch (rank) {
-    case 1:
-      return DnnlTag::a;
-    case 2:
-      return DnnlTag::ab;
-    case 3:
-      return DnnlTag::abc;
-    case 4:
-      return DnnlTag::abcd;
-    default:
-      return DnnlTag::abcde;
-  }
+// Row-major strides of dims.
+inline dnnl::memory::dims plain_strides(const dnnl::memory::dims& dims) {
+  dnnl::memory::dims strides(dims.size(), 1);
+  for (std::size_t d = dims.size(); d-- > 1;) strides[d - 1] = strides[d] * dims[d];
+  return strides;
 }
 
+// The plain row-major layout of a tensor of any rank.
 inline dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims) {
-  return dnnl::memory::desc(dims, DnnlType::f32, plain_tag(dims.size()));
+  return dnnl::memory::desc(dims, DnnlType::f32, plain_strides(dims));
 }
 
 inline float* data_of(const dnnl::memory& m) {

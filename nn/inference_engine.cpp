@@ -136,11 +136,10 @@ struct InferenceEngine::Impl final : InferenceBuilder {
     return out;
   }
 
-  // An activation that is the only consumer of a layer with stored weights rides along as
-  // a post-op of that layer.
+  // An activation that is the only consumer of a conv/dense rides along as its post-op.
   void fuse_activation(std::size_t i) {
     layer_attr = dnnl::primitive_attr();
-    if (!net.layer(i).has_weights() || net.consumers_of(i).size() != 1) return;
+    if (!op_of(net.layer(i)).fuses_activation() || net.consumers_of(i).size() != 1) return;
     const auto next = net.consumers_of(i).front();
     const auto eltwise = op_of(net.layer(next)).post_op(net.layer(next));
     if (!eltwise) return;

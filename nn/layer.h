@@ -42,6 +42,8 @@ struct Layer {
   float epsilon = 1e-3f;  // batch_norm
   // Further numeric attributes by name, for ops that need their own (leaky_relu: alpha).
   std::map<std::string, double> attributes;
+  // Integer lists by name, for ops that need them (transpose: perm; slice: starts, ends).
+  std::map<std::string, std::vector<std::int64_t>> lists;
   // Parameter tensors by role, as the op names them ("kernel", "bias", "gamma", ...).
   std::map<std::string, Tensor> params;
 

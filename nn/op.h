@@ -110,8 +110,11 @@ class Op {
 
   // Parameter tensors a layer carries, by role, in storage order.
   virtual std::vector<std::string> param_roles() const { return {}; }
-  // Whether the parameters are weights read from fault-prone memory (conv2d, dense).
+  // Whether the parameters are weights read from fault-prone memory (conv2d, dense, norms,
+  // learned constants).
   virtual bool stores_params() const { return false; }
+  // Whether an activation after it can run as its post-op (attr() of the builder).
+  virtual bool fuses_activation() const { return false; }
   // Per-sample output shape; checks attributes, input count and parameter shapes
   // (throws InputError via fail_layer).
   virtual Shape output_shape(const Layer& layer, std::span<const Shape* const> in) const = 0;

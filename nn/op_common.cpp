@@ -29,7 +29,24 @@
   X(dropout)               \
   X(sigmoid)               \
   X(leaky_relu)            \
-  X(hard_swish)
+  X(hard_swish)            \
+  X(gelu)                  \
+  X(affine)                \
+  X(pow)                   \
+  X(sqrt)                  \
+  X(hard_sigmoid)          \
+  X(mul)                   \
+  X(sub)                   \
+  X(div)                   \
+  X(matmul)                \
+  X(layer_norm)            \
+  X(parameter)             \
+  X(reshape)               \
+  X(transpose)             \
+  X(concat)                \
+  X(slice)                 \
+  X(gather)                \
+  X(reduce_mean)
 
 namespace weightfault::nn {
 

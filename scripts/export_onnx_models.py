@@ -83,9 +83,66 @@ class WideCNN(nn.Module):
         return self.classifier(self.features(x))
 
 
+class Attention(nn.Module):
+    """Multi-head self-attention written out, as a user's own ViT would export it."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads, self.head_dim = heads, dim // heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        n, t, d = x.shape
+        q, k, v = self.qkv(x).split(d, dim=-1)
+        q = q.reshape(n, t, self.heads, self.head_dim).transpose(1, 2)
+        k = k.reshape(n, t, self.heads, self.head_dim).transpose(1, 2)
+        v = v.reshape(n, t, self.heads, self.head_dim).transpose(1, 2)
+        attention = (q @ k.transpose(-2, -1)) * self.head_dim ** -0.5
+        out = attention.softmax(dim=-1) @ v
+        return self.proj(out.transpose(1, 2).reshape(n, t, d))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: attention and a GELU MLP, each with a residual."""
+
+    def __init__(self, dim, heads, hidden):
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attention = Attention(dim, heads)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, x):
+        x = x + self.attention(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class TinyViT(nn.Module):
+    """A ViT-style classifier: 7x7 patch convolution, class token, position embedding,
+    pre-norm blocks with attention and GELU MLPs, a final norm and a linear head."""
+
+    def __init__(self, dim=64, depth=2, heads=4, hidden=128, patch=7):
+        super().__init__()
+        self.patches = nn.Conv2d(1, dim, patch, stride=patch)
+        tokens = (28 // patch) ** 2
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.position = nn.Parameter(torch.randn(1, tokens + 1, dim) * 0.02)
+        self.blocks = nn.Sequential(*[Block(dim, heads, hidden) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, 10)
+
+    def forward(self, x):
+        x = self.patches(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.position
+        x = self.norm(self.blocks(x))
+        return self.head(x[:, 0])
+
+
 NETWORKS = {
-    "resnet_dw_mnist": (ResidualDepthwiseCNN, "mnist", 3),
-    "wide_cnn_fashion": (WideCNN, "fashion-mnist", 1),
+    # name: (class, dataset, epochs, ONNX opset; 17 exports LayerNormalization as one node)
+    "resnet_dw_mnist": (ResidualDepthwiseCNN, "mnist", 3, 13),
+    "wide_cnn_fashion": (WideCNN, "fashion-mnist", 1, 13),
+    "vit_mnist": (TinyViT, "mnist", 6, 17),
 }
 
 
@@ -111,7 +168,7 @@ def images_per_second(model, images):
 
 
 def train_and_export(name, epochs_override):
-    make, dataset, epochs = NETWORKS[name]
+    make, dataset, epochs, opset = NETWORKS[name]
     epochs = epochs_override or epochs
     torch.manual_seed(1)
     torch.set_num_threads(2)
@@ -140,7 +197,7 @@ def train_and_export(name, epochs_override):
     torch.onnx.export(model, test_x[:1], out / f"{name}.onnx", input_names=["image"],
                       output_names=["logits"],
                       dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
-                      opset_version=13)
+                      opset_version=opset)
     record = {
         "network": name,
         "dataset": f"{dataset}/test",
@@ -155,6 +212,7 @@ def train_and_export(name, epochs_override):
         "pytorch_version": torch.__version__,
         "parameters": sum(p.numel() for p in model.parameters()),
         "seed": 1,
+        "opset": opset,
         "epochs": epochs,
         "training_seconds": seconds,
         "command": "scripts/export_onnx_models.py",

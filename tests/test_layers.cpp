@@ -11,6 +11,7 @@
 #include <iterator>
 #include <string>
 
+#include "common/input_error.h"
 #include "nn/inference_engine.h"
 #include "nn/op.h"
 #include "tests/fixtures.h"
@@ -240,6 +241,110 @@ TEST_CASE("a partial last batch gives the same scores as a full one") {
   REQUIRE(five.size() == 50);
   for (std::size_t k = 0; k < five.size(); ++k)
     CHECK(five[k] == doctest::Approx(want[k]).epsilon(1e-4));
+}
+
+namespace {
+
+wf::nn::Layer with_list(wf::nn::Layer l, const std::string& key, std::vector<std::int64_t> v) {
+  l.lists[key] = std::move(v);
+  return l;
+}
+wf::nn::Layer with_number(wf::nn::Layer l, const std::string& key, double v) {
+  l.attributes[key] = v;
+  return l;
+}
+wf::nn::Layer parameter(const std::string& name, const wf::nn::Shape& shape, wf::SplitMix64& rng) {
+  auto l = make_layer(name, "parameter", {"input"});
+  std::size_t n = 1;
+  for (auto d : shape) n *= static_cast<std::size_t>(d);
+  l.params["value"] = {shape, wf::test::random_values(n, rng)};
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("an attention block's ops (sequences [T, D]) match the reference") {
+  // Tokens [5, 8], two heads of 4: every op a small ViT imports, in the order it uses them.
+  wf::SplitMix64 rng(31);
+  wf::nn::Network net;
+  net.add_layer(wf::test::make_input({5, 8}));
+  net.add_layer(parameter("position", {5, 8}, rng));
+  net.add_layer(make_layer("embedded", "add", {"input", "position"}));
+  auto norm = make_layer("norm", "layer_norm", {"embedded"});
+  norm.epsilon = 1e-5f;
+  norm.params["gamma"] = {{8}, wf::test::random_values(8, rng)};
+  norm.params["beta"] = {{8}, wf::test::random_values(8, rng)};
+  net.add_layer(norm);
+  net.add_layer(wf::test::make_dense("qkv", "norm", 8, 24, rng));
+  for (int k = 0; k < 3; ++k) {
+    const std::string part = std::string("qkv").substr(static_cast<std::size_t>(k), 1);
+    net.add_layer(with_list(with_list(make_layer(part, "slice", {"qkv"}), "starts", {0, 8 * k}),
+                            "ends", {5, 8 * k + 8}));
+    net.add_layer(with_list(make_layer(part + "_heads", "reshape", {part}), "shape", {5, 2, 4}));
+    net.add_layer(with_list(
+        make_layer(part + "_t", "transpose", {part + "_heads"}), "perm",
+        k == 1 ? std::vector<std::int64_t>{1, 2, 0} : std::vector<std::int64_t>{1, 0, 2}));
+  }
+  net.add_layer(make_layer("scores", "matmul", {"q_t", "k_t"}));
+  net.add_layer(with_number(make_layer("scaled", "affine", {"scores"}), "scale", 0.5));
+  net.add_layer(with_number(make_layer("weights", "softmax", {"scaled"}), "axis", 2));
+  net.add_layer(make_layer("attended", "matmul", {"weights", "v_t"}));
+  net.add_layer(with_list(make_layer("merged_t", "transpose", {"attended"}), "perm", {1, 0, 2}));
+  net.add_layer(with_list(make_layer("merged", "reshape", {"merged_t"}), "shape", {5, 8}));
+  net.add_layer(make_layer("residual", "add", {"embedded", "merged"}));
+  net.add_layer(wf::test::make_dense("mlp", "residual", 8, 8, rng));
+  net.add_layer(make_layer("gelu", "gelu", {"mlp"}));
+  net.add_layer(parameter("cls", {1, 8}, rng));
+  net.add_layer(with_number(make_layer("tokens", "concat", {"cls", "gelu"}), "axis", 0));
+  net.add_layer(with_number(
+      with_number(with_list(make_layer("first", "gather", {"tokens"}), "indices", {0}), "axis", 0),
+      "scalar", 1));
+  net.add_layer(wf::test::make_dense("head", "first", 8, 4, rng));
+  net.finalize();
+  CHECK(net.output_shape(net.index_of("scores")) == wf::nn::Shape{2, 5, 5});
+  CHECK(net.output_shape(net.index_of("tokens")) == wf::nn::Shape{6, 8});
+  CHECK(net.output_shape(net.index_of("first")) == wf::nn::Shape{8});
+  check_layers(net, 3, 32);
+}
+
+TEST_CASE("broadcasting binaries, reductions and element-wise ops match the reference") {
+  // [3, 4, 5] against [4, 5], [4, 1] and [1]-shaped operands; a layer norm written out.
+  wf::SplitMix64 rng(33);
+  wf::nn::Network net;
+  net.add_layer(wf::test::make_input({3, 4, 5}));
+  net.add_layer(parameter("row", {4, 5}, rng));
+  net.add_layer(make_layer("mul", "mul", {"input", "row"}));
+  net.add_layer(with_number(with_list(make_layer("mean", "reduce_mean", {"mul"}), "axes", {2}),
+                            "keepdims", 1));
+  net.add_layer(make_layer("centered", "sub", {"mean", "mul"}));  // first input broadcasts
+  net.add_layer(with_number(make_layer("square", "pow", {"centered"}), "exponent", 2.0));
+  net.add_layer(with_number(make_layer("lifted", "affine", {"square"}), "shift", 1.0));
+  net.add_layer(make_layer("root", "sqrt", {"lifted"}));
+  net.add_layer(make_layer("ratio", "div", {"centered", "root"}));
+  net.add_layer(with_number(with_number(make_layer("hs", "hard_sigmoid", {"ratio"}), "alpha", 0.3),
+                            "beta", 0.4));
+  net.add_layer(with_number(with_list(make_layer("pooled", "reduce_mean", {"hs"}), "axes", {0, 2}),
+                            "keepdims", 0));
+  net.add_layer(parameter("k", {3, 4, 2}, rng));
+  net.add_layer(parameter("w", {2, 6}, rng));
+  net.add_layer(make_layer("kw", "matmul", {"k", "w"}));  // [3, 4, 2] x [2, 6]: broadcast
+  net.add_layer(with_list(make_layer("kw_flat", "reshape", {"kw"}), "shape", {72}));
+  net.add_layer(wf::test::make_dense("fold", "kw_flat", 72, 4, rng));
+  net.add_layer(make_layer("out", "add", {"pooled", "fold"}));
+  net.finalize();
+  CHECK(net.output_shape(net.index_of("pooled")) == wf::nn::Shape{4});
+  check_layers(net, 2, 34);
+}
+
+TEST_CASE("a first input that would need broadcasting is refused for div") {
+  wf::nn::Network net;
+  wf::SplitMix64 rng(35);
+  net.add_layer(wf::test::make_input({4, 5}));
+  net.add_layer(parameter("row", {5}, rng));
+  net.add_layer(make_layer("q", "div", {"row", "input"}));
+  CHECK_THROWS_WITH_AS(net.finalize(),
+                       doctest::Contains("layer 'q' (div): broadcasting inputs [5] and [4, 5]"),
+                       wf::InputError);
 }
 
 TEST_CASE("every registered op is checked against its plain-loop reference in this file") {

@@ -94,7 +94,9 @@ TEST_CASE("unknown inputs, duplicate names and wrong shapes name the layer") {
     wf::nn::Network net;
     net.add_layer(wf::test::make_input({1, 8, 8}));
     net.add_layer(wf::test::make_dense("fc", "input", 64, 10, rng));
-    CHECK_THROWS_WITH_AS(net.finalize(), "layer 'fc' (dense): needs a flat input, got [1, 8, 8]",
+    // dense applies to the last axis of any input: its kernel must match that axis.
+    CHECK_THROWS_WITH_AS(net.finalize(),
+                         "layer 'fc' (dense): weight 'kernel' has shape [10, 64], expected [10, 8]",
                          wf::InputError);
   }
 }

@@ -13,6 +13,24 @@
 
 namespace weightfault::nn {
 
+// Numeric attribute `key` of a layer, or `fallback`.
+inline double number_of(const Layer& l, const std::string& key, double fallback) {
+  const auto it = l.attributes.find(key);
+  return it == l.attributes.end() ? fallback : it->second;
+}
+inline void write_numbers(const h5::Object& group, const Layer& l,
+                          std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    if (l.attributes.count(key)) h5::write_double_attribute(group, key, l.attributes.at(key));
+  }
+}
+inline void read_numbers(const h5::Object& group, Layer& l,
+                         std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    if (h5::has_attribute(group, key)) l.attributes[key] = h5::read_double_attribute(group, key);
+  }
+}
+
 class ActivationOp : public Op {
  public:
   Shape output_shape(const Layer& layer, std::span<const Shape* const> in) const override {

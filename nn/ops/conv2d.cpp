@@ -73,6 +73,7 @@ class Conv2dOp final : public Op {
   std::string_view name() const override { return "conv2d"; }
   std::vector<std::string> param_roles() const override { return {"kernel", "bias"}; }
   bool stores_params() const override { return true; }
+  bool fuses_activation() const override { return true; }
 
   Shape output_shape(const Layer& l, std::span<const Shape* const> in) const override {
     need_inputs(l, in, 1);

@@ -1,4 +1,5 @@
-// dense: fully connected, kernel [O][I] (OI), bias [O]; flat input [F].
+// dense: fully connected, kernel [O][I] (OI), bias [O]; flat input [F], or any input
+// [..., F] (sequences [T, D]: applied to the last axis of every row).
 #include <cmath>
 
 #include "nn/definition_context.h"
@@ -18,14 +19,16 @@ class DenseOp final : public Op {
   std::string_view name() const override { return "dense"; }
   std::vector<std::string> param_roles() const override { return {"kernel", "bias"}; }
   bool stores_params() const override { return true; }
+  bool fuses_activation() const override { return true; }
 
   Shape output_shape(const Layer& l, std::span<const Shape* const> in) const override {
     need_inputs(l, in, 1);
-    const Shape& s = *in[0];
-    if (s.size() != 1) fail_layer(l, fmt::format("needs a flat input, got {}", shape_to_string(s)));
-    expect_param_dims(l, "kernel", {l.units, s[0]});
+    Shape s = *in[0];
+    if (s.empty()) fail_layer(l, "needs an input with at least one axis");
+    expect_param_dims(l, "kernel", {l.units, s.back()});
     expect_param_dims(l, "bias", {l.units});
-    return {l.units};
+    s.back() = l.units;
+    return s;
   }
 
   void write_attributes(const h5::Object& group, const Layer& l) const override {
@@ -55,18 +58,29 @@ class DenseOp final : public Op {
     const auto& kdims = l.params.at("kernel").dims;
     const memory::desc bias_md({l.units}, DnnlType::f32, DnnlTag::x);
     memory src = b.input(i, 0);
-    const auto out_dims = batched(b.batch(), b.network().output_shape(i));
+    auto out_dims = batched(b.batch(), b.network().output_shape(i));
+    const bool rows = out_dims.size() > 2;  // [N, ..., F]: one product per row of F
+    if (rows) {
+      src = b.as_layout(src, plain_desc(src.get_desc().dims()));
+      const auto in_dims = src.get_desc().dims();
+      src = memory(
+          plain_desc({static_cast<memory::dim>(elements_of(src) / in_dims.back()), in_dims.back()}),
+          b.engine(), src.get_data_handle());
+      out_dims = {src.get_desc().dims()[0], l.units};
+    }
     const dnnl::inner_product_forward::desc desc(
         dnnl::prop_kind::forward_inference, src.get_desc(),
         memory::desc(memory::dims(kdims.begin(), kdims.end()), DnnlType::f32, DnnlTag::any),
-        bias_md, memory::desc(out_dims, DnnlType::f32, DnnlTag::any));
+        bias_md, rows ? plain_desc(out_dims) : memory::desc(out_dims, DnnlType::f32, DnnlTag::any));
     const dnnl::inner_product_forward::primitive_desc pd(desc, b.attr(), b.engine());
     src = b.as_layout(src, pd.src_desc());
     const memory kernel = b.param(i, "kernel", pd.weights_desc());
     const memory bias = b.param(i, "bias", bias_md);
     const memory out(pd.dst_desc(), b.engine());
     b.add_step(dnnl::inner_product_forward(pd), weighted_forward_args(src, kernel, bias, out));
-    b.set_output(i, out);
+    b.set_output(i, rows ? memory(plain_desc(batched(b.batch(), b.network().output_shape(i))),
+                                  b.engine(), out.get_data_handle())
+                         : out);
   }
 
   void build_training(TrainingBuilder& b, std::size_t i) const override {
@@ -101,10 +115,11 @@ class DenseOp final : public Op {
     const auto& w = l.params.at("kernel").values;
     const auto& bias = l.params.at("bias").values;
     const auto& x = *in.values.at(0);
-    const auto fi = static_cast<std::size_t>(in.shapes.at(0).at(0));
+    const auto fi = static_cast<std::size_t>(in.shapes.at(0).back());
     const auto fo = static_cast<std::size_t>(l.units);
-    std::vector<float> y(in.batch * fo);
-    for (std::size_t n = 0; n < in.batch; ++n)
+    const std::size_t rows = x.size() / fi;
+    std::vector<float> y(rows * fo);
+    for (std::size_t n = 0; n < rows; ++n)
       for (std::size_t o = 0; o < fo; ++o) {
         double acc = bias[o];
         for (std::size_t k = 0; k < fi; ++k)
