@@ -252,10 +252,12 @@ OnnxConstant to_constant(const onnx::TensorProto& t) {
 }
 
 const std::vector<std::string>& foldable_onnx_ops() {
-  static const std::vector<std::string> ops{
-      "Identity", "Cast",  "Gather", "Unsqueeze", "Squeeze", "Concat", "Add",     "Sub",
-      "Mul",      "Div",   "Pow",    "Sqrt",      "Equal",   "Where",  "Reshape", "ConstantOfShape",
-      "Slice",    "Range", "Neg"};
+  static const std::vector<std::string> ops{"Identity", "Cast",   "Gather",  "Unsqueeze",
+                                            "Squeeze",  "Concat", "Add",     "Sub",
+                                            "Mul",      "Div",    "Pow",     "Sqrt",
+                                            "Equal",    "Where",  "Reshape", "ConstantOfShape",
+                                            "Slice",    "Range",  "Neg",     "Expand",
+                                            "Transpose"};
   return ops;
 }
 
@@ -359,6 +361,39 @@ std::vector<OnnxConstant> fold_constant(const onnx::NodeProto& node,
     return {out};
   }
   if (op == "Slice") return {slice(in)};
+  if (op == "Expand") {
+    // Broadcast to the shape: an axis of 1 in the shape keeps the input's size.
+    OnnxConstant shape;
+    shape.dims = ints_of(&arg(1));
+    shape.values.assign(static_cast<std::size_t>(volume(shape.dims)), 0.0);
+    return {elementwise(
+        {&arg(0), &shape}, [](const auto& a) { return a[0]; }, arg(0).is_float)};
+  }
+  if (op == "Transpose") {
+    const auto& x = arg(0);
+    const std::size_t rank = x.dims.size();
+    std::vector<std::int64_t> perm;
+    if (const auto* a = attribute(node, "perm"))
+      perm.assign(a->ints().begin(), a->ints().end());
+    else
+      for (std::size_t d = rank; d-- > 0;) perm.push_back(static_cast<std::int64_t>(d));
+    if (perm.size() != rank) throw std::invalid_argument("perm does not match the rank");
+    OnnxConstant out;
+    out.is_float = x.is_float;
+    std::vector<std::int64_t> in_strides(rank, 1);
+    for (std::size_t d = rank; d-- > 1;) in_strides[d - 1] = in_strides[d] * x.dims[d];
+    for (const auto p : perm) out.dims.push_back(x.dims.at(static_cast<std::size_t>(p)));
+    const auto n = volume(out.dims);
+    for (std::int64_t k = 0; k < n; ++k) {
+      std::int64_t rest = k, from = 0;
+      for (std::size_t d = rank; d-- > 0;) {
+        from += (rest % out.dims[d]) * in_strides[static_cast<std::size_t>(perm[d])];
+        rest /= out.dims[d];
+      }
+      out.values.push_back(x.values.at(static_cast<std::size_t>(from)));
+    }
+    return {out};
+  }
   if (op == "Range") {
     OnnxConstant out;
     const double start = arg(0).values.at(0), limit = arg(1).values.at(0),

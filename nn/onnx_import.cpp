@@ -48,16 +48,25 @@ class Importer {
     for (const auto& init : graph.initializer()) {
       try {
         constants_[init.name()] = to_constant(init);
+        constants_[init.name()].origin = init.name();
       } catch (const std::invalid_argument& e) {
         throw InputError(fmt::format("{}: initializer {}", path_.string(), e.what()));
       }
     }
     for (const auto& [name, value] : options_.constant_inputs) constants_[name] = value;
     for (const auto& node : graph.node()) {
-      for (const auto& in : node.input()) ++uses_[in];
+      for (const auto& in : node.input()) {
+        ++uses_[in];
+        consumers_[in].push_back(&node);
+      }
     }
-    for (const auto& out : graph.output()) ++uses_[out.name()];
+    // One output per network: the graph's first (further graph outputs are not computed).
+    if (graph.output_size() > 0) ++uses_[graph.output(0).name()];
     add_input();
+    // Constant nodes first: a pattern (GELU) looks at constants of nodes after it.
+    for (const auto& node : graph.node()) {
+      if (node.op_type() == "Constant") try_fold(node);
+    }
     for (const auto& node : graph.node()) import_node(node);
     finish_output();
     net_.name = options_.name.empty() ? path_.stem().string() : options_.name;
@@ -179,6 +188,13 @@ class Importer {
           "{}: the graph has {} non-constant inputs ({}); weightfault networks take one",
           path_.string(), names.size(), fmt::join(names, ", ")));
     }
+    if (const auto type = input->type().tensor_type().elem_type();
+        type != onnx::TensorProto::FLOAT && type != onnx::TensorProto::UINT8) {
+      throw InputError(fmt::format(
+          "{}: input '{}' has element type {} ({}); weightfault computes in float32 and takes "
+          "float or uint8 inputs",
+          path_.string(), input->name(), onnx::TensorProto::DataType_Name(type), type));
+    }
     Shape shape;
     if (options_.input_shape) {
       shape = *options_.input_shape;
@@ -208,6 +224,7 @@ class Importer {
     layer.name = sanitized(input->name());
     used_names_.insert(layer.name);
     layer.op = "input";
+    net_input_ = layer.name;
     layer.input_shape = shape;
     shape_of_layer_[layer.name] = shape;
     activations_[input->name()] = {layer.name, shape};
@@ -238,6 +255,7 @@ class Importer {
   void import_node(const onnx::NodeProto& node) {
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       unsupported(node, fmt::format("domain '{}' is not supported", node.domain()));
+    if (consumed_.count(&node)) return;  // part of a pattern imported as one layer
     if (try_fold(node)) return;
     const auto& op = node.op_type();
     using Handler = void (Importer::*)(const onnx::NodeProto&);
@@ -245,7 +263,24 @@ class Importer {
         {"Conv", &Importer::conv},
         {"Gemm", &Importer::gemm},
         {"MatMul", &Importer::matmul},
-        {"Add", &Importer::add},
+        {"Add", &Importer::binary},
+        {"Sub", &Importer::binary},
+        {"Mul", &Importer::binary},
+        {"Div", &Importer::binary},
+        {"Pow", &Importer::power},
+        {"Sqrt", &Importer::activation},
+        {"Erf", &Importer::erf},
+        {"HardSigmoid", &Importer::activation},
+        {"LayerNormalization", &Importer::layer_norm},
+        {"ReduceMean", &Importer::reduce_mean},
+        {"Transpose", &Importer::transpose},
+        {"Concat", &Importer::concat},
+        {"Split", &Importer::split},
+        {"Slice", &Importer::slice},
+        {"Gather", &Importer::gather},
+        {"Squeeze", &Importer::squeeze},
+        {"Unsqueeze", &Importer::squeeze},
+        {"Expand", &Importer::expand},
         {"Relu", &Importer::activation},
         {"Tanh", &Importer::activation},
         {"Sigmoid", &Importer::activation},
@@ -280,12 +315,28 @@ class Importer {
       }
       return true;
     }
-    if (node.op_type() == "Shape" && node.input_size() == 1 && is_activation(node.input(0))) {
+    if (node.op_type() == "Shape" && node.input_size() == 1) {
+      std::vector<std::int64_t> dims;
+      if (is_activation(node.input(0))) {
+        dims.push_back(1);  // the batch axis, evaluated with a batch of 1
+        const auto& s = activations_.at(node.input(0)).shape;
+        dims.insert(dims.end(), s.begin(), s.end());
+      } else if (is_constant(node.input(0))) {
+        dims = constants_.at(node.input(0)).dims;
+      } else {
+        return false;
+      }
+      // Opset 15: the axes [start, end) only.
+      const auto rank = static_cast<std::int64_t>(dims.size());
+      const auto bound = [&](std::int64_t v) {
+        return std::clamp<std::int64_t>(v < 0 ? v + rank : v, 0, rank);
+      };
+      const auto start = bound(attr_int(node, "start", 0)),
+                 end = bound(attr_int(node, "end", rank));
       OnnxConstant shape;
       shape.is_float = false;
-      shape.values.push_back(1.0);  // the batch axis, evaluated with a batch of 1
-      for (auto d : activations_.at(node.input(0)).shape)
-        shape.values.push_back(static_cast<double>(d));
+      for (auto d = start; d < end; ++d)
+        shape.values.push_back(static_cast<double>(dims[static_cast<std::size_t>(d)]));
       shape.dims = {static_cast<std::int64_t>(shape.values.size())};
       constants_[node.output(0)] = shape;
       return true;
@@ -301,7 +352,12 @@ class Importer {
     }
     if (!is_foldable(node.op_type())) return false;
     try {
-      const auto outputs = fold_constant(node, inputs, opset_);
+      auto outputs = fold_constant(node, inputs, opset_);
+      // Ops that only rearrange or repeat values keep the name of the initializer.
+      static const std::set<std::string> keeps_values{
+          "Identity", "Expand", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Cast", "Flatten"};
+      if (keeps_values.count(node.op_type()) && !outputs.empty() && inputs.at(0) != nullptr)
+        outputs[0].origin = inputs[0]->origin;
       for (int k = 0; k < node.output_size() && k < static_cast<int>(outputs.size()); ++k)
         constants_[node.output(k)] = outputs[static_cast<std::size_t>(k)];
     } catch (const std::invalid_argument& e) {
@@ -378,10 +434,9 @@ class Importer {
   // A dense layer for A (per-sample [K]) times a constant matrix, kernel [O][K].
   void dense(const onnx::NodeProto& node, const Activation& a, std::vector<float> kernel,
              std::int64_t outputs, std::vector<float> bias) {
-    if (a.shape.size() != 1) unsupported(node, "the activation input must be flat ([N, K])");
     Layer layer = make_layer(node, "dense", {a.layer});
     layer.units = outputs;
-    layer.params["kernel"] = Tensor{{outputs, a.shape[0]}, std::move(kernel)};
+    layer.params["kernel"] = Tensor{{outputs, a.shape.back()}, std::move(kernel)};
     layer.params["bias"] = Tensor{{outputs}, std::move(bias)};
     add_layer(std::move(layer), node.output(0));
   }
@@ -412,43 +467,180 @@ class Importer {
   }
 
   void matmul(const onnx::NodeProto& node) {
-    const auto& a = activation_input(node, 0);
-    const auto& b = constant_input(node, 1);
-    if (b.dims.size() != 2)
-      unsupported(node, "only a 2-D constant right-hand side is supported yet");
-    const std::int64_t k = b.dims[0], m = b.dims[1];
-    std::vector<float> kernel(static_cast<std::size_t>(m * k));
-    for (std::int64_t o = 0; o < m; ++o)
-      for (std::int64_t i = 0; i < k; ++i)
-        kernel[static_cast<std::size_t>(o * k + i)] =
-            static_cast<float>(b.values[static_cast<std::size_t>(i * m + o)]);
-    dense(node, a, std::move(kernel), m, std::vector<float>(static_cast<std::size_t>(m), 0.0f));
-  }
-
-  void add(const onnx::NodeProto& node) {
-    if (node.input_size() == 2 && is_activation(node.input(0)) && is_activation(node.input(1))) {
+    if (is_activation(node.input(0)) && is_constant(node.input(1)) &&
+        constant_input(node, 1).dims.size() == 2) {
+      // Activation times a weight matrix [K, M]: a dense layer over the last axis.
       const auto& a = activation_input(node, 0);
-      const auto& b = activation_input(node, 1);
-      add_layer(make_layer(node, "add", {a.layer, b.layer}), node.output(0));
+      const auto& b = constant_input(node, 1);
+      const std::int64_t k = b.dims[0], m = b.dims[1];
+      if (a.shape.back() != k) unsupported(node, "inner dimensions differ");
+      std::vector<float> kernel(static_cast<std::size_t>(m * k));
+      for (std::int64_t o = 0; o < m; ++o)
+        for (std::int64_t i = 0; i < k; ++i)
+          kernel[static_cast<std::size_t>(o * k + i)] =
+              static_cast<float>(b.values[static_cast<std::size_t>(i * m + o)]);
+      dense(node, a, std::move(kernel), m, std::vector<float>(static_cast<std::size_t>(m), 0.0f));
       return;
     }
-    // A constant added to a conv/dense output with no other use is that layer's bias.
+    const Activation a = operand(node, 0), b = operand(node, 1);
+    if (a.shape.size() < 2 || b.shape.size() < 2)
+      unsupported(node, "a product of vectors (rank-1 per sample) is not supported");
+    add_layer(make_layer(node, "matmul", {a.layer, b.layer}), node.output(0));
+  }
+
+  // Input k as an activation: a constant becomes a parameter layer (stored weights).
+  Activation operand(const onnx::NodeProto& node, int k) {
+    if (is_activation(node.input(k))) return activations_.at(node.input(k));
+    const auto& c = constant_input(node, k);
+    if (!c.is_float) unsupported(node, fmt::format("input {} is an integer constant", k));
+    std::size_t rank = 0;  // of the activations it meets
+    for (int j = 0; j < node.input_size(); ++j) {
+      if (is_activation(node.input(j)))
+        rank = std::max(rank, activations_.at(node.input(j)).shape.size());
+    }
+    return parameter(node, node.input(k), per_sample_dims(node, c.dims, rank));
+  }
+
+  // A constant's dims without the batch axis, next to activations of per-sample rank
+  // `rank` ([N, ...rank axes]): leading axes of 1 at or above the full rank are the batch axis.
+  Shape per_sample_dims(const onnx::NodeProto& node, const std::vector<std::int64_t>& dims,
+                        std::size_t rank) {
+    Shape out = dims;
+    while (out.size() > 1 && out.size() > rank) {
+      if (out.front() != 1) unsupported(node, "a constant that varies over the batch axis");
+      out.erase(out.begin());
+    }
+    if (out.empty()) out.push_back(1);
+    return out;
+  }
+
+  Activation parameter(const onnx::NodeProto& node, const std::string& constant, Shape dims) {
+    const auto key = constant + "#" + shape_to_string(dims);
+    if (const auto it = parameters_.find(key); it != parameters_.end()) return it->second;
+    const auto& c = constants_.at(constant);
+    Layer layer;
+    std::string base = sanitized(c.origin.empty() ? constant : c.origin);
+    layer.name = base;
+    for (int k = 2; used_names_.count(layer.name); ++k) layer.name = fmt::format("{}_{}", base, k);
+    used_names_.insert(layer.name);
+    layer.op = "parameter";
+    layer.inputs = {net_input_};
+    layer.params["value"] = float_tensor(c, dims);
+    (void)node;
+    add_layer(std::move(layer), key);
+    return parameters_[key] = activations_.at(key);
+  }
+
+  void binary(const onnx::NodeProto& node) {
+    static const std::map<std::string, std::string> ops{
+        {"Add", "add"}, {"Sub", "sub"}, {"Mul", "mul"}, {"Div", "div"}};
+    const auto& op = node.op_type();
+    if (node.input_size() != 2) unsupported(node, "needs two inputs");
+    if (is_activation(node.input(0)) && is_activation(node.input(1))) {
+      add_layer(make_layer(node, ops.at(op),
+                           {activation_input(node, 0).layer, activation_input(node, 1).layer}),
+                node.output(0));
+      return;
+    }
     const int act = is_activation(node.input(0)) ? 0 : 1;
-    const auto& a = activation_input(node, act);
+    const Activation a = activation_input(node, act);
     const auto& c = constant_input(node, 1 - act);
+    if (volume(c.dims) == 1 && c.dims.size() <= a.shape.size() + 1) {
+      const double v = c.values.at(0);
+      if (op == "Div" && act == 0 && try_gelu(node, a, v)) return;
+      double scale = 1.0, shift = 0.0;
+      if (op == "Add") shift = v;
+      if (op == "Sub") (act == 0 ? shift = -v : (scale = -1.0, shift = v));
+      if (op == "Mul") scale = v;
+      if (op == "Div") {
+        if (act != 0) unsupported(node, "dividing a constant by an activation is not supported");
+        scale = 1.0 / v;
+      }
+      Layer layer = make_layer(node, "affine", {a.layer});
+      layer.attributes["scale"] = scale;
+      layer.attributes["shift"] = shift;
+      add_layer(std::move(layer), node.output(0));
+      return;
+    }
+    if (op == "Add" && add_to_bias(node, a, c)) return;
+    const Activation k = operand(node, 1 - act);
+    add_layer(make_layer(node, ops.at(op),
+                         act == 0 ? std::vector{a.layer, k.layer} : std::vector{k.layer, a.layer}),
+              node.output(0));
+  }
+
+  // A constant added to a conv/dense output with no other use, constant per output channel
+  // (conv: [C, 1, 1]) or feature (dense: [..., 1, F]), is that layer's bias.
+  bool add_to_bias(const onnx::NodeProto& node, const Activation& a, const OnnxConstant& c) {
     Layer* layer = nullptr;
     for (std::size_t i = 0; i < net_.size(); ++i) {
       if (net_.layer(i).name == a.layer) layer = &net_.mutable_layer(i);
     }
-    if (layer == nullptr || !layer->has_weights() || uses_[node.input(act)] != 1)
-      unsupported(node, "adding a constant is supported as the bias of a conv/dense only, yet");
+    if (layer == nullptr || (layer->op != "conv2d" && layer->op != "dense") ||
+        uses_[node.input(is_activation(node.input(0)) ? 0 : 1)] != 1)
+      return false;
     auto& bias = layer->params.at("bias").values;
-    const auto n = volume(c.dims);
-    if (n != 1 && n != static_cast<std::int64_t>(bias.size()))
-      unsupported(node, "the constant does not broadcast over the channels");
+    const Shape dims = per_sample_dims(node, c.dims, a.shape.size());
+    const auto n = static_cast<std::size_t>(volume(dims));
+    if (n != bias.size() || dims.size() > a.shape.size()) return false;
+    // The axis the values vary along must be the channel (conv) or the last axis (dense).
+    const std::size_t axis = layer->op == "conv2d" ? a.shape.size() - 3 : a.shape.size() - 1;
+    const std::size_t along = a.shape.size() - dims.size();  // dims aligned at the right
+    for (std::size_t d = 0; d < dims.size(); ++d) {
+      if (dims[d] != 1 && d + along != axis) return false;
+    }
     for (std::size_t o = 0; o < bias.size(); ++o)
-      bias[o] = static_cast<float>(bias[o] + c.values[n == 1 ? 0 : o]);
+      bias[o] = static_cast<float>(bias[o] + c.values[o]);
     alias(node, a);
+    return true;
+  }
+
+  // The only consumer of `output`, when it has op type `op`.
+  const onnx::NodeProto* sole_consumer(const std::string& output, const std::string& op) const {
+    const auto it = consumers_.find(output);
+    if (it == consumers_.end() || it->second.size() != 1 || it->second[0]->op_type() != op ||
+        uses_.at(output) != 1)
+      return nullptr;
+    return it->second[0];
+  }
+  bool is_scalar(const onnx::NodeProto& node, int k, double value) const {
+    if (k >= node.input_size() || !is_constant(node.input(k))) return false;
+    const auto& c = constants_.at(node.input(k));
+    return volume(c.dims) == 1 && std::abs(c.values.at(0) - value) <= 1e-6 * std::abs(value);
+  }
+
+  // PyTorch's exact GELU: Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5, as one layer.
+  bool try_gelu(const onnx::NodeProto& div, const Activation& x, double divisor) {
+    if (std::abs(divisor - std::sqrt(2.0)) > 1e-6) return false;
+    const auto* erf = sole_consumer(div.output(0), "Erf");
+    const auto* plus = erf ? sole_consumer(erf->output(0), "Add") : nullptr;
+    if (!plus || !(is_scalar(*plus, 0, 1.0) || is_scalar(*plus, 1, 1.0))) return false;
+    const auto* times = sole_consumer(plus->output(0), "Mul");
+    if (!times || (times->input(0) != div.input(0) && times->input(1) != div.input(0)))
+      return false;
+    const auto* half = sole_consumer(times->output(0), "Mul");
+    if (!half || !(is_scalar(*half, 0, 0.5) || is_scalar(*half, 1, 0.5))) return false;
+    consumed_.insert({erf, plus, times, half});
+    Layer layer = make_layer(div, "gelu", {x.layer});
+    layer.name = sanitized(fmt::format("{}.gelu", layer.name));
+    used_names_.insert(layer.name);
+    add_layer(std::move(layer), half->output(0));
+    return true;
+  }
+
+  void erf(const onnx::NodeProto& node) {
+    unsupported(node,
+                "Erf is supported as part of the GELU pattern PyTorch exports "
+                "(Div by sqrt 2, Erf, Add 1, Mul by x, Mul by 0.5)");
+  }
+
+  void power(const onnx::NodeProto& node) {
+    const auto& x = activation_input(node, 0);
+    const auto& e = constant_input(node, 1);
+    if (volume(e.dims) != 1) unsupported(node, "only a scalar constant exponent is supported");
+    Layer layer = make_layer(node, "pow", {x.layer});
+    layer.attributes["exponent"] = e.values.at(0);
+    add_layer(std::move(layer), node.output(0));
   }
 
   void activation(const onnx::NodeProto& node) {
@@ -456,10 +648,16 @@ class Importer {
                                                         {"Tanh", "tanh"},
                                                         {"Sigmoid", "sigmoid"},
                                                         {"LeakyRelu", "leaky_relu"},
-                                                        {"HardSwish", "hard_swish"}};
+                                                        {"HardSwish", "hard_swish"},
+                                                        {"Sqrt", "sqrt"},
+                                                        {"HardSigmoid", "hard_sigmoid"}};
     const auto& x = activation_input(node, 0);
     Layer layer = make_layer(node, ops.at(node.op_type()), {x.layer});
     if (node.op_type() == "LeakyRelu") layer.attributes["alpha"] = attr_float(node, "alpha", 0.01f);
+    if (node.op_type() == "HardSigmoid") {
+      layer.attributes["alpha"] = attr_float(node, "alpha", 0.2f);
+      layer.attributes["beta"] = attr_float(node, "beta", 0.5f);
+    }
     add_layer(std::move(layer), node.output(0));
   }
 
@@ -484,8 +682,6 @@ class Importer {
     const auto& x = activation_input(node, 0);
     if (x.shape.size() != 3) unsupported(node, "only 2-D pooling is supported");
     if (node.output_size() > 1) unsupported(node, "the indices output is not supported");
-    if (attr_int(node, "ceil_mode", 0) != 0)
-      unsupported(node, "ceil_mode = 1 is not supported yet");
     for (auto d : attr_ints(node, "dilations")) {
       if (d != 1) unsupported(node, "dilated pooling is not supported");
     }
@@ -496,6 +692,18 @@ class Importer {
     layer.padding = window_pads(node, x.shape, layer.kernel, layer.stride);
     const bool padded = std::any_of(layer.padding.begin(), layer.padding.end(),
                                     [](std::int64_t p) { return p != 0; });
+    if (attr_int(node, "ceil_mode", 0) != 0) {
+      // Rounding the output size up: the last window may run past the end, so the bottom and
+      // right padding grow by what it needs (padding never counts: max ignores it, the
+      // average excludes it). A window that would start in the end padding is dropped.
+      for (std::size_t d = 0; d < 2; ++d) {
+        const auto size = x.shape[d + 1] + layer.padding[d] + layer.padding[d + 2];
+        auto out = (size - layer.kernel[d] + layer.stride[d] - 1) / layer.stride[d] + 1;
+        if ((out - 1) * layer.stride[d] >= x.shape[d + 1] + layer.padding[d]) --out;
+        layer.padding[d + 2] +=
+            std::max<std::int64_t>((out - 1) * layer.stride[d] + layer.kernel[d] - size, 0);
+      }
+    }
     if (!is_max && padded && attr_int(node, "count_include_pad", 0) != 0)
       unsupported(node, "count_include_pad = 1 with padding is not supported");
     add_layer(std::move(layer), node.output(0));
@@ -558,14 +766,287 @@ class Importer {
     if (out.empty() || out[0] != 1)
       unsupported(node, "a reshape across the batch axis is not supported");
     const Shape per_sample(out.begin() + 1, out.end());
+    reshape_to(node, x, per_sample);
+  }
+
+  void reshape_to(const onnx::NodeProto& node, const Activation& x, const Shape& per_sample) {
     if (per_sample == x.shape) {
       alias(node, x);
     } else if (per_sample.size() == 1) {
       flatten_to(node, x);
     } else {
-      unsupported(node, fmt::format("reshaping {} to {} is not supported yet",
-                                    shape_to_string(x.shape), shape_to_string(per_sample)));
+      Layer layer = make_layer(node, "reshape", {x.layer});
+      layer.lists["shape"] = per_sample;
+      add_layer(std::move(layer), node.output(0));
     }
+  }
+
+  // An ONNX axis of a tensor [N, ...per-sample rank] as a per-sample axis.
+  std::int64_t sample_axis(const onnx::NodeProto& node, std::int64_t axis, std::size_t rank) const {
+    const auto full = static_cast<std::int64_t>(rank) + 1;
+    if (axis < -full || axis >= full)
+      unsupported(node, fmt::format("axis {} outside the input's {} axes", axis, full));
+    if (axis < 0) axis += full;
+    if (axis == 0) unsupported(node, "an operation along the batch axis is not supported");
+    return axis - 1;
+  }
+
+  // Integer list from attribute `name` (before `input_opset`) or input k (from it on).
+  std::optional<std::vector<std::int64_t>> ints_from(const onnx::NodeProto& node,
+                                                     const std::string& name, int k,
+                                                     int input_opset) const {
+    if (opset_ >= input_opset) {
+      if (!has_input(node, k)) return std::nullopt;
+      std::vector<std::int64_t> out;
+      for (const double v : constant_input(node, k).values)
+        out.push_back(static_cast<std::int64_t>(v));
+      return out;
+    }
+    if (attribute(node, name) == nullptr) return std::nullopt;
+    return attr_ints(node, name);
+  }
+
+  void transpose(const onnx::NodeProto& node) {
+    const auto& x = activation_input(node, 0);
+    auto perm = attr_ints(node, "perm");
+    if (perm.empty())
+      for (std::size_t d = x.shape.size() + 1; d-- > 0;)
+        perm.push_back(static_cast<std::int64_t>(d));
+    if (perm.size() != x.shape.size() + 1 || perm[0] != 0)
+      unsupported(node, "a permutation that moves the batch axis is not supported");
+    std::vector<std::int64_t> per_sample;
+    bool identity = true;
+    for (std::size_t d = 1; d < perm.size(); ++d) {
+      per_sample.push_back(perm[d] - 1);
+      identity = identity && perm[d] == static_cast<std::int64_t>(d);
+    }
+    if (identity) {
+      alias(node, x);
+      return;
+    }
+    Layer layer = make_layer(node, "transpose", {x.layer});
+    layer.lists["perm"] = per_sample;
+    add_layer(std::move(layer), node.output(0));
+  }
+
+  void concat(const onnx::NodeProto& node) {
+    std::size_t rank = 0;
+    for (int k = 0; k < node.input_size(); ++k) {
+      if (is_activation(node.input(k))) rank = activations_.at(node.input(k)).shape.size();
+    }
+    const auto axis = sample_axis(node, attr_int(node, "axis", 0), rank);
+    std::vector<std::string> inputs;
+    for (int k = 0; k < node.input_size(); ++k) inputs.push_back(operand(node, k).layer);
+    if (inputs.size() == 1) {
+      alias(node, activation_input(node, 0));
+      return;
+    }
+    Layer layer = make_layer(node, "concat", inputs);
+    layer.attributes["axis"] = static_cast<double>(axis);
+    add_layer(std::move(layer), node.output(0));
+  }
+
+  // A box of x (per-sample starts/ends) computing `output`.
+  void add_slice(const onnx::NodeProto& node, const Activation& x, std::vector<std::int64_t> starts,
+                 std::vector<std::int64_t> ends, const std::string& output,
+                 const std::string& name) {
+    if (Shape(starts.size(), 0) == starts && ends == x.shape) {
+      activations_[output] = x;
+      return;
+    }
+    Layer layer;
+    layer.name = name.empty() ? unique_name(node) : name;
+    used_names_.insert(layer.name);
+    layer.op = "slice";
+    layer.inputs = {x.layer};
+    layer.lists["starts"] = std::move(starts);
+    layer.lists["ends"] = std::move(ends);
+    add_layer(std::move(layer), output);
+  }
+
+  void split(const onnx::NodeProto& node) {
+    const auto& x = activation_input(node, 0);
+    const auto axis =
+        static_cast<std::size_t>(sample_axis(node, attr_int(node, "axis", 0), x.shape.size()));
+    auto sizes = ints_from(node, "split", 1, 13).value_or(std::vector<std::int64_t>{});
+    const auto parts = static_cast<std::int64_t>(node.output_size());
+    if (sizes.empty()) {
+      const auto each = (x.shape[axis] + parts - 1) / parts;  // the last part may be smaller
+      for (std::int64_t k = 0; k < parts; ++k)
+        sizes.push_back(std::min(each, x.shape[axis] - k * each));
+    }
+    if (static_cast<std::int64_t>(sizes.size()) != parts)
+      unsupported(node, "the split sizes do not match the outputs");
+    std::int64_t at = 0;
+    const std::string base = unique_name(node);
+    for (std::int64_t k = 0; k < parts; ++k) {
+      std::vector<std::int64_t> starts(x.shape.size(), 0), ends = x.shape;
+      starts[axis] = at;
+      ends[axis] = at += sizes[static_cast<std::size_t>(k)];
+      if (at > x.shape[axis] || sizes[static_cast<std::size_t>(k)] < 1)
+        unsupported(node, "the split sizes do not fit the axis");
+      const auto& output = node.output(static_cast<int>(k));
+      if (uses_[output] == 0) continue;  // a part nothing reads
+      add_slice(node, x, starts, ends, output, fmt::format("{}_{}", base, k));
+    }
+  }
+
+  void slice(const onnx::NodeProto& node) {
+    const auto& x = activation_input(node, 0);
+    const auto starts = ints_from(node, "starts", 1, 10);
+    const auto ends = ints_from(node, "ends", 2, 10);
+    if (!starts || !ends || starts->size() != ends->size())
+      unsupported(node, "needs starts and ends of the same length");
+    auto axes = ints_from(node, "axes", 3, 10).value_or(std::vector<std::int64_t>{});
+    if (axes.empty())
+      for (std::size_t d = 0; d < starts->size(); ++d) axes.push_back(static_cast<std::int64_t>(d));
+    const auto steps = ints_from(node, "steps", 4, 10).value_or(std::vector<std::int64_t>{});
+    for (const auto step : steps) {
+      if (step != 1) unsupported(node, "only steps of 1 are supported");
+    }
+    std::vector<std::int64_t> box_start(x.shape.size(), 0), box_end = x.shape;
+    const auto full = static_cast<std::int64_t>(x.shape.size()) + 1;
+    for (std::size_t k = 0; k < axes.size(); ++k) {
+      const auto a = axes[k] < 0 ? axes[k] + full : axes[k];
+      if (a == 0) {
+        if ((*starts)[k] > 0 || (*ends)[k] < std::numeric_limits<std::int32_t>::max())
+          unsupported(node, "slicing the batch axis is not supported");
+        continue;
+      }
+      const auto d = static_cast<std::size_t>(sample_axis(node, a, x.shape.size()));
+      const auto clamp = [&](std::int64_t v) {
+        if (v < 0) v += x.shape[d];
+        return std::clamp<std::int64_t>(v, 0, x.shape[d]);
+      };
+      box_start[d] = clamp((*starts)[k]);
+      box_end[d] = clamp((*ends)[k]);
+      if (box_end[d] <= box_start[d]) unsupported(node, "an empty slice is not supported");
+    }
+    add_slice(node, x, box_start, box_end, node.output(0), "");
+  }
+
+  void gather(const onnx::NodeProto& node) {
+    const auto& x = activation_input(node, 0);
+    const auto& indices = constant_input(node, 1);
+    const auto axis = sample_axis(node, attr_int(node, "axis", 0), x.shape.size());
+    if (indices.dims.size() > 1) unsupported(node, "indices of rank 2 or more are not supported");
+    Layer layer = make_layer(node, "gather", {x.layer});
+    layer.attributes["axis"] = static_cast<double>(axis);
+    if (indices.dims.empty()) layer.attributes["scalar"] = 1;
+    auto& list = layer.lists["indices"];
+    for (const double v : indices.values) {
+      auto k = static_cast<std::int64_t>(v);
+      list.push_back(k < 0 ? k + x.shape[static_cast<std::size_t>(axis)] : k);
+    }
+    add_layer(std::move(layer), node.output(0));
+  }
+
+  void squeeze(const onnx::NodeProto& node) {
+    const auto& x = activation_input(node, 0);
+    const auto axes = ints_from(node, "axes", 1, 13).value_or(std::vector<std::int64_t>{});
+    Shape full{1};
+    full.insert(full.end(), x.shape.begin(), x.shape.end());
+    Shape out;
+    if (node.op_type() == "Unsqueeze") {
+      const auto rank = static_cast<std::int64_t>(full.size() + axes.size());
+      std::vector<std::int64_t> at;
+      for (const auto a : axes) at.push_back(a < 0 ? a + rank : a);
+      std::sort(at.begin(), at.end());
+      out = full;
+      for (const auto a : at) {
+        if (a == 0) unsupported(node, "a new axis before the batch axis is not supported");
+        out.insert(out.begin() + std::min<std::int64_t>(a, static_cast<std::int64_t>(out.size())),
+                   1);
+      }
+    } else {
+      const auto rank = static_cast<std::int64_t>(full.size());
+      for (std::int64_t d = 0; d < rank; ++d) {
+        const bool listed = axes.empty() ? (d > 0 && full[static_cast<std::size_t>(d)] == 1)
+                                         : std::any_of(axes.begin(), axes.end(), [&](auto a) {
+                                             return (a < 0 ? a + rank : a) == d;
+                                           });
+        if (listed && d == 0) unsupported(node, "removing the batch axis is not supported");
+        if (!listed) out.push_back(full[static_cast<std::size_t>(d)]);
+      }
+    }
+    reshape_to(node, x, Shape(out.begin() + 1, out.end()));
+  }
+
+  void expand(const onnx::NodeProto& node) {
+    const auto& x = activation_input(node, 0);
+    const auto& target = constant_input(node, 1);
+    Shape full{1};
+    full.insert(full.end(), x.shape.begin(), x.shape.end());
+    // Only an expand that leaves the shape as it is (numpy rules) is supported.
+    if (target.values.size() > full.size())
+      unsupported(node, "an Expand that adds axes to an activation is not supported");
+    for (std::size_t d = 0; d < target.values.size(); ++d) {
+      const auto v = static_cast<std::int64_t>(target.values[d]);
+      const auto have = full[full.size() - target.values.size() + d];
+      if (v != 1 && v != have)
+        unsupported(node, "an Expand that repeats an activation is not supported");
+    }
+    alias(node, x);
+  }
+
+  void layer_norm(const onnx::NodeProto& node) {
+    const auto& x = activation_input(node, 0);
+    const auto axis =
+        static_cast<std::size_t>(sample_axis(node, attr_int(node, "axis", -1), x.shape.size()));
+    for (int k = 1; k < node.output_size(); ++k) {
+      if (!node.output(k).empty() && uses_[node.output(k)] > 0)
+        unsupported(node, "the Mean and InvStdDev outputs are not supported");
+    }
+    // Normalizing over the axes from `axis` on: rows of their product (a reshape around the
+    // layer norm when that is more than the last axis).
+    Shape rows(x.shape.begin(), x.shape.begin() + static_cast<std::ptrdiff_t>(axis));
+    rows.push_back(
+        volume(Shape(x.shape.begin() + static_cast<std::ptrdiff_t>(axis), x.shape.end())));
+    Activation in = x;
+    if (rows != x.shape) {
+      Layer flat = make_layer(node, "reshape", {x.layer});
+      flat.name = sanitized(flat.name + ".rows");
+      used_names_.insert(flat.name);
+      flat.lists["shape"] = rows;
+      add_layer(std::move(flat), node.output(0) + "#rows");
+      in = activations_.at(node.output(0) + "#rows");
+    }
+    Layer layer = make_layer(node, "layer_norm", {in.layer});
+    layer.epsilon = attr_float(node, "epsilon", 1e-5f);
+    const Shape d{rows.back()};
+    layer.params["gamma"] = float_tensor(constant_input(node, 1), d);
+    layer.params["beta"] =
+        has_input(node, 2) ? float_tensor(constant_input(node, 2), d)
+                           : Tensor{d, std::vector<float>(static_cast<std::size_t>(d[0]), 0.0f)};
+    const std::string name = layer.name;
+    if (rows == x.shape) {
+      add_layer(std::move(layer), node.output(0));
+      return;
+    }
+    add_layer(std::move(layer), node.output(0) + "#normalized");
+    Layer back = make_layer(node, "reshape", {name});
+    back.name = sanitized(name + ".shape");
+    used_names_.insert(back.name);
+    back.lists["shape"] = x.shape;
+    add_layer(std::move(back), node.output(0));
+  }
+
+  void reduce_mean(const onnx::NodeProto& node) {
+    const auto& x = activation_input(node, 0);
+    auto axes = ints_from(node, "axes", 1, 18).value_or(std::vector<std::int64_t>{});
+    if (axes.empty()) {
+      if (attr_int(node, "noop_with_empty_axes", 0) != 0) {
+        alias(node, x);
+        return;
+      }
+      unsupported(node, "a mean over every axis (with the batch axis) is not supported");
+    }
+    Layer layer = make_layer(node, "reduce_mean", {x.layer});
+    auto& list = layer.lists["axes"];
+    for (const auto a : axes) list.push_back(sample_axis(node, a, x.shape.size()));
+    std::sort(list.begin(), list.end());
+    layer.attributes["keepdims"] = static_cast<double>(attr_int(node, "keepdims", 1));
+    add_layer(std::move(layer), node.output(0));
   }
 
   void softmax(const onnx::NodeProto& node) {
@@ -609,8 +1090,12 @@ class Importer {
   std::map<std::string, OnnxConstant> constants_;
   std::map<std::string, Activation> activations_;
   std::map<std::string, int> uses_;
+  std::map<std::string, std::vector<const onnx::NodeProto*>> consumers_;
+  std::set<const onnx::NodeProto*> consumed_;
+  std::map<std::string, Activation> parameters_;  // constant name -> its parameter layer
   std::map<std::string, Shape> shape_of_layer_;
   std::set<std::string> used_names_;
+  std::string net_input_;  // the input layer's name
   Network net_;
 };
 
@@ -622,23 +1107,40 @@ const std::vector<std::string>& supported_onnx_ops() {
                                  "AveragePool",
                                  "BatchNormalization",
                                  "Clip",
+                                 "Concat",
                                  "Constant",
                                  "Conv",
+                                 "Div",
                                  "Dropout",
+                                 "Erf (GELU pattern)",
+                                 "Expand",
                                  "Flatten",
+                                 "Gather",
                                  "Gemm",
                                  "GlobalAveragePool",
+                                 "HardSigmoid",
                                  "HardSwish",
                                  "Identity",
+                                 "LayerNormalization",
                                  "LeakyRelu",
                                  "MatMul",
                                  "MaxPool",
+                                 "Mul",
+                                 "Pow",
+                                 "ReduceMean",
                                  "Relu",
                                  "Reshape",
                                  "Shape",
                                  "Sigmoid",
+                                 "Slice",
                                  "Softmax",
-                                 "Tanh"};
+                                 "Split",
+                                 "Sqrt",
+                                 "Squeeze",
+                                 "Sub",
+                                 "Tanh",
+                                 "Transpose",
+                                 "Unsqueeze"};
     for (const auto& op : foldable_onnx_ops())
       if (std::find(out.begin(), out.end(), op) == out.end()) out.push_back(op + " (constant)");
     return out;

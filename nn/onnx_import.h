@@ -21,6 +21,9 @@ struct OnnxConstant {
   std::vector<std::int64_t> dims;
   std::vector<double> values;
   bool is_float = true;  // float data (weights) rather than integers (shapes, indices)
+  // The initializer it holds the values of (through Identity, Expand, Reshape, ...), for
+  // naming the stored tensor as in the ONNX file; empty for computed constants.
+  std::string origin;
 };
 
 struct OnnxImportOptions {
