@@ -91,11 +91,19 @@ if [ ! -f "$model" ] || [ "$keras" -nt "$model" ] || [ "$build_dir/weightfault" 
   say "importing the pretrained Keras CNN to $model"
   "$build_dir/weightfault" import-keras "$keras" -o "$model" >/dev/null
 fi
-# --- the ONNX network exported from PyTorch (scripts/export_onnx_models.py) ------------
-onnx=data/models/onnx/resnet_dw_mnist.onnx
-onnx_model=data/models/resnet_dw_mnist.h5
-if [ ! -f "$onnx_model" ] || [ "$onnx" -nt "$onnx_model" ] || [ "$build_dir/weightfault" -nt "$onnx_model" ]; then
-  say "importing the ONNX network to $onnx_model"
-  "$build_dir/weightfault" import-onnx "$onnx" -o "$onnx_model" --input-scale 0.00392156862745098 >/dev/null
+# --- the ONNX networks exported from PyTorch (scripts/export_onnx_models.py) -----------
+for name in resnet_dw_mnist vit_mnist wide_cnn_fashion; do
+  onnx=data/models/onnx/$name.onnx
+  onnx_model=data/models/$name.h5
+  if [ ! -f "$onnx_model" ] || [ "$onnx" -nt "$onnx_model" ] || [ "$build_dir/weightfault" -nt "$onnx_model" ]; then
+    say "importing the ONNX network $onnx to $onnx_model"
+    "$build_dir/weightfault" import-onnx "$onnx" -o "$onnx_model" --input-scale 0.00392156862745098 >/dev/null
+  fi
+done
+# FT-ClipAct thresholds of the imported ResNet's ReLUs (scenarios/onnx_resnet_dw_ber.toml).
+clip_model=data/models/resnet_dw_mnist_clip.h5
+if [ ! -f "$clip_model" ] || [ data/models/resnet_dw_mnist.h5 -nt "$clip_model" ]; then
+  say "tuning clip thresholds of the imported ResNet to $clip_model"
+  "$build_dir/weightfault" tune-clip data/models/resnet_dw_mnist.h5 -o "$clip_model" >/dev/null
 fi
-say "ready: $build_dir/weightfault, $model, $onnx_model"
+say "ready: $build_dir/weightfault, $model and the imported ONNX networks in data/models/"

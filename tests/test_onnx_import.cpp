@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/input_error.h"
 #include "nn/dataset.h"
@@ -14,6 +15,7 @@
 #include "nn/inference_engine.h"
 #include "nn/model_file.h"
 #include "nn/onnx_import.h"
+#include "sim/network_storage.h"
 #include "tests/fixtures.h"
 
 namespace wf = weightfault;
@@ -126,4 +128,48 @@ TEST_CASE("per-channel mean/std input normalization is applied and kept in the m
   CHECK_THROWS_WITH_AS(wf::nn::import_onnx(onnx_dir() / "resnet_dw_mnist.onnx", options),
                        doctest::Contains("one value per input channel (1); got 2 and 2"),
                        wf::InputError);
+}
+
+TEST_CASE("every learned tensor of the imported ViT is stored, named as in the ONNX file") {
+  // Projections, layer norms, the class token and the position embedding: the stored
+  // tensors hold every parameter PyTorch counts (no batch norms to fold here).
+  wf::nn::OnnxImportOptions options;
+  options.normalization.scale = 1.0f / 255.0f;
+  const auto net = wf::nn::import_onnx(onnx_dir() / "vit_mnist.onnx", options);
+  const auto tensors = wf::sim::tensors_to_store(net);
+  std::size_t stored = 0;
+  std::set<std::string> names;
+  for (const auto& t : tensors) {
+    stored += t.values.size();
+    names.insert(t.name);
+  }
+  CHECK(stored == record_of("vit_mnist").at("parameters").get<std::size_t>());
+  CHECK(stored == net.parameter_count());
+  for (const char* name : {"cls_token/value", "position/value", "norm.LayerNormalization/gamma",
+                           "norm.LayerNormalization/beta", "head.Gemm/kernel"}) {
+    INFO(name);
+    CHECK(names.count(name) == 1);
+  }
+  const auto ops = [&] {
+    std::set<std::string> out;
+    for (std::size_t i = 0; i < net.size(); ++i) out.insert(net.layer(i).op);
+    return out;
+  }();
+  for (const char* op : {"matmul", "layer_norm", "gelu", "parameter", "concat", "gather",
+                         "transpose", "reshape", "slice", "affine", "softmax"}) {
+    INFO(op);
+    CHECK(ops.count(op) == 1);
+  }
+}
+
+TEST_CASE("a lone Erf and an Expand that repeats an activation are refused clearly") {
+  const std::filesystem::path data = "/usr/share/libonnx-testdata/data/node";
+  CHECK_THROWS_WITH_AS(wf::nn::import_onnx(data / "test_erf" / "model.onnx", {}),
+                       doctest::Contains("Erf is supported as part of the GELU pattern"),
+                       wf::InputError);
+  wf::nn::OnnxImportOptions options;
+  options.constant_inputs["new_shape"] = {{2}, {3.0, 4.0}, false, ""};
+  CHECK_THROWS_WITH_AS(
+      wf::nn::import_onnx(data / "test_expand_dim_unchanged" / "model.onnx", options),
+      doctest::Contains("(Expand, opset"), wf::InputError);
 }
