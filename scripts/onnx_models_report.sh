@@ -37,6 +37,7 @@ build/weightfault faultmap "scenarios/$physics.toml" --trial 0 --at "$last" -o "
   echo "![accuracy vs BER, one row per network](onnx_models.png)"
   echo
   cat "$fragment"
+  echo
   echo "## vit_mnist on an edge SRAM with voltage scaling"
   echo
   sed -n '/^#/p' "scenarios/$physics.toml" | sed 's/^# \{0,1\}//' | sed '/^Run:/d'

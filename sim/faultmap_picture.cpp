@@ -184,7 +184,11 @@ std::string draw_faultmap(const Scenario& sc, const FaultmapRequest& req,
 
   const auto& g = sc.geometry;
   const Canvas c{g, rows_holding(images.front(), mapping, extent)};
-  PngImage img(Canvas::kLeft + Canvas::kPanel + Canvas::kGap + Canvas::kPanel + 220,
+  // The tensor names stand right of the second panel: as wide as the longest.
+  int label_width = 220;
+  for (const auto& segment : images.front().placement().segments())
+    label_width = std::max(label_width, PngImage::text_width(segment.name) + 16);
+  PngImage img(Canvas::kLeft + Canvas::kPanel + Canvas::kGap + Canvas::kPanel + label_width,
                Canvas::kTop + Canvas::kPanel + 60, kWhite);
   img.fill(Canvas::kLeft, Canvas::kTop, Canvas::kLeft + c.bank_w * static_cast<int>(g.banks) - 1,
            Canvas::kTop + Canvas::kPanel, kStored);
