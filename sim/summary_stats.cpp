@@ -57,6 +57,10 @@ CellSummary summarize_cell(std::span<const double> accuracy_per_trial, double re
   }
   CellSummary s;
   s.accuracy = mean_t_interval(done);
+  if (s.accuracy.n >= 2) {  // an accuracy: the interval within [0, 1] (summary_stats.h)
+    s.accuracy.low = std::max(0.0, s.accuracy.low);
+    s.accuracy.high = std::min(1.0, s.accuracy.high);
+  }
   s.critical = wilson_interval(critical, done.size());
   s.finished = done.size();
   return s;

@@ -2,6 +2,11 @@
 // a trial's accuracy is one observation: intervals are across trials
 // (Student t), never binomial over images. The fraction of critical trials
 // gets a Wilson score interval (Wilson, JASA 1927).
+//
+// Mean accuracy lies in [0, 1], so its t interval is cut to [0, 1]: the true mean
+// is always inside [0, 1], so the cut interval covers it exactly as often as the
+// t interval does, and never claims an accuracy above 100 % or below 0
+// (docs/results-format.md).
 #pragma once
 
 #include <cstddef>
