@@ -123,6 +123,21 @@ void bench_model(const std::string& model, const std::string& data_root, std::si
         if (threads == 2) best_two_threads = std::max(best_two_threads, median);
       }
     }
+    // The NaN policy's cost: propagate checks the inputs of NaN-dropping layers and keeps
+    // ReLUs unfused; flush_relu is the plain fused network (docs/inference.md).
+    for (const auto policy : {wf::nn::NanPolicy::propagate, wf::nn::NanPolicy::flush_relu}) {
+      wf::nn::InferenceEngine engine(net, {.threads = 2, .batch = 256, .nan_policy = policy});
+      wf::nn::evaluate(engine, data);
+      std::vector<double> rates;
+      for (int r = 0; r < repeats; ++r) {
+        start = Clock::now();
+        wf::nn::evaluate(engine, data);
+        rates.push_back(static_cast<double>(data.size()) / seconds_since(start));
+      }
+      std::sort(rates.begin(), rates.end());
+      fmt::print("nan_policy {:<10} (2 threads, batch 256): {:>9.0f} images/s\n",
+                 wf::nn::nan_policy_name(policy), rates[rates.size() / 2]);
+    }
     if (!record.is_null()) {
       // PyTorch on this machine, as the export script measured it (2 threads, per batch).
       const double torch_rate = record.at("pytorch_images_per_second").get<double>();

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
@@ -44,6 +45,9 @@ struct InferenceEngine::Impl final : InferenceBuilder {
   memory input_memory;  // plain user input
   memory logits;        // plain [batch][classes]
   std::size_t logits_layer = 0;
+  // NanPolicy::propagate: 1 for a sample in which a NaN reached a NaN-dropping layer.
+  memory poison;        // [batch, 1], zeroed by the first step, raised by the checks
+  memory poison_final;  // copied from it by the last step (so every boundary carries it)
   std::vector<bool> fused_into_previous;  // activation executed as a post-op
   dnnl::primitive_attr layer_attr;        // post-ops of the layer being built
   std::size_t current_stage = 0;          // stage of the steps being built
@@ -136,11 +140,55 @@ struct InferenceEngine::Impl final : InferenceBuilder {
     return out;
   }
 
-  // An activation that is the only consumer of a conv/dense rides along as its post-op.
-  void fuse_activation(std::size_t i) {
+  // NanPolicy::propagate: before a layer whose kernel drops NaN, mark the samples whose
+  // input holds a NaN (x != x, the max over the sample, folded into the poison flags).
+  void check_for_nan(std::size_t layer) {
+    if (!poison) {
+      poison = memory(plain_desc({static_cast<memory::dim>(batch_size), 1}), cpu);
+      const dnnl::eltwise_forward::desc zero(dnnl::prop_kind::forward_inference,
+                                             dnnl::algorithm::eltwise_linear, poison.get_desc(),
+                                             0.0f, 0.0f);
+      const std::size_t at = current_stage;
+      current_stage = 0;  // before everything, so a run from any stage keeps the flags
+      steps.insert(steps.begin(),
+                   {dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(zero, cpu)),
+                    {{DNNL_ARG_SRC, poison}, {DNNL_ARG_DST, poison}},
+                    0});
+      current_stage = at;
+    }
+    for (std::size_t k = 0; k < net.inputs_of(layer).size(); ++k) {
+      const memory x = input(layer, k);
+      const memory mask(x.get_desc(), cpu);
+      const dnnl::binary::desc ne(dnnl::algorithm::binary_ne, x.get_desc(), x.get_desc(),
+                                  x.get_desc());
+      add_step(dnnl::binary(dnnl::binary::primitive_desc(ne, cpu)),
+               {{DNNL_ARG_SRC_0, x}, {DNNL_ARG_SRC_1, x}, {DNNL_ARG_DST, mask}});
+      // Every oneDNN CPU layout keeps a sample's values together (the batch axis is
+      // outermost): the mask is [batch, values per sample] for a fast 2-D reduction.
+      const auto per_sample_values =
+          static_cast<memory::dim>(mask.get_desc().get_size() / sizeof(float) / batch_size);
+      const memory rows(plain_desc({static_cast<memory::dim>(batch_size), per_sample_values}), cpu,
+                        mask.get_data_handle());
+      const memory flags(poison.get_desc(), cpu, poison.get_data_handle());
+      const memory per_sample(poison.get_desc(), cpu);
+      const dnnl::reduction::desc max(dnnl::algorithm::reduction_max, rows.get_desc(),
+                                      per_sample.get_desc(), 0.0f, 0.0f);
+      add_step(dnnl::reduction(dnnl::reduction::primitive_desc(max, cpu)),
+               {{DNNL_ARG_SRC, rows}, {DNNL_ARG_DST, per_sample}});
+      const dnnl::binary::desc raise(dnnl::algorithm::binary_max, flags.get_desc(),
+                                     per_sample.get_desc(), flags.get_desc());
+      add_step(dnnl::binary(dnnl::binary::primitive_desc(raise, cpu)),
+               {{DNNL_ARG_SRC_0, flags}, {DNNL_ARG_SRC_1, per_sample}, {DNNL_ARG_DST, flags}});
+    }
+  }
+
+  // An activation that is the only consumer of a conv/dense rides along as its post-op
+  // (not one that drops NaN under NanPolicy::propagate: its input is checked first).
+  void fuse_activation(std::size_t i, NanPolicy policy) {
     layer_attr = dnnl::primitive_attr();
     if (!op_of(net.layer(i)).fuses_activation() || net.consumers_of(i).size() != 1) return;
     const auto next = net.consumers_of(i).front();
+    if (policy == NanPolicy::propagate && op_of(net.layer(next)).drops_nan()) return;
     const auto eltwise = op_of(net.layer(next)).post_op(net.layer(next));
     if (!eltwise) return;
     const auto [alg, alpha, beta] = *eltwise;
@@ -173,9 +221,11 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
       continue;
     }
     if (options_.fuse_activations)
-      im.fuse_activation(i);
+      im.fuse_activation(i, options_.nan_policy);
     else
       im.layer_attr = dnnl::primitive_attr();
+    if (options_.nan_policy == NanPolicy::propagate && op_of(network.layer(i)).drops_nan())
+      im.check_for_nan(i);
     op_of(network.layer(i)).build_inference(im, i);
   }
   // Class scores are the logits before a final softmax: metrics apply a stable
@@ -185,6 +235,11 @@ InferenceEngine::InferenceEngine(const Network& network, EngineOptions options)
   im.logits_layer = network.layer(out).op == "softmax" ? network.inputs_of(out).front() : out;
   im.logits =
       im.as_flat(im.outputs[im.logits_layer], static_cast<std::int64_t>(network.num_classes()));
+  if (im.poison) {
+    im.poison_final = memory(im.poison.get_desc(), im.cpu);
+    im.add_step(dnnl::reorder(im.poison, im.poison_final),
+                {{DNNL_ARG_FROM, im.poison}, {DNNL_ARG_TO, im.poison_final}});
+  }
   for (std::size_t stage = 0; stage <= layers; ++stage) im.boundaries.push_back(im.boundary(stage));
 }
 
@@ -254,6 +309,26 @@ void InferenceEngine::read_logits(std::size_t count, std::vector<float>& logits)
   const std::size_t classes = network_.num_classes();
   const auto* src = static_cast<const float*>(impl_->logits.get_data_handle());
   logits.assign(src, src + count * classes);
+  if (impl_->poison_final) {
+    // NanPolicy::propagate: a sample in which a NaN reached a NaN-dropping layer has the
+    // NaN logits IEEE propagation gives it (docs/inference.md).
+    const auto* flags = static_cast<const float*>(impl_->poison_final.get_data_handle());
+    for (std::size_t n = 0; n < count; ++n) {
+      if (flags[n] != 0.0f)
+        std::fill_n(logits.begin() + static_cast<std::ptrdiff_t>(n * classes), classes,
+                    std::numeric_limits<float>::quiet_NaN());
+    }
+  }
+}
+
+std::optional<NanPolicy> parse_nan_policy(std::string_view name) {
+  if (name == "propagate") return NanPolicy::propagate;
+  if (name == "flush_relu") return NanPolicy::flush_relu;
+  return std::nullopt;
+}
+
+std::string_view nan_policy_name(NanPolicy policy) {
+  return policy == NanPolicy::propagate ? "propagate" : "flush_relu";
 }
 
 std::size_t InferenceEngine::stage_of(std::size_t layer) const {

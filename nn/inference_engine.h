@@ -14,18 +14,32 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nn/network.h"
 
 namespace weightfault::nn {
 
+// What a NaN in a hidden activation does (docs/inference.md). oneDNN's max-based
+// kernels (ReLU, clip, max pooling) turn NaN into a number; IEEE arithmetic and
+// PyTorch propagate it.
+enum class NanPolicy {
+  propagate,   // as IEEE / PyTorch: a NaN reaching a NaN-dropping layer makes the sample's
+               // logits NaN (no prediction)
+  flush_relu,  // as max-based ReLU hardware: those layers turn NaN into a number
+};
+std::optional<NanPolicy> parse_nan_policy(std::string_view name);
+std::string_view nan_policy_name(NanPolicy policy);
+
 struct EngineOptions {
   int threads = 1;               // OpenMP threads used by oneDNN for this engine
   std::size_t batch = 256;       // images per primitive execution
   bool fuse_activations = true;  // fold relu/clipped_relu/tanh into the conv/dense before them
+  NanPolicy nan_policy = NanPolicy::propagate;
 };
 
 class InferenceEngine {

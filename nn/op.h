@@ -115,6 +115,9 @@ class Op {
   virtual bool stores_params() const { return false; }
   // Whether an activation after it can run as its post-op (attr() of the builder).
   virtual bool fuses_activation() const { return false; }
+  // Whether its oneDNN kernel turns a NaN input into a number (max-based ReLU, clip, max
+  // pooling); under NanPolicy::propagate the engine checks its input (docs/inference.md).
+  virtual bool drops_nan() const { return false; }
   // Per-sample output shape; checks attributes, input count and parameter shapes
   // (throws InputError via fail_layer).
   virtual Shape output_shape(const Layer& layer, std::span<const Shape* const> in) const = 0;

@@ -70,8 +70,9 @@ class Worker {
     for (const auto& image : s_.images) bytes_.push_back(image.golden_bytes());
     for (const auto& net : s_.variants) {
       engines_.push_back(std::make_unique<nn::InferenceEngine>(
-          net,
-          nn::EngineOptions{.threads = s_.scenario.engine_threads, .batch = s_.scenario.batch}));
+          net, nn::EngineOptions{.threads = s_.scenario.engine_threads,
+                                 .batch = s_.scenario.batch,
+                                 .nan_policy = s_.scenario.nan_policy}));
     }
   }
 
@@ -332,8 +333,9 @@ class Worker {
     if (!slot.engine) {
       slot.network = std::make_unique<nn::Network>(nn::without_layers(s_.variants[variant], drop));
       slot.engine = std::make_unique<nn::InferenceEngine>(
-          *slot.network,
-          nn::EngineOptions{.threads = s_.scenario.engine_threads, .batch = s_.scenario.batch});
+          *slot.network, nn::EngineOptions{.threads = s_.scenario.engine_threads,
+                                           .batch = s_.scenario.batch,
+                                           .nan_policy = s_.scenario.nan_policy});
     }
     return *slot.engine;
   }
@@ -556,7 +558,9 @@ void record_references(Shared& shared, ResultsWriter& writer, int threads) {
         std::vector<std::unique_ptr<nn::InferenceEngine>> engines;
         for (const auto& net : shared.variants) {
           engines.push_back(std::make_unique<nn::InferenceEngine>(
-              net, nn::EngineOptions{.threads = sc.engine_threads, .batch = sc.batch}));
+              net,
+              nn::EngineOptions{
+                  .threads = sc.engine_threads, .batch = sc.batch, .nan_policy = sc.nan_policy}));
         }
         for (std::size_t d = next_dtype++; d < dtypes; d = next_dtype++) {
           auto& engine = *engines[shared.variant_of_image[d]];

@@ -49,6 +49,7 @@ struct EvalArgs {
   std::string submodel;  // evaluate this sub-model instead of the base model
   std::string dataset_file, inputs = "inputs", labels = "labels";  // a user's HDF5 data
   std::string idx_images, idx_labels;                              // a user's IDX pair
+  std::string nan_policy = "propagate";
 };
 
 struct ImportArgs {
@@ -89,7 +90,10 @@ int run_eval(const EvalArgs& args) {
       : !args.idx_images.empty()
           ? wf::nn::load_idx_files(args.idx_images, args.idx_labels, args.limit)
           : wf::nn::load_dataset(args.data_root, args.dataset, args.split, args.limit);
-  wf::nn::InferenceEngine engine(network, {.threads = args.threads, .batch = args.batch});
+  wf::nn::InferenceEngine engine(network,
+                                 {.threads = args.threads,
+                                  .batch = args.batch,
+                                  .nan_policy = *wf::nn::parse_nan_policy(args.nan_policy)});
   const auto start = std::chrono::steady_clock::now();
   const auto m = wf::nn::evaluate(engine, data);
   const double seconds =
@@ -359,6 +363,9 @@ CLI::App* add_eval_command(CLI::App& app, EvalArgs& eval) {
   cmd->add_option("--batch,-b", eval.batch, "images per oneDNN batch")
       ->check(CLI::Range(std::size_t{1}, std::size_t{65536}))
       ->capture_default_str();
+  cmd->add_option("--nan-policy", eval.nan_policy,
+                  "what a NaN in a hidden layer does (docs/inference.md)")
+      ->check(CLI::IsMember({"propagate", "flush_relu"}));
   cmd->add_option("--threads,-t", eval.threads, "oneDNN threads of the engine")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

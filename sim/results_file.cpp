@@ -59,6 +59,7 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
   h5::write_int_attribute(file_, "images", {static_cast<std::int64_t>(layout.images)});
   h5::write_int_attribute(file_, "trials", {static_cast<std::int64_t>(N)});
   h5::write_double_attribute(file_, "critical_drop", sc.critical_drop);
+  h5::write_string_attribute(file_, "nan_policy", std::string(nn::nan_policy_name(sc.nan_policy)));
   h5::write_string_list_attribute(file_, "protections", layout.protections);
   h5::write_string_list_attribute(file_, "dtypes", layout.dtypes);
   h5::write_string_attribute(file_, "status", "running");

@@ -570,6 +570,16 @@ void read_protections(TomlReader& r, Scenario& sc, TomlReader::Table& camp,
   }
 }
 
+// [inference]: how the engine treats a NaN in a hidden layer (docs/inference.md).
+void read_inference(TomlReader& r, const toml::table& root, std::set<std::string>& top_known,
+                    Scenario& sc) {
+  auto inference = r.table(root, "inference", top_known, false);
+  if (inference.table == nullptr) return;
+  if (auto v = r.string(inference, "nan_policy", false, {"propagate", "flush_relu"}))
+    sc.nan_policy = *nn::parse_nan_policy(*v);
+  r.reject_unknown(inference);
+}
+
 // The rest of [campaign]: trials, seed, output, batches, scale words, fault maps, overrides.
 void read_campaign_settings(TomlReader& r, Scenario& sc, TomlReader::Table& camp) {
   if (auto v = r.integer(camp, "trials", true, 1, 1'000'000)) sc.trials = static_cast<int>(*v);
@@ -652,6 +662,7 @@ Scenario load_scenario(const std::filesystem::path& path,
   const auto stage_params = read_stage_params(r, root, top_known);
   read_protections(r, sc, camp, stage_params);
   read_campaign_settings(r, sc, camp);
+  read_inference(r, root, top_known, sc);
   reject_unknown_tables(r, root, top_known);
   if (!r.errors().empty()) throw InputError(fmt::format("{}", fmt::join(r.errors(), "\n")));
   return sc;

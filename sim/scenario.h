@@ -17,6 +17,7 @@
 #include "memory_models/fault_model.h"
 #include "memory_models/placement.h"
 #include "nn/dataset.h"
+#include "nn/inference_engine.h"
 #include "nn/network.h"
 #include "storage/protection.h"
 #include "storage/stored_image.h"
@@ -65,6 +66,7 @@ struct Scenario {
   double critical_drop = 0.1;  // accuracy drop (fraction) that makes a trial critical
   std::size_t batch = 1000;
   int engine_threads = 1;
+  nn::NanPolicy nan_policy = nn::NanPolicy::propagate;  // [inference] nan_policy
   std::size_t activation_cache_mib =
       2048;  // golden activations kept to restart at a layer (all dtypes)
   std::vector<int> save_faultmaps{0};

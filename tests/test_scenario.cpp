@@ -83,8 +83,9 @@ TEST_CASE("scenario: an unknown key is an error listing the known keys") {
 TEST_CASE("scenario: an unknown top-level table is an error") {
   CHECK_THROWS_WITH_AS(
       load_text(std::string(kValid) + "[campain]\nx = 1\n"),
-      doctest::Contains("campain: unknown table or key (known: campaign, dataset, "
-                        "environment, fault_model, memory, model, protection, sweep, timeline)"),
+      doctest::Contains(
+          "campain: unknown table or key (known: campaign, dataset, "
+          "environment, fault_model, inference, memory, model, protection, sweep, timeline)"),
       wf::InputError);
 }
 
@@ -281,4 +282,15 @@ TEST_CASE(
                 "[environment]\nvdd_v = { linear = [[0, 0.7], [100, 0.6]], repeat_s = 50 }\n"),
       doctest::Contains("environment.vdd_v.repeat_s: must be larger than the last point's time"),
       wf::InputError);
+}
+
+TEST_CASE("[inference] nan_policy is read, defaults to propagate, and a misspelling is refused") {
+  CHECK(load_text(kValid).nan_policy == wf::nn::NanPolicy::propagate);
+  CHECK(load_text(std::string(kValid) + "[inference]\nnan_policy = \"flush_relu\"\n").nan_policy ==
+        wf::nn::NanPolicy::flush_relu);
+  const auto bad = error_of(std::string(kValid) + "[inference]\nnan_policy = \"flush\"\n");
+  CHECK(bad.find("inference.nan_policy: expected one of: propagate, flush_relu; got 'flush'") !=
+        std::string::npos);
+  CHECK(error_of(std::string(kValid) + "[inference]\nnan = \"propagate\"\n")
+            .find("inference.nan: unknown key (known: nan_policy)") != std::string::npos);
 }

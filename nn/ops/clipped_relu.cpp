@@ -1,5 +1,7 @@
 // clipped_relu: min(max(x, 0), clip_max) (FT-ClipAct's clipped activation, or
 // Keras' ReLU(max_value)).
+#include <cmath>
+
 #include <algorithm>
 
 #include "nn/definition_context.h"
@@ -10,12 +12,13 @@ namespace {
 
 class ClippedReluOp final : public ActivationOp {
  public:
+  bool drops_nan() const override { return true; }  // max/min-based: NaN becomes 0
   std::string_view name() const override { return "clipped_relu"; }
   void check_attributes(const Layer& layer) const override {
     if (!(layer.clip_max > 0.0f)) fail_layer(layer, "clip_max must be positive");
   }
   float apply(const Layer& layer, float x) const override {
-    return std::min(std::max(x, 0.0f), layer.clip_max);
+    return std::isnan(x) ? x : std::min(std::max(x, 0.0f), layer.clip_max);  // NaN stays
   }
   Eltwise eltwise(const Layer& layer) const override {
     return {dnnl::algorithm::eltwise_clip, 0.0f, layer.clip_max};

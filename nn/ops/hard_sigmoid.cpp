@@ -2,6 +2,7 @@
 // "beta", default 0.5, as ONNX HardSigmoid). oneDNN 2.6 has no such eltwise: a linear
 // eltwise with a clip post-op.
 #include <algorithm>
+#include <cmath>
 
 #include "nn/ops/activation.h"
 
@@ -14,8 +15,9 @@ class HardSigmoidOp final : public ActivationOp {
   static float alpha(const Layer& l) { return static_cast<float>(number_of(l, "alpha", 0.2)); }
   static float beta(const Layer& l) { return static_cast<float>(number_of(l, "beta", 0.5)); }
   float apply(const Layer& l, float x) const override {
-    return std::max(0.0f, std::min(1.0f, alpha(l) * x + beta(l)));
+    return std::isnan(x) ? x : std::max(0.0f, std::min(1.0f, alpha(l) * x + beta(l)));
   }
+  bool drops_nan() const override { return true; }  // the clip turns NaN into a number
   Eltwise eltwise(const Layer& l) const override {
     return {dnnl::algorithm::eltwise_linear, alpha(l), beta(l)};
   }

@@ -21,6 +21,7 @@ class PoolingOp : public Op {
   PoolingOp(std::string_view name, bool is_max, bool global)
       : name_(name), is_max_(is_max), global_(global) {}
   std::string_view name() const override { return name_; }
+  bool drops_nan() const override { return is_max_; }  // oneDNN's max ignores NaN
 
   Shape output_shape(const Layer& l, std::span<const Shape* const> in) const override {
     need_inputs(l, in, 1);
@@ -133,7 +134,10 @@ class PoolingOp : public Op {
                 if (yy < 0 || yy >= ih || xx < 0 || xx >= iw) continue;  // padding never counts
                 const double v =
                     x[n * in_volume + static_cast<std::size_t>((ch * ih + yy) * iw + xx)];
-                acc = is_max_ ? std::max(acc, v) : acc + v;
+                // The reference propagates NaN, as IEEE and PyTorch (docs/inference.md).
+                acc = !is_max_                             ? acc + v
+                      : (std::isnan(v) || std::isnan(acc)) ? std::nan("")
+                                                           : std::max(acc, v);
                 ++cells;
               }
             y[n * static_cast<std::size_t>(c * oh * ow) +

@@ -1,5 +1,7 @@
 // relu: max(x, 0). A relu may carry an FT-ClipAct threshold from tune-clip
 // (clip_threshold, used by the clip_act protection; 0 = none).
+#include <cmath>
+
 #include "common/input_error.h"
 #include "nn/ops/activation.h"
 
@@ -8,8 +10,12 @@ namespace {
 
 class ReluOp final : public ActivationOp {
  public:
+  bool drops_nan() const override { return true; }  // max/min-based: NaN becomes 0
   std::string_view name() const override { return "relu"; }
-  float apply(const Layer&, float x) const override { return x > 0.0f ? x : 0.0f; }
+  // The reference propagates NaN, as IEEE and PyTorch (docs/inference.md).
+  float apply(const Layer&, float x) const override {
+    return std::isnan(x) ? x : x > 0.0f ? x : 0.0f;
+  }
   Eltwise eltwise(const Layer&) const override {
     return {dnnl::algorithm::eltwise_relu, 0.0f, 0.0f};
   }
