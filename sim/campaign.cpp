@@ -24,6 +24,7 @@
 #include "sim/network_storage.h"
 #include "sim/results_file.h"
 #include "sim/scrub.h"
+#include "sim/summary_stats.h"
 #include "storage/stored_image.h"
 
 namespace weightfault::sim {
@@ -603,6 +604,60 @@ std::vector<std::pair<std::size_t, std::size_t>> plan_work(const Scenario& sc,
 
 struct PoolResult {
   std::size_t written = 0, evaluations = 0;
+  std::vector<std::int64_t> trials_run;  // per sweep point
+};
+
+// campaign.target_ci_halfwidth: trials of each point are written in trial order, and a
+// point stops at the first trial count (>= min_trials) whose widest 95 % interval of mean
+// accuracy is that narrow. Decided from trials 0..t-1 only, so the same trials are kept
+// whatever the number of threads; trials run ahead past the stop are discarded.
+class AdaptiveTrials {
+ public:
+  AdaptiveTrials(const Scenario& sc, std::vector<std::atomic<std::size_t>>& stop_at)
+      : sc_(sc),
+        stop_at_(stop_at),
+        pending_(sc.points()),
+        next_(sc.points(), 0),
+        accuracy_(sc.points()) {}
+
+  // Takes a finished trial; returns the trials now known to be kept, in order.
+  std::vector<std::vector<TrialRecord>> take(std::vector<TrialRecord> records) {
+    const std::size_t p = records.front().point;
+    pending_[p][records.front().trial] = std::move(records);
+    std::vector<std::vector<TrialRecord>> keep;
+    auto& pending = pending_[p];
+    while (!pending.empty() && pending.begin()->first == next_[p] && next_[p] < stop_at_[p]) {
+      auto records_k = std::move(pending.begin()->second);
+      pending.erase(pending.begin());
+      for (const auto& r : records_k)
+        accuracy_[p][{r.protection, r.dtype, r.checkpoint}].push_back(r.accuracy);
+      keep.push_back(std::move(records_k));
+      ++next_[p];
+      if (next_[p] >= static_cast<std::size_t>(sc_.min_trials) &&
+          widest_halfwidth(p) <= sc_.target_ci_halfwidth)
+        stop_at_[p] = next_[p];
+    }
+    if (next_[p] >= stop_at_[p]) pending.clear();  // run ahead of the stop: not kept
+    return keep;
+  }
+
+ private:
+  double widest_halfwidth(std::size_t p) const {
+    double widest = 0.0;
+    for (const auto& [cell, values] : accuracy_[p]) {
+      const auto m = mean_t_interval(values);
+      if (!(m.high - m.low <= 2.0 * sc_.target_ci_halfwidth)) return INFINITY;  // also NaN
+      widest = std::max(widest, (m.high - m.low) / 2.0);
+    }
+    return widest;
+  }
+
+  const Scenario& sc_;
+  std::vector<std::atomic<std::size_t>>& stop_at_;
+  std::vector<std::map<std::size_t, std::vector<TrialRecord>>> pending_;  // by trial
+  std::vector<std::size_t> next_;                                         // next trial to keep
+  std::vector<std::map<std::tuple<std::size_t, std::size_t, std::size_t>, std::vector<double>>>
+      accuracy_;  // per point: (protection, dtype, checkpoint) -> kept trials' accuracies
 };
 
 // Workers evaluate trials; this thread alone writes the file, one finished trial at a
@@ -611,6 +666,11 @@ PoolResult run_trial_pool(const Shared& shared,
                           const std::vector<std::pair<std::size_t, std::size_t>>& tasks,
                           ResultsWriter& writer, const CampaignOptions& options,
                           Clock::time_point start) {
+  const Scenario& sc = shared.scenario;
+  std::vector<std::atomic<std::size_t>> stop_at(sc.points());
+  for (auto& s : stop_at) s = static_cast<std::size_t>(sc.trials);
+  const bool adaptive = sc.target_ci_halfwidth > 0.0 && !options.only_trial;
+  AdaptiveTrials trials(sc, stop_at);
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> evaluations{0};
   std::mutex mutex;
@@ -626,6 +686,7 @@ PoolResult run_trial_pool(const Shared& shared,
         Worker worker(shared);
         std::size_t local_evaluations = 0;
         for (std::size_t i = next++; i < tasks.size(); i = next++) {
+          if (tasks[i].second >= stop_at[tasks[i].first]) continue;  // its point has stopped
           auto records = worker.run(tasks[i].first, tasks[i].second, local_evaluations);
           std::lock_guard lock(mutex);
           finished.push_back(std::move(records));
@@ -645,6 +706,7 @@ PoolResult run_trial_pool(const Shared& shared,
   }
 
   std::size_t written = 0;
+  std::vector<std::int64_t> trials_run(sc.points(), 0);
   while (true) {
     std::vector<TrialRecord> records;
     {
@@ -654,9 +716,17 @@ PoolResult run_trial_pool(const Shared& shared,
       records = std::move(finished.front());
       finished.pop_front();
     }
-    for (const auto& r : records) writer.write_trial(r);
-    writer.flush();
-    ++written;
+    std::vector<std::vector<TrialRecord>> keep;
+    if (adaptive)
+      keep = trials.take(std::move(records));
+    else
+      keep.push_back(std::move(records));
+    for (const auto& trial : keep) {
+      for (const auto& r : trial) writer.write_trial(r);
+      if (!trial.empty()) ++trials_run[trial.front().point];
+      writer.flush();
+      ++written;
+    }
     if (options.progress) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double rate = static_cast<double>(written) / elapsed;
@@ -669,7 +739,7 @@ PoolResult run_trial_pool(const Shared& shared,
   for (auto& t : threads) t.join();
   if (options.progress) std::fprintf(stderr, "\n");
   if (failure) std::rethrow_exception(failure);
-  return {written, evaluations.load()};
+  return {written, evaluations.load(), trials_run};
 }
 
 }  // namespace
@@ -712,6 +782,7 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
 
   const auto tasks = plan_work(sc, options);
   const auto pool = run_trial_pool(shared, tasks, writer, options, start);
+  writer.write_trials_run(pool.trials_run);
   writer.finish();
   return {pool.written, pool.evaluations,
           std::chrono::duration<double>(Clock::now() - start).count()};

@@ -195,6 +195,17 @@ void ResultsWriter::write_expected_faults(std::size_t point, const std::vector<d
                   expected.data());
 }
 
+void ResultsWriter::write_trials_run(const std::vector<std::int64_t>& trials_run) {
+  const std::int64_t none = 0;
+  const auto ds = h5::create_dataset(file_, "trials_run", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                                     {static_cast<std::uint64_t>(trials_run.size())}, &none);
+  h5::write_all(ds, H5T_NATIVE_INT64, trials_run.data());
+  if (scenario_.target_ci_halfwidth > 0.0) {
+    h5::write_double_attribute(file_, "target_ci_halfwidth", scenario_.target_ci_halfwidth);
+    h5::write_int_attribute(file_, "min_trials", {static_cast<std::int64_t>(scenario_.min_trials)});
+  }
+}
+
 void ResultsWriter::write_trial(const TrialRecord& r) {
   Cell& c = cell(r.protection, r.dtype);
   const std::uint64_t p = r.point, k = r.trial, t = r.checkpoint;

@@ -56,6 +56,8 @@ class ResultsWriter {
   void write_trial(const TrialRecord& record);  // raw data only
   // Analytic expected active faults of sweep point `point`, [T][fault model].
   void write_expected_faults(std::size_t point, const std::vector<double>& expected);
+  // Trials kept per sweep point (all of them, or fewer with target_ci_halfwidth).
+  void write_trials_run(const std::vector<std::int64_t>& trials_run);
   void flush();
   // Writes summaries over the finished trials and marks the file complete.
   void finish();

@@ -588,6 +588,17 @@ void read_campaign_settings(TomlReader& r, Scenario& sc, TomlReader::Table& camp
   }
   if (auto v = r.string(camp, "output", true)) sc.output = *v;
   if (auto v = r.number(camp, "critical_drop", false, 0.0, 1.0)) sc.critical_drop = *v;
+  if (auto v = r.number(camp, "target_ci_halfwidth", false, 1e-6, 0.5)) {
+    sc.target_ci_halfwidth = *v;
+    sc.min_trials = std::min(sc.trials, 5);
+  }
+  if (const auto* n = r.node(camp, "min_trials", false)) {
+    if (sc.target_ci_halfwidth <= 0.0) {
+      r.error(n->source(), "campaign.min_trials", "only with campaign.target_ci_halfwidth");
+    } else if (auto v = r.integer(camp, "min_trials", false, 2, std::max(sc.trials, 2))) {
+      sc.min_trials = static_cast<int>(*v);
+    }
+  }
   if (auto v = r.integer(camp, "batch", false, 1, 65536)) sc.batch = static_cast<std::size_t>(*v);
   if (auto v = r.integer(camp, "engine_threads", false, 1, 64))
     sc.engine_threads = static_cast<int>(*v);

@@ -60,7 +60,12 @@ struct Scenario {
   std::vector<storage::DTypeSpec> dtypes;
   std::vector<storage::ProtectionSpec> protections{storage::ProtectionSpec{}};
   bool none_added = false;  // `none` was not listed: added as the baseline
-  int trials = 10;
+  int trials = 10;          // per sweep point; with target_ci_halfwidth, the most
+  // Adaptive trial counts: stop adding trials to a sweep point once the widest 95 %
+  // interval of mean accuracy (over protections, dtypes, checkpoints) is at most this
+  // half-width, after at least min_trials (0 = always run `trials`).
+  double target_ci_halfwidth = 0.0;
+  int min_trials = 0;
   std::uint64_t seed = 1;
   std::string output;
   double critical_drop = 0.1;  // accuracy drop (fraction) that makes a trial critical

@@ -17,6 +17,7 @@
 #include "sim/campaign.h"
 #include "sim/network_storage.h"
 #include "sim/scenario.h"
+#include "sim/summary_stats.h"
 #include "tests/fixtures.h"
 #include "tests/reference_layers.h"
 
@@ -45,6 +46,7 @@ std::vector<double> doubles(const std::filesystem::path& file, const std::string
 std::vector<std::int64_t> ints(const std::filesystem::path& file, const std::string& path) {
   const auto f = h5::open_file(file);
   const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return h5::read_int64s(h5::open_dataset(f, path));
   return h5::read_int64s(
       h5::open_dataset(h5::open_group(f, path.substr(0, slash)), path.substr(slash + 1)));
 }
@@ -345,4 +347,60 @@ output = "unused.h5"
   const auto plain_bits = ints(dir / "noscrub.h5", "results/secded/fp32/bits_changed");
   CHECK(std::accumulate(scrubbed_bits.begin(), scrubbed_bits.end(), std::int64_t{0}) <
         std::accumulate(plain_bits.begin(), plain_bits.end(), std::int64_t{0}));
+}
+
+TEST_CASE(
+    "adaptive trial counts stop where the interval is narrow, the same with 1 and 2 threads") {
+  // BER 1e-8 changes nothing (every trial equal: stops at min_trials); 2e-6 varies.
+  const auto dir = wf::test::fresh_dir("campaign_adaptive");
+  std::string body = kSmallCampaign;
+  body.replace(body.find("ber = [3e-6, 1e-5]"), 18, "ber = [1e-8, 2e-6]");
+  body.replace(body.find("trials = 4"), 10,
+               "trials = 12\ntarget_ci_halfwidth = 0.05\nmin_trials = 3");
+  auto sc = write_and_load(dir, body);
+  REQUIRE(sc.target_ci_halfwidth == 0.05);
+  REQUIRE(sc.min_trials == 3);
+  run_with_1_and_2_threads(sc, dir);
+  const auto run_one = ints(dir / "one.h5", "trials_run");
+  CHECK(run_one == ints(dir / "two.h5", "trials_run"));
+  for (const char* dtype : {"fp32", "q1.6"}) {
+    const std::string cell = std::string("results/none/") + dtype + "/accuracy";
+    const auto a = doubles(dir / "one.h5", cell), b = doubles(dir / "two.h5", cell);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t k = 0; k < a.size(); ++k)
+      CHECK(((std::isnan(a[k]) && std::isnan(b[k])) || a[k] == b[k]));
+  }
+  CHECK(run_one.at(0) == 3);
+  // The rule, checked from the kept trials: the first count >= min_trials whose widest
+  // half-width (over the dtypes) is <= 0.05, or all 12.
+  const auto fp32 = doubles(dir / "one.h5", "results/none/fp32/accuracy");
+  const auto q16 = doubles(dir / "one.h5", "results/none/q1.6/accuracy");
+  const auto widest = [&](std::size_t p, std::size_t t) {
+    double w = 0.0;
+    for (const auto* acc : {&fp32, &q16}) {
+      const std::vector<double> first(acc->begin() + static_cast<std::ptrdiff_t>(p * 12),
+                                      acc->begin() + static_cast<std::ptrdiff_t>(p * 12 + t));
+      const auto m = wf::sim::mean_t_interval(first);
+      w = std::max(w, (m.high - m.low) / 2.0);
+    }
+    return w;
+  };
+  for (std::size_t p = 0; p < 2; ++p) {
+    const auto kept = static_cast<std::size_t>(run_one[p]);
+    INFO("point ", p, ": ", kept, " trials kept");
+    for (std::size_t k = 0; k < 12; ++k) CHECK(std::isnan(fp32[p * 12 + k]) == (k >= kept));
+    for (std::size_t t = 3; t < kept; ++t) CHECK(widest(p, t) > 0.05);
+    if (kept < 12) CHECK(widest(p, kept) <= 0.05);
+  }
+  CHECK(h5::read_double_attribute(h5::open_file(dir / "one.h5"), "target_ci_halfwidth") == 0.05);
+}
+
+TEST_CASE("min_trials without target_ci_halfwidth is refused") {
+  const auto dir = wf::test::fresh_dir("campaign_min_trials");
+  std::string body = kSmallCampaign;
+  body.replace(body.find("trials = 4"), 10, "trials = 4\nmin_trials = 2");
+  CHECK_THROWS_WITH_AS(
+      write_and_load(dir, body),
+      doctest::Contains("campaign.min_trials: only with campaign.target_ci_halfwidth"),
+      wf::InputError);
 }
