@@ -11,7 +11,7 @@ physics=onnx_vit_edge_sram
 declare -A seconds
 for s in "${sweeps[@]}" "$physics"; do
   start=$(date +%s)
-  build/weightfault run "scenarios/$s.toml" "$@"
+  build/weightfault run "scenarios/$s.toml" --overwrite "$@"
   seconds[$s]=$(( $(date +%s) - start ))
 done
 out=docs/results/onnx_models.md
@@ -21,7 +21,7 @@ files=("${sweeps[@]/#/results/}")
   "${files[@]/%/.h5}"
 /usr/bin/python3 examples/plot_accuracy_vs_time.py "results/$physics.h5" "docs/results/$physics.png"
 last=$(/usr/bin/python3 -c "import h5py,sys; print(repr(float(h5py.File(sys.argv[1])['time_s'][-1])))" "results/$physics.h5")
-build/weightfault faultmap "scenarios/$physics.toml" --trial 0 --at "$last" -o "docs/results/${physics}_faultmap.png"
+build/weightfault faultmap "scenarios/$physics.toml" --trial 0 --at "$last" -o "docs/results/${physics}_faultmap.png" --overwrite
 {
   echo "# Imported ONNX networks under memory faults"
   echo

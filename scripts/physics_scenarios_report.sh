@@ -11,7 +11,7 @@ scenarios=(dram_datacenter_aging automotive_dram_105c edge_sram_voltage_scaling
            leo_sram_layer_drop)
 for s in "${scenarios[@]}"; do
   start=$(date +%s)
-  build/weightfault run "scenarios/$s.toml" "$@"
+  build/weightfault run "scenarios/$s.toml" --overwrite "$@"
   seconds=$(( $(date +%s) - start ))
   {
     echo "# $s"
@@ -28,5 +28,5 @@ for s in "${scenarios[@]}"; do
   } > "docs/results/$s.md"
   /usr/bin/python3 examples/plot_accuracy_vs_time.py "results/$s.h5" "docs/results/$s.png"
   last=$(/usr/bin/python3 -c "import h5py,sys; print(repr(float(h5py.File(sys.argv[1])['time_s'][-1])))" "results/$s.h5")
-  build/weightfault faultmap "scenarios/$s.toml" --trial 0 --at "$last" -o "docs/results/${s}_faultmap.png"
+  build/weightfault faultmap "scenarios/$s.toml" --trial 0 --at "$last" -o "docs/results/${s}_faultmap.png" --overwrite
 done

@@ -11,7 +11,7 @@ files=()
 for m in "${pairs[@]}"; do
   [ -f "data/models/$m.h5" ] && [ -f "data/models/${m}_saf.h5" ] || continue
   for s in "$m" "${m}_saf"; do
-    build/weightfault run "scenarios/saf_$s.toml" "$@" >/dev/null
+    build/weightfault run "scenarios/saf_$s.toml" --overwrite "$@" >/dev/null
     files+=("results/saf_$s.h5")
   done
 done
@@ -23,7 +23,7 @@ for s in layer_drop_mlp_mnist layer_drop_mlp_fashion layer_drop_resnet_fashion \
   layer_drop_mlp_mnist_whole; do
   model=$(sed -n 's/^file = "\(.*\)"/\1/p' "scenarios/$s.toml")
   [ -f "$model" ] || continue
-  build/weightfault run "scenarios/$s.toml" "$@" >/dev/null
+  build/weightfault run "scenarios/$s.toml" --overwrite "$@" >/dev/null
   drops+=("results/$s.h5")
 done
 if [ ${#drops[@]} -gt 0 ]; then

@@ -89,7 +89,7 @@ keras=$external/mnist-react-tfjs/keras/cnn.h5
 model=data/models/mnist_cnn.h5
 if [ ! -f "$model" ] || [ "$keras" -nt "$model" ] || [ "$build_dir/weightfault" -nt "$model" ]; then
   say "importing the pretrained Keras CNN to $model"
-  "$build_dir/weightfault" import-keras "$keras" -o "$model" >/dev/null
+  "$build_dir/weightfault" import-keras "$keras" -o "$model" --overwrite >/dev/null
 fi
 # --- the ONNX networks exported from PyTorch (scripts/export_onnx_models.py) -----------
 for name in resnet_dw_mnist vit_mnist wide_cnn_fashion; do
@@ -97,13 +97,13 @@ for name in resnet_dw_mnist vit_mnist wide_cnn_fashion; do
   onnx_model=data/models/$name.h5
   if [ ! -f "$onnx_model" ] || [ "$onnx" -nt "$onnx_model" ] || [ "$build_dir/weightfault" -nt "$onnx_model" ]; then
     say "importing the ONNX network $onnx to $onnx_model"
-    "$build_dir/weightfault" import-onnx "$onnx" -o "$onnx_model" --input-scale 0.00392156862745098 >/dev/null
+    "$build_dir/weightfault" import-onnx "$onnx" -o "$onnx_model" --input-scale 0.00392156862745098 --overwrite >/dev/null
   fi
 done
 # FT-ClipAct thresholds of the imported ResNet's ReLUs (scenarios/onnx_resnet_dw_ber.toml).
 clip_model=data/models/resnet_dw_mnist_clip.h5
 if [ ! -f "$clip_model" ] || [ data/models/resnet_dw_mnist.h5 -nt "$clip_model" ]; then
   say "tuning clip thresholds of the imported ResNet to $clip_model"
-  "$build_dir/weightfault" tune-clip data/models/resnet_dw_mnist.h5 -o "$clip_model" >/dev/null
+  "$build_dir/weightfault" tune-clip data/models/resnet_dw_mnist.h5 -o "$clip_model" --overwrite >/dev/null
 fi
 say "ready: $build_dir/weightfault, $model and the imported ONNX networks in data/models/"

@@ -12,5 +12,5 @@ if [ ${#models[@]} -eq 0 ]; then
     resnet_nobn_fashion_subnet resnet_nobn_fashion)
 fi
 for m in "${models[@]}"; do
-  build/weightfault train "model_definitions/$m.toml" -o "data/models/$m.h5"
+  build/weightfault train "model_definitions/$m.toml" -o "data/models/$m.h5" --overwrite
 done

@@ -725,7 +725,7 @@ PoolResult run_trial_pool(const Shared& shared,
       for (const auto& r : trial) writer.write_trial(r);
       if (!trial.empty()) ++trials_run[trial.front().point];
       writer.flush();
-      ++written;
+      if (++written == 1 && options.first_trial_written) options.first_trial_written();
     }
     if (options.progress) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();

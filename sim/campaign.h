@@ -22,7 +22,8 @@ struct CampaignOptions {
   int threads = 1;                // size of the trial pool
   std::optional<int> only_trial;  // rerun trial K of every sweep point
   std::string data_root = "data";
-  bool progress = false;  // progress line on stderr
+  bool progress = false;                      // progress line on stderr
+  std::function<void()> first_trial_written;  // called once, after the first trial is flushed
 };
 
 struct CampaignSummary {

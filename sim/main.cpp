@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "common/input_error.h"
+#include "common/output_file.h"
 #include "memory_models/fault_model.h"
 #include "nn/dataset.h"
 #include "nn/evaluation.h"
@@ -55,6 +56,7 @@ struct EvalArgs {
 struct ImportArgs {
   std::string input;
   std::string output;
+  bool overwrite = false;
   float input_scale = 1.0f / 255.0f;
   float input_offset = 0.0f;
   std::vector<std::int64_t> input_shape;     // import-onnx: per sample, [] = the model's
@@ -126,8 +128,9 @@ int run_import(const ImportArgs& args) {
   auto network = wf::nn::import_keras(args.input, options);
   const std::filesystem::path out(args.output);
   network.name = out.stem().string();  // the model is known by its file name from now on
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  wf::nn::save_model(network, out);
+  wf::OutputFile file(out, args.overwrite, {args.input});
+  wf::nn::save_model(network, file.partial());
+  file.commit();
   fmt::print("imported {} layers, {} parameters from {} to {}\n", network.size(),
              network.parameter_count(), args.input, args.output);
   return 0;
@@ -143,8 +146,9 @@ int run_import_onnx(const ImportArgs& args) {
   const std::filesystem::path out(args.output);
   options.name = out.stem().string();
   auto network = wf::nn::import_onnx(args.input, options);
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  wf::nn::save_model(network, out);
+  wf::OutputFile file(out, args.overwrite, {args.input});
+  wf::nn::save_model(network, file.partial());
+  file.commit();
   fmt::print("imported {} layers, {} parameters from {} to {}\n", network.size(),
              network.parameter_count(), args.input, args.output);
   return 0;
@@ -186,6 +190,7 @@ struct RunArgs {
   std::int64_t seed = -1;
   int only_trial = -1;
   std::string data_root = "data";
+  bool overwrite = false;
 };
 
 int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry) {
@@ -198,7 +203,16 @@ int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry)
   options.data_root = args.data_root;
   options.progress = ::isatty(STDERR_FILENO) != 0;
   if (args.only_trial >= 0) options.only_trial = args.only_trial;
-  const auto summary = wf::sim::run_campaign(sc, registry, options);
+  // The results go to <output>.partial (readable while the run goes on) and are renamed
+  // into place at the end; a run stopped after a finished trial leaves the partial file.
+  wf::OutputFile file(
+      sc.output, args.overwrite,
+      {args.scenario, sc.model_file, sc.dataset_file, sc.idx_images, sc.idx_labels});
+  options.first_trial_written = [&file] { file.keep_partial_on_failure(); };
+  auto partial = sc;
+  partial.output = file.partial().string();
+  const auto summary = wf::sim::run_campaign(partial, registry, options);
+  file.commit();
   fmt::print("wrote {}: {} trials x {} dtypes ({} evaluations) in {:.1f} s ({:.2f} trials/s)\n",
              sc.output, summary.trials_run, sc.dtypes.size(), summary.evaluations, summary.seconds,
              static_cast<double>(summary.trials_run) / summary.seconds);
@@ -209,10 +223,12 @@ int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry)
 struct TuneArgs {
   std::string model;
   std::string output;
+  bool overwrite = false;
   wf::sim::ClipTuningOptions options;
 };
 
 int run_tune_clip(const TuneArgs& args) {
+  wf::OutputFile file(args.output, args.overwrite, {args.model});  // refused before the work
   auto original = wf::nn::load_model(args.model, false);  // saved as it was, plus thresholds
   const auto network = wf::nn::load_model(args.model);
   const auto start = std::chrono::steady_clock::now();
@@ -223,9 +239,8 @@ int run_tune_clip(const TuneArgs& args) {
     original.mutable_layer(original.index_of(l.layer)).clip_threshold = l.threshold;
   }
   original.clip_tuning = result.record;
-  const std::filesystem::path out(args.output);
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  wf::nn::save_model(original, out);
+  wf::nn::save_model(original, file.partial());
+  file.commit();
   fmt::print("calibration accuracy without faults: {:.4f} with ReLU, {:.4f} clipped\n",
              result.clean_unclipped, result.clean_tuned);
   fmt::print("mean accuracy under the tuning faults: {:.4f} with ReLU, {:.4f} clipped\n",
@@ -238,6 +253,7 @@ int run_tune_clip(const TuneArgs& args) {
 struct TrainArgs {
   std::string definition;
   std::string output;
+  bool overwrite = false;
   std::string from;
   std::string data_root = "data";
   std::optional<std::size_t> epochs;
@@ -254,15 +270,15 @@ int run_train(const TrainArgs& args, const std::string& command) {
   std::optional<wf::nn::Network> start;
   if (!args.from.empty()) start = wf::nn::load_model(args.from, false);
   wf::nn::TrainOptions options;
-  options.output = args.output;
+  wf::OutputFile file(args.output, args.overwrite, {args.definition, args.from});
+  options.output = file.partial().string();
   options.data_root = args.data_root;
   options.command = command;
   options.progress = true;
   options.limit = args.limit;
   options.start = start ? &*start : nullptr;
-  const std::filesystem::path out(args.output);
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   const auto report = wf::nn::train_model(def, options);
+  file.commit();
   fmt::print("{}: {} epochs in {:.1f} s on {} thread(s); test accuracy {:.4f} ({})\n", args.output,
              def.settings.epochs, report.seconds, def.settings.threads, report.test_accuracy,
              def.settings.dataset);
@@ -401,6 +417,7 @@ CLI::App* add_import_command(CLI::App& app, ImportArgs& import) {
       app.add_subcommand("import-keras", "Convert a Keras 2.x HDF5 model to a weightfault model");
   cmd->add_option("input", import.input, "Keras .h5 file (Sequential model)")->required();
   cmd->add_option("--output,-o", import.output, "weightfault model file to write")->required();
+  cmd->add_flag("--overwrite", import.overwrite, "replace the output file if it exists");
   add_input_scale_options(cmd, import);
   return cmd;
 }
@@ -412,6 +429,7 @@ CLI::App* add_import_onnx_command(CLI::App& app, ImportArgs& import) {
                          "model (docs/onnx.md)");
   cmd->add_option("input", import.input, "ONNX model file (.onnx)")->required();
   cmd->add_option("--output,-o", import.output, "weightfault model file to write")->required();
+  cmd->add_flag("--overwrite", import.overwrite, "replace the output file if it exists");
   cmd->add_option("--input-shape", import.input_shape,
                   "per-sample input shape, e.g. 3,32,32 (default: the model's static shape)")
       ->delimiter(',');
@@ -434,6 +452,7 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& run) {
   cmd->add_option("scenario", run.scenario, "scenario file (.toml)")->required();
   cmd->add_option("--output,-o", run.output,
                   "results file (default: the scenario's campaign.output)");
+  cmd->add_flag("--overwrite", run.overwrite, "replace the output file if it exists");
   cmd->add_option("--threads,-j", run.threads, "trials evaluated in parallel")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
@@ -453,6 +472,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& train) {
   cmd->add_option("definition", train.definition, "model definition (.toml)")->required();
   cmd->add_option("--output,-o", train.output, "model file to write (after every epoch)")
       ->required();
+  cmd->add_flag("--overwrite", train.overwrite, "replace the output file if it exists");
   cmd->add_option("--from", train.from, "start from this model's weights (adaptation)");
   cmd->add_option("--epochs", train.epochs, "override training.epochs")->check(CLI::Range(1, 1000));
   cmd->add_option("--seed", train.seed, "override training.seed");
@@ -466,6 +486,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& train) {
 
 struct FaultmapArgs {
   std::string scenario, png = "faultmap.png";
+  bool overwrite = false;
   wf::sim::FaultmapRequest request;
 };
 
@@ -479,6 +500,7 @@ CLI::App* add_faultmap_command(CLI::App& app, FaultmapArgs& args) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--output,-o", args.png, "PNG file")->capture_default_str();
+  cmd->add_flag("--overwrite", args.overwrite, "replace the output file if it exists");
   return cmd;
 }
 
@@ -488,6 +510,7 @@ CLI::App* add_tune_clip_command(CLI::App& app, TuneArgs& tune) {
       app.add_subcommand("tune-clip", "Tune FT-ClipAct thresholds on the calibration split");
   cmd->add_option("model", tune.model, "weightfault model file")->required();
   cmd->add_option("--output,-o", tune.output, "model file to write, with thresholds")->required();
+  cmd->add_flag("--overwrite", tune.overwrite, "replace the output file if it exists");
   cmd->add_option("--dataset,-d", tune.options.dataset, "dataset (its calibration split is used)")
       ->check(CLI::IsMember(wf::nn::known_dataset_names()))
       ->capture_default_str();
@@ -582,7 +605,13 @@ int main(int argc, char** argv) {
     }
     if (*faultmap_cmd) {
       const auto sc = wf::sim::load_scenario(faultmap.scenario, registry);
-      fmt::print("{}\n", wf::sim::draw_faultmap(sc, faultmap.request, faultmap.png));
+      wf::OutputFile file(faultmap.png, faultmap.overwrite, {faultmap.scenario, sc.model_file});
+      auto summary = wf::sim::draw_faultmap(sc, faultmap.request, file.partial());
+      file.commit();
+      const auto at = summary.find(file.partial().string());
+      if (at != std::string::npos)
+        summary.replace(at, file.partial().string().size(), faultmap.png);
+      fmt::print("{}\n", summary);
       return 0;
     }
     if (*list_cmd) return run_list(registry);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Kills a running campaign with SIGKILL after its first finished trial and
-# checks that the results file opens and holds 0 < finished < total trials.
+# checks that its results -- out.h5.partial, the file a run writes before it is
+# renamed into place -- open and hold 0 < finished < total trials, and that a
+# second run on the same output is refused while that partial file is there.
 # Usage: kill_run.sh WEIGHTFAULT MODEL DATA_ROOT WORKDIR
 set -u
 wf=$1 model=$2 data_root=$3 dir=$4
@@ -28,7 +30,7 @@ pid=$!
 export HDF5_USE_FILE_LOCKING=FALSE
 finished=0
 for _ in $(seq 1 1200); do
-  finished=$("$wf" report "$dir/out.h5" --format csv 2>/dev/null | awk -F, 'NR==2 {print $3}')
+  finished=$("$wf" report "$dir/out.h5.partial" --format csv 2>/dev/null | awk -F, 'NR==2 {print $3}')
   [ -n "$finished" ] && [ "$finished" -ge 1 ] && break
   sleep 0.05
 done
@@ -36,7 +38,8 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null
 unset HDF5_USE_FILE_LOCKING
 echo "killed after seeing $finished finished trial(s)"
-csv=$("$wf" report "$dir/out.h5" --format csv) || { echo "FAIL: the killed run's file does not open"; cat "$dir/log"; exit 1; }
+[ ! -e "$dir/out.h5" ] || { echo "FAIL: a killed run left $dir/out.h5 (it writes out.h5.partial)"; exit 1; }
+csv=$("$wf" report "$dir/out.h5.partial" --format csv) || { echo "FAIL: the killed run's file does not open"; cat "$dir/log"; exit 1; }
 echo "$csv"
 read -r finished total < <(echo "$csv" | awk -F, 'NR==2 {print $3, $4}')
 if [ "$finished" -gt 0 ] && [ "$finished" -lt "$total" ]; then
@@ -45,3 +48,8 @@ else
   echo "FAIL: expected 0 < finished < total, got $finished of $total"
   exit 1
 fi
+if "$wf" run "$dir/kill.toml" --data-root "$data_root" >"$dir/second.log" 2>&1 ||
+   ! grep -q "another run is writing it" "$dir/second.log"; then
+  echo "FAIL: a second run on the same output was not refused:"; cat "$dir/second.log"; exit 1
+fi
+echo "PASS: a second run on the same output is refused while out.h5.partial exists"
