@@ -53,6 +53,19 @@ OutputFile::OutputFile(std::filesystem::path target, bool overwrite,
   ::close(fd);
 }
 
+OutputFile::OutputFile(std::filesystem::path target, Resume)
+    : target_(std::move(target)), partial_(target_.string() + ".partial"), keep_on_failure_(true) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(partial_, ec))
+    throw InputError(fmt::format("{}: nothing to resume ({} not found: a killed run leaves it)",
+                                 target_.string(), partial_.string()));
+  if (std::filesystem::exists(target_, ec))
+    throw InputError(
+        fmt::format("{}: exists; a finished run is not resumed (move it away to "
+                    "resume {})",
+                    target_.string(), partial_.string()));
+}
+
 OutputFile::~OutputFile() {
   if (committed_ || keep_on_failure_) return;
   std::error_code ec;

@@ -16,6 +16,10 @@ class OutputFile {
   // is one of `inputs` (the same file), or is being written by another run.
   OutputFile(std::filesystem::path target, bool overwrite,
              const std::vector<std::filesystem::path>& inputs);
+  // Continues the partial file a killed run left (run --resume): it must exist, and it is
+  // never removed by this object.
+  struct Resume {};
+  OutputFile(std::filesystem::path target, Resume);
   ~OutputFile();
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;

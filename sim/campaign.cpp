@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -602,6 +603,24 @@ std::vector<std::pair<std::size_t, std::size_t>> plan_work(const Scenario& sc,
   return tasks;
 }
 
+// FNV-1a over the model file's bytes and the data the run reads: a resumed run must read
+// the same.
+std::uint64_t inputs_hash(const std::string& model_file, const nn::Dataset& data) {
+  std::uint64_t h = 1469598103934665603ull;
+  const auto mix = [&h](const void* bytes, std::size_t n) {
+    const auto* b = static_cast<const unsigned char*>(bytes);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  std::ifstream in(model_file, std::ios::binary);
+  std::vector<char> buffer(1 << 16);
+  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)
+    mix(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  mix(data.pixels.data(), data.pixels.size());
+  mix(data.features.data(), data.features.size() * sizeof(float));
+  mix(data.labels.data(), data.labels.size());
+  return h;
+}
+
 struct PoolResult {
   std::size_t written = 0, evaluations = 0;
   std::vector<std::int64_t> trials_run;  // per sweep point
@@ -748,6 +767,10 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
                              const CampaignOptions& options) {
   (void)registry;
   const auto start = Clock::now();
+  if (options.resume && (options.only_trial || sc.target_ci_halfwidth > 0.0))
+    throw InputError(
+        "--resume continues whole runs: not with --only-trial or "
+        "campaign.target_ci_halfwidth (yet)");
   if (options.only_trial && (*options.only_trial < 0 || *options.only_trial >= sc.trials)) {
     throw InputError(fmt::format("--only-trial {}: the scenario has trials 0..{}",
                                  *options.only_trial, sc.trials - 1));
@@ -775,13 +798,23 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   mark_target_segments(shared);
   create_fault_models(shared);
 
-  ResultsWriter writer(sc.output, sc, results_layout(shared));
-  write_seed_data(shared, writer);
+  const auto hash = inputs_hash(sc.model_file, shared.data);
+  auto writer = options.resume ? ResultsWriter(sc.output, sc, results_layout(shared), hash,
+                                               ResultsWriter::Resume{})
+                               : ResultsWriter(sc.output, sc, results_layout(shared), hash);
+  if (!options.resume) write_seed_data(shared, writer);  // a resumed file has them
   record_references(shared, writer, options.threads);
   writer.flush();
 
-  const auto tasks = plan_work(sc, options);
-  const auto pool = run_trial_pool(shared, tasks, writer, options, start);
+  auto tasks = plan_work(sc, options);
+  std::vector<std::int64_t> kept(sc.points(), 0);  // trials a resumed file already has
+  std::erase_if(tasks, [&](const auto& task) {
+    const bool done = writer.trial_finished(task.first, task.second);
+    if (done) ++kept[task.first];
+    return done;
+  });
+  auto pool = run_trial_pool(shared, tasks, writer, options, start);
+  for (std::size_t p = 0; p < sc.points(); ++p) pool.trials_run[p] += kept[p];
   writer.write_trials_run(pool.trials_run);
   writer.finish();
   return {pool.written, pool.evaluations,

@@ -24,6 +24,7 @@ struct CampaignOptions {
   std::string data_root = "data";
   bool progress = false;                      // progress line on stderr
   std::function<void()> first_trial_written;  // called once, after the first trial is flushed
+  bool resume = false;  // continue the killed run in the output file (its unfinished trials)
 };
 
 struct CampaignSummary {

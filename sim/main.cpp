@@ -191,6 +191,7 @@ struct RunArgs {
   int only_trial = -1;
   std::string data_root = "data";
   bool overwrite = false;
+  bool resume = false;
 };
 
 int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry) {
@@ -205,9 +206,11 @@ int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry)
   if (args.only_trial >= 0) options.only_trial = args.only_trial;
   // The results go to <output>.partial (readable while the run goes on) and are renamed
   // into place at the end; a run stopped after a finished trial leaves the partial file.
-  wf::OutputFile file(
-      sc.output, args.overwrite,
-      {args.scenario, sc.model_file, sc.dataset_file, sc.idx_images, sc.idx_labels});
+  auto file = args.resume ? wf::OutputFile(sc.output, wf::OutputFile::Resume{})
+                          : wf::OutputFile(sc.output, args.overwrite,
+                                           {args.scenario, sc.model_file, sc.dataset_file,
+                                            sc.idx_images, sc.idx_labels});
+  options.resume = args.resume;
   options.first_trial_written = [&file] { file.keep_partial_on_failure(); };
   auto partial = sc;
   partial.output = file.partial().string();
@@ -453,6 +456,8 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& run) {
   cmd->add_option("--output,-o", run.output,
                   "results file (default: the scenario's campaign.output)");
   cmd->add_flag("--overwrite", run.overwrite, "replace the output file if it exists");
+  cmd->add_flag("--resume", run.resume,
+                "continue a killed run from OUTPUT.partial (same scenario, model, data, version)");
   cmd->add_option("--threads,-j", run.threads, "trials evaluated in parallel")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

@@ -1,10 +1,13 @@
 #include "sim/results_file.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <limits>
 
+#include "common/input_error.h"
 #include "sim/summary_stats.h"
 #include "weightfault_version.h"
 
@@ -43,7 +46,7 @@ std::string utc_now() {
 }  // namespace
 
 ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& sc,
-                             const ResultsLayout& layout)
+                             const ResultsLayout& layout, std::uint64_t inputs_hash)
     : scenario_(sc), layout_(layout) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   file_ = h5::create_file(path);
@@ -63,6 +66,7 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
   h5::write_string_list_attribute(file_, "protections", layout.protections);
   h5::write_string_list_attribute(file_, "dtypes", layout.dtypes);
   h5::write_string_attribute(file_, "status", "running");
+  h5::write_string_attribute(file_, "inputs_hash", fmt::format("{:016x}", inputs_hash));
 
   const auto sweep = h5::create_group(file_, "sweep");
   for (std::size_t a = 0; a < sc.sweep.size(); ++a) {
@@ -98,6 +102,79 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
                              "analytic expected number of fault records/cells active at each "
                              "checkpoint, per fault model (docs/results-format.md)");
   h5::flush(file_);
+}
+
+ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& sc,
+                             const ResultsLayout& layout, std::uint64_t inputs_hash, Resume)
+    : scenario_(sc), layout_(layout) {
+  file_ = h5::open_file_rw(path);
+  // The run continues only what an uninterrupted run of the same inputs would have written.
+  const auto differs = [&](const char* what, const std::string& have, const std::string& want) {
+    if (have != want)
+      throw InputError(
+          fmt::format("{}: cannot resume: the {} differs from the killed run's "
+                      "(file: '{}', now: '{}')",
+                      path.string(), what, have, want));
+  };
+  const auto text = [&](const char* name) { return h5::read_string_attribute(file_, name); };
+  const auto integer = [&](const char* name) {
+    return std::to_string(h5::read_int_attribute(file_, name).at(0));
+  };
+  differs("program version", text("tool_version"), kToolVersion);
+  differs("scenario", text("scenario_text"), sc.text);
+  differs("seed", integer("seed"), std::to_string(sc.seed));
+  differs("trial count", integer("trials"), std::to_string(sc.trials));
+  differs("model or data (hash)", text("inputs_hash"), fmt::format("{:016x}", inputs_hash));
+  differs("nan policy", text("nan_policy"), std::string(nn::nan_policy_name(sc.nan_policy)));
+  if (h5::read_string_list_attribute(file_, "protections") != layout.protections ||
+      h5::read_string_list_attribute(file_, "dtypes") != layout.dtypes)
+    throw InputError(fmt::format("{}: cannot resume: protections or dtypes differ", path.string()));
+  const std::size_t P = sc.points(), N = static_cast<std::size_t>(sc.trials);
+  cells_.resize(layout.protections.size() * layout.dtypes.size());
+  finished_.assign(P * N, true);
+  for (std::size_t d = 0; d < layout.dtypes.size(); ++d)
+    for (std::size_t p = 0; p < layout.protections.size(); ++p) open_cell(p, d);
+  sum_kept_flips();
+  faultmaps_ = h5::open_group(file_, "faultmaps");
+  const auto faults = h5::open_group(file_, "faults");
+  faults_active_ = h5::open_dataset(faults, "active");
+  faults_expected_ = h5::open_dataset(faults, "expected_active");
+}
+
+// A cell of a file being resumed: its datasets, its finished trials' accuracies and flip
+// counts, and which trials it has.
+void ResultsWriter::open_cell(std::size_t p, std::size_t d) {
+  Cell& c = cell(p, d);
+  c.group = h5::open_group(h5::open_group(h5::open_group(file_, "results"), layout_.protections[p]),
+                           layout_.dtypes[d]);
+  c.accuracy = h5::open_dataset(c.group, "accuracy");
+  c.correct = h5::open_dataset(c.group, "correct");
+  c.faults_active = h5::open_dataset(c.group, "faults_active");
+  c.bits_changed = h5::open_dataset(c.group, "bits_changed");
+  c.weights_changed = h5::open_dataset(c.group, "weights_changed");
+  c.layers_dropped = h5::open_dataset(c.group, "layers_dropped");
+  c.flips = h5::open_dataset(c.group, "bit_flips_by_position_per_trial");
+  c.finished = h5::open_dataset(c.group, "finished");
+  c.reference = h5::open_dataset(c.group, "reference_accuracy");
+  const auto finished = h5::read_int64s(c.finished);
+  c.accuracy_values = h5::read_doubles(c.accuracy);
+  for (std::size_t i = 0; i < finished.size(); ++i) {
+    if (finished[i] == 0) finished_[i] = false;
+  }
+}
+
+// Flip counts of the trials that are kept (finished in every cell; the others run again).
+void ResultsWriter::sum_kept_flips() {
+  const std::size_t P = scenario_.points(), N = static_cast<std::size_t>(scenario_.trials);
+  for (auto& c : cells_) {
+    const auto flips = h5::read_int64s(c.flips);
+    const std::size_t B = flips.size() / (P * N);
+    c.flips_total.assign(P * B, 0);
+    for (std::size_t i = 0; i < P * N; ++i) {
+      if (!finished_[i]) continue;
+      for (std::size_t b = 0; b < B; ++b) c.flips_total[(i / N) * B + b] += flips[i * B + b];
+    }
+  }
 }
 
 // The datasets of one (protection, dtype) cell (docs/results-format.md).

@@ -46,8 +46,19 @@ struct TrialRecord {
 
 class ResultsWriter {
  public:
+  // Creates the file; `inputs_hash` identifies the model and data the run reads.
   ResultsWriter(const std::filesystem::path& path, const Scenario& scenario,
-                const ResultsLayout& layout);
+                const ResultsLayout& layout, std::uint64_t inputs_hash);
+  // Opens a killed run's file to continue it (run --resume): throws InputError naming
+  // what differs when the scenario, model, data or program version are not the same.
+  struct Resume {};
+  ResultsWriter(const std::filesystem::path& path, const Scenario& scenario,
+                const ResultsLayout& layout, std::uint64_t inputs_hash, Resume);
+  // Whether every (protection, dtype) of trial k of point p is in the file.
+  bool trial_finished(std::size_t point, std::size_t trial) const {
+    return !finished_.empty() &&
+           finished_[point * static_cast<std::size_t>(scenario_.trials) + trial];
+  }
 
   void write_reference(std::size_t protection, std::size_t dtype, std::int64_t correct,
                        double accuracy);
@@ -64,6 +75,9 @@ class ResultsWriter {
 
  private:
   void create_cell(std::size_t p, std::size_t d, const h5::Object& protection_group);
+  void open_cell(std::size_t p, std::size_t d);
+  void sum_kept_flips();
+  std::vector<bool> finished_;  // [P][N], resume only
   struct Cell {
     h5::Object group, accuracy, correct, faults_active, bits_changed, weights_changed,
         layers_dropped, flips, finished, reference;

@@ -2,7 +2,9 @@
 # Kills a running campaign with SIGKILL after its first finished trial and
 # checks that its results -- out.h5.partial, the file a run writes before it is
 # renamed into place -- open and hold 0 < finished < total trials, and that a
-# second run on the same output is refused while that partial file is there.
+# second run on the same output is refused while that partial file is there; then
+# resumes it (run --resume) and checks that the final out.h5 equals an uninterrupted
+# run's file: every dataset and attribute except the creation time.
 # Usage: kill_run.sh WEIGHTFAULT MODEL DATA_ROOT WORKDIR
 set -u
 wf=$1 model=$2 data_root=$3 dir=$4
@@ -20,7 +22,7 @@ name = "uniform_ber"
 ber = 1e-5
 [campaign]
 dtypes = ["fp32"]
-trials = 60
+trials = 20
 batch = 1000
 output = "$dir/out.h5"
 TOML
@@ -53,3 +55,45 @@ if "$wf" run "$dir/kill.toml" --data-root "$data_root" >"$dir/second.log" 2>&1 |
   echo "FAIL: a second run on the same output was not refused:"; cat "$dir/second.log"; exit 1
 fi
 echo "PASS: a second run on the same output is refused while out.h5.partial exists"
+"$wf" run "$dir/kill.toml" --data-root "$data_root" --resume >"$dir/resume.log" 2>&1 ||
+  { echo "FAIL: --resume failed:"; cat "$dir/resume.log"; exit 1; }
+[ -e "$dir/out.h5" ] && [ ! -e "$dir/out.h5.partial" ] ||
+  { echo "FAIL: --resume did not move out.h5.partial into place"; exit 1; }
+sed "s|$dir/out.h5|$dir/whole.h5|" "$dir/kill.toml" >"$dir/whole.toml"
+"$wf" run "$dir/whole.toml" --data-root "$data_root" >"$dir/whole.log" 2>&1 ||
+  { echo "FAIL: the uninterrupted run failed"; cat "$dir/whole.log"; exit 1; }
+/usr/bin/python3 - "$dir/out.h5" "$dir/whole.h5" <<'PY' || exit 1
+import sys
+import h5py
+import numpy as np
+
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+skip = {"created_utc", "scenario_file", "scenario_text"}  # the run's time; the two files' names
+problems = []
+
+
+def same(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    if x.dtype.kind == "f":
+        return x.shape == y.shape and np.array_equal(x, y, equal_nan=True)
+    return x.shape == y.shape and np.array_equal(x, y)
+
+
+def visit(name, obj):
+    other = b.get(name) if name else b
+    if other is None:
+        problems.append(f"{name}: missing in the uninterrupted file")
+        return
+    for key, value in obj.attrs.items():
+        if key not in skip and not same(value, other.attrs.get(key)):
+            problems.append(f"{name}@{key} differs")
+    if isinstance(obj, h5py.Dataset) and not same(obj[()], other[()]):
+        problems.append(f"{name} differs")
+
+
+visit("", a)
+a.visititems(visit)
+print("\n".join(problems) or "resumed file equals the uninterrupted one")
+sys.exit(1 if problems else 0)
+PY
+echo "PASS: the resumed run's file equals an uninterrupted run's"
