@@ -83,9 +83,23 @@ void Object::reset() {
   id_ = H5I_INVALID_HID;
 }
 
+namespace {
+
+// Files this program writes take no HDF5 file lock, so that readers (report, h5py) can
+// open a results file while a run writes it without HDF5_USE_FILE_LOCKING=FALSE; two
+// writers never share a file (common/output_file.h claims it).
+Object unlocked_access() {
+  Object fapl{H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "", "/"};
+  H5Pset_file_locking(fapl.id(), false, true);
+  return fapl;
+}
+
+}  // namespace
+
 Object create_file(const std::filesystem::path& path) {
   silence_hdf5_errors();
-  const hid_t id = H5Fcreate(path.string().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const auto fapl = unlocked_access();
+  const hid_t id = H5Fcreate(path.string().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
   if (id < 0) throw InputError(fmt::format("{}: cannot create HDF5 file", path.string()));
   return {id, H5Fclose, path.string(), "/"};
 }
@@ -354,7 +368,8 @@ void flush(const Object& file) {
 
 Object open_file_rw(const std::filesystem::path& path) {
   silence_hdf5_errors();
-  const hid_t id = H5Fopen(path.string().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  const auto fapl = unlocked_access();
+  const hid_t id = H5Fopen(path.string().c_str(), H5F_ACC_RDWR, fapl.id());
   if (id < 0) throw InputError(fmt::format("{}: cannot open HDF5 file for writing", path.string()));
   return {id, H5Fclose, path.string(), "/"};
 }

@@ -705,6 +705,7 @@ PoolResult run_trial_pool(const Shared& shared,
         Worker worker(shared);
         std::size_t local_evaluations = 0;
         for (std::size_t i = next++; i < tasks.size(); i = next++) {
+          if (options.stop && options.stop->load()) break;           // interrupted
           if (tasks[i].second >= stop_at[tasks[i].first]) continue;  // its point has stopped
           auto records = worker.run(tasks[i].first, tasks[i].second, local_evaluations);
           std::lock_guard lock(mutex);
@@ -815,6 +816,11 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   });
   auto pool = run_trial_pool(shared, tasks, writer, options, start);
   for (std::size_t p = 0; p < sc.points(); ++p) pool.trials_run[p] += kept[p];
+  if (options.stop && options.stop->load()) {
+    writer.mark_interrupted();
+    return {pool.written, pool.evaluations,
+            std::chrono::duration<double>(Clock::now() - start).count(), true};
+  }
   writer.write_trials_run(pool.trials_run);
   writer.finish();
   return {pool.written, pool.evaluations,

@@ -8,6 +8,7 @@
 // fixed thread count, so --threads N never changes a result.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <span>
@@ -25,6 +26,9 @@ struct CampaignOptions {
   bool progress = false;                      // progress line on stderr
   std::function<void()> first_trial_written;  // called once, after the first trial is flushed
   bool resume = false;  // continue the killed run in the output file (its unfinished trials)
+  // Set (by a signal handler) to stop: trials in flight finish, no new one starts, and the
+  // file is left resumable with status "interrupted".
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct CampaignSummary {
@@ -32,6 +36,7 @@ struct CampaignSummary {
   std::size_t evaluations =
       0;  // dataset evaluations (skipped when no fault touched a dtype's image)
   double seconds = 0.0;
+  bool interrupted = false;  // stopped by CampaignOptions::stop before every trial ran
 };
 
 // Random-stream purposes (part of every stream's seed).

@@ -2,6 +2,8 @@
 // file alone prints them and picks the exit code (1 = bad input, 2 = usage).
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
 
 #include <chrono>
 #include <cstdio>
@@ -214,7 +216,23 @@ int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry)
   options.first_trial_written = [&file] { file.keep_partial_on_failure(); };
   auto partial = sc;
   partial.output = file.partial().string();
+  // SIGINT / SIGTERM: trials in flight finish, the file stays resumable. The flag is the
+  // one piece of process-wide state: a signal handler can reach nothing else.
+  static std::atomic<bool> stop{false};
+  options.stop = &stop;
+  struct sigaction on_signal {};
+  on_signal.sa_handler = [](int) { stop = true; };
+  sigaction(SIGINT, &on_signal, nullptr);
+  sigaction(SIGTERM, &on_signal, nullptr);
   const auto summary = wf::sim::run_campaign(partial, registry, options);
+  if (summary.interrupted) {
+    file.keep_partial_on_failure();
+    fmt::print(stderr,
+               "weightfault: interrupted after {} trial(s); {} holds them: continue with "
+               "`weightfault run {} --resume`\n",
+               summary.trials_run, file.partial().string(), args.scenario);
+    return 130;
+  }
   file.commit();
   fmt::print("wrote {}: {} trials x {} dtypes ({} evaluations) in {:.1f} s ({:.2f} trials/s)\n",
              sc.output, summary.trials_run, sc.dtypes.size(), summary.evaluations, summary.seconds,

@@ -318,6 +318,11 @@ void ResultsWriter::flush() {
   h5::flush(file_);
 }
 
+void ResultsWriter::mark_interrupted() {
+  h5::write_string_attribute(file_, "status", "interrupted");
+  h5::flush(file_);
+}
+
 void ResultsWriter::finish() {
   const std::size_t P = scenario_.points(), N = static_cast<std::size_t>(scenario_.trials);
   const std::size_t T = scenario_.checkpoints();

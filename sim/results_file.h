@@ -70,6 +70,8 @@ class ResultsWriter {
   // Trials kept per sweep point (all of them, or fewer with target_ci_halfwidth).
   void write_trials_run(const std::vector<std::int64_t>& trials_run);
   void flush();
+  // Status "interrupted": the finished trials are in, the file can be resumed.
+  void mark_interrupted();
   // Writes summaries over the finished trials and marks the file complete.
   void finish();
 

@@ -26,43 +26,8 @@ trials = 20
 batch = 1000
 output = "$dir/out.h5"
 TOML
-"$wf" run "$dir/kill.toml" --data-root "$data_root" >"$dir/log" 2>&1 &
-pid=$!
-# A concurrent reader must not take HDF5's file lock.
-export HDF5_USE_FILE_LOCKING=FALSE
-finished=0
-for _ in $(seq 1 1200); do
-  finished=$("$wf" report "$dir/out.h5.partial" --format csv 2>/dev/null | awk -F, 'NR==2 {print $3}')
-  [ -n "$finished" ] && [ "$finished" -ge 1 ] && break
-  sleep 0.05
-done
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
-unset HDF5_USE_FILE_LOCKING
-echo "killed after seeing $finished finished trial(s)"
-[ ! -e "$dir/out.h5" ] || { echo "FAIL: a killed run left $dir/out.h5 (it writes out.h5.partial)"; exit 1; }
-csv=$("$wf" report "$dir/out.h5.partial" --format csv) || { echo "FAIL: the killed run's file does not open"; cat "$dir/log"; exit 1; }
-echo "$csv"
-read -r finished total < <(echo "$csv" | awk -F, 'NR==2 {print $3, $4}')
-if [ "$finished" -gt 0 ] && [ "$finished" -lt "$total" ]; then
-  echo "PASS: $finished of $total trials kept"
-else
-  echo "FAIL: expected 0 < finished < total, got $finished of $total"
-  exit 1
-fi
-if "$wf" run "$dir/kill.toml" --data-root "$data_root" >"$dir/second.log" 2>&1 ||
-   ! grep -q "another run is writing it" "$dir/second.log"; then
-  echo "FAIL: a second run on the same output was not refused:"; cat "$dir/second.log"; exit 1
-fi
-echo "PASS: a second run on the same output is refused while out.h5.partial exists"
-"$wf" run "$dir/kill.toml" --data-root "$data_root" --resume >"$dir/resume.log" 2>&1 ||
-  { echo "FAIL: --resume failed:"; cat "$dir/resume.log"; exit 1; }
-[ -e "$dir/out.h5" ] && [ ! -e "$dir/out.h5.partial" ] ||
-  { echo "FAIL: --resume did not move out.h5.partial into place"; exit 1; }
-sed "s|$dir/out.h5|$dir/whole.h5|" "$dir/kill.toml" >"$dir/whole.toml"
-"$wf" run "$dir/whole.toml" --data-root "$data_root" >"$dir/whole.log" 2>&1 ||
-  { echo "FAIL: the uninterrupted run failed"; cat "$dir/whole.log"; exit 1; }
-/usr/bin/python3 - "$dir/out.h5" "$dir/whole.h5" <<'PY' || exit 1
+same_files() {
+  /usr/bin/python3 - "$1" "$2" <<'PY' || exit 1
 import sys
 import h5py
 import numpy as np
@@ -96,4 +61,61 @@ a.visititems(visit)
 print("\n".join(problems) or "resumed file equals the uninterrupted one")
 sys.exit(1 if problems else 0)
 PY
+}
+"$wf" run "$dir/kill.toml" --data-root "$data_root" >"$dir/log" 2>&1 &
+pid=$!
+# The writer takes no HDF5 file lock: a reader opens the running file as it is.
+finished=0
+for _ in $(seq 1 1200); do
+  finished=$("$wf" report "$dir/out.h5.partial" --format csv 2>/dev/null | awk -F, 'NR==2 {print $3}')
+  [ -n "$finished" ] && [ "$finished" -ge 1 ] && break
+  sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+echo "killed after seeing $finished finished trial(s)"
+[ ! -e "$dir/out.h5" ] || { echo "FAIL: a killed run left $dir/out.h5 (it writes out.h5.partial)"; exit 1; }
+csv=$("$wf" report "$dir/out.h5.partial" --format csv) || { echo "FAIL: the killed run's file does not open"; cat "$dir/log"; exit 1; }
+echo "$csv"
+read -r finished total < <(echo "$csv" | awk -F, 'NR==2 {print $3, $4}')
+if [ "$finished" -gt 0 ] && [ "$finished" -lt "$total" ]; then
+  echo "PASS: $finished of $total trials kept"
+else
+  echo "FAIL: expected 0 < finished < total, got $finished of $total"
+  exit 1
+fi
+if "$wf" run "$dir/kill.toml" --data-root "$data_root" >"$dir/second.log" 2>&1 ||
+   ! grep -q "another run is writing it" "$dir/second.log"; then
+  echo "FAIL: a second run on the same output was not refused:"; cat "$dir/second.log"; exit 1
+fi
+echo "PASS: a second run on the same output is refused while out.h5.partial exists"
+"$wf" run "$dir/kill.toml" --data-root "$data_root" --resume >"$dir/resume.log" 2>&1 ||
+  { echo "FAIL: --resume failed:"; cat "$dir/resume.log"; exit 1; }
+[ -e "$dir/out.h5" ] && [ ! -e "$dir/out.h5.partial" ] ||
+  { echo "FAIL: --resume did not move out.h5.partial into place"; exit 1; }
+sed "s|$dir/out.h5|$dir/whole.h5|" "$dir/kill.toml" >"$dir/whole.toml"
+"$wf" run "$dir/whole.toml" --data-root "$data_root" >"$dir/whole.log" 2>&1 ||
+  { echo "FAIL: the uninterrupted run failed"; cat "$dir/whole.log"; exit 1; }
+same_files "$dir/out.h5" "$dir/whole.h5"
 echo "PASS: the resumed run's file equals an uninterrupted run's"
+
+# SIGTERM: the trial in flight finishes, the file says "interrupted" and resumes.
+sed "s|$dir/out.h5|$dir/term.h5|" "$dir/kill.toml" >"$dir/term.toml"
+"$wf" run "$dir/term.toml" --data-root "$data_root" >"$dir/term.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 1200); do
+  finished=$("$wf" report "$dir/term.h5.partial" --format csv 2>/dev/null | awk -F, 'NR==2 {print $3}')
+  [ -n "$finished" ] && [ "$finished" -ge 1 ] && break
+  sleep 0.05
+done
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+[ "$status" -eq 130 ] && grep -q -- "--resume" "$dir/term.log" ||
+  { echo "FAIL: SIGTERM gave exit $status:"; cat "$dir/term.log"; exit 1; }
+/usr/bin/python3 -c "import h5py, sys; s = h5py.File(sys.argv[1], 'r').attrs['status']; sys.exit(0 if s in ('interrupted', b'interrupted') else 1)" "$dir/term.h5.partial" ||
+  { echo "FAIL: the interrupted file's status is not 'interrupted'"; exit 1; }
+"$wf" run "$dir/term.toml" --data-root "$data_root" --resume >"$dir/term_resume.log" 2>&1 ||
+  { echo "FAIL: --resume after SIGTERM failed"; cat "$dir/term_resume.log"; exit 1; }
+same_files "$dir/term.h5" "$dir/whole.h5"
+echo "PASS: SIGTERM left an interrupted file; resumed, it equals an uninterrupted run's"
