@@ -225,4 +225,11 @@ std::vector<std::size_t> label_histogram(const Dataset& data) {
   return counts;
 }
 
+void check_limit(const Dataset& data, std::size_t limit, const std::string& what) {
+  if (limit > data.size())
+    throw InputError(fmt::format("{} = {}, but {} has {} images (0 = all)", what, limit,
+                                 data.name + (data.split.empty() ? "" : "/" + data.split),
+                                 data.size()));
+}
+
 }  // namespace weightfault::nn

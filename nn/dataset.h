@@ -22,6 +22,10 @@ namespace weightfault::nn {
 inline constexpr std::uint64_t kCalibrationSeed = 0x63616c6962ULL;  // "calib"
 inline constexpr std::size_t kCalibrationSize = 5000;
 
+struct Dataset;
+// A limit larger than the data is a mistake, not "all": throws InputError naming `what`.
+void check_limit(const Dataset& data, std::size_t limit, const std::string& what);
+
 struct Dataset {
   std::string name;   // "mnist", "fashion-mnist", or the file a user's data came from
   std::string split;  // "test", "train", "calibration", "train_full" ("file" for a user's file)

@@ -1,7 +1,11 @@
 #include "nn/model_file.h"
 
 #include <fmt/format.h>
+
+#include <cmath>
+
 #include <fmt/ranges.h>
+#include <algorithm>
 
 #include "common/hdf5_file.h"
 #include "common/input_error.h"
@@ -41,6 +45,16 @@ Layer read_layer(const h5::Object& layers_group, const std::string& name) {
           fmt::format("{}: missing weight dataset '{}' of layer '{}'", group.where(), role, name));
     }
     auto array = h5::read_float_dataset(group, role);
+    // A model's weights are the fault-free golden copy: a NaN or Inf there is a broken file
+    // (faults are simulated at run time, never stored in the model).
+    const auto bad = std::find_if(array.values.begin(), array.values.end(),
+                                  [](float v) { return !std::isfinite(v); });
+    if (bad != array.values.end()) {
+      throw InputError(fmt::format(
+          "{}: weight dataset '{}' of layer '{}' holds {} at index {}; a model's weights must be "
+          "finite numbers",
+          group.where(), role, name, *bad, bad - array.values.begin()));
+    }
     layer.params[role] = Tensor{std::move(array.dims), std::move(array.values)};
   }
   return layer;

@@ -762,6 +762,61 @@ PoolResult run_trial_pool(const Shared& shared,
   return {written, evaluations.load(), trials_run};
 }
 
+void check_overrides(const Shared& shared);
+CampaignSummary run_prepared(Shared& shared, const CampaignOptions& options,
+                             Clock::time_point start);
+
+// The campaign's set-up -- model, data, stored images, placement, target layers, fault
+// models -- everything `run` checks before its first evaluation; `validate` runs it too.
+template <typename F>
+auto with_prepared(const Scenario& sc, const std::string& data_root, F&& f) {
+  Shared shared{.scenario = sc,
+                .network = nn::load_model(sc.model_file),
+                .variants = {},
+                .variant_of_image = {},
+                .data = load_scenario_dataset(sc, data_root),
+                .mapping = memory::AddressMapping(sc.geometry, sc.mapping),
+                .images = {},
+                .extent_bits = 0,
+                .models = {},
+                .reference_correct = {},
+                .caches = {},
+                .weighted_layers = {},
+                .layer_tensors = {},
+                .slot_of_tensor = {},
+                .word_bits = {},
+                .protections = {},
+                .targeted_segments = {}};
+  check_overrides(shared);
+  shared.protections = protections_for(sc, shared.network);
+  index_layers(shared);
+  build_images(shared);
+  mark_target_segments(shared);
+  create_fault_models(shared);
+  return f(shared);
+}
+
+// campaign.fixed_point_overrides must name layers with stored weights.
+void check_overrides(const Shared& shared) {
+  for (const auto& d : shared.scenario.dtypes) {
+    for (const auto& [layer, dtype] : d.owner_overrides) {
+      const auto& net = shared.network;
+      bool found = false;
+      for (std::size_t i = 0; i < net.size(); ++i)
+        found = found || (net.layer(i).name == layer && net.layer(i).has_weights());
+      if (!found) {
+        std::vector<std::string> names;
+        for (const auto i : shared.network.topological_order())
+          if (shared.network.layer(i).has_weights()) names.push_back(shared.network.layer(i).name);
+        throw InputError(fmt::format(
+            "{}: campaign.fixed_point_overrides: '{}' is not a layer with stored weights of "
+            "model '{}' (layers: {})",
+            shared.scenario.file, layer, shared.network.name, fmt::join(names, ", ")));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistry& registry,
@@ -776,29 +831,27 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     throw InputError(fmt::format("--only-trial {}: the scenario has trials 0..{}",
                                  *options.only_trial, sc.trials - 1));
   }
-  Shared shared{.scenario = sc,
-                .network = nn::load_model(sc.model_file),
-                .variants = {},
-                .variant_of_image = {},
-                .data = load_scenario_dataset(sc, options.data_root),
-                .mapping = memory::AddressMapping(sc.geometry, sc.mapping),
-                .images = {},
-                .extent_bits = 0,
-                .models = {},
-                .reference_correct = {},
-                .caches = {},
-                .weighted_layers = {},
-                .layer_tensors = {},
-                .slot_of_tensor = {},
-                .word_bits = {},
-                .protections = {},
-                .targeted_segments = {}};
-  shared.protections = protections_for(sc, shared.network);
-  index_layers(shared);
-  build_images(shared);
-  mark_target_segments(shared);
-  create_fault_models(shared);
+  return with_prepared(sc, options.data_root,
+                       [&](Shared& shared) { return run_prepared(shared, options, start); });
+}
 
+CampaignCheck check_campaign(const Scenario& sc, const std::string& data_root) {
+  return with_prepared(sc, data_root, [](Shared& shared) {
+    CampaignCheck c;
+    c.model = shared.network.name;
+    c.images = shared.data.size();
+    for (const auto& image : shared.images)
+      c.stored_bits = std::max(c.stored_bits, image.placement().extent_bits());
+    c.capacity_bits = shared.scenario.geometry.total_bits();
+    return c;
+  });
+}
+
+namespace {
+
+CampaignSummary run_prepared(Shared& shared, const CampaignOptions& options,
+                             Clock::time_point start) {
+  const Scenario& sc = shared.scenario;
   const auto hash = inputs_hash(sc.model_file, shared.data);
   auto writer = options.resume ? ResultsWriter(sc.output, sc, results_layout(shared), hash,
                                                ResultsWriter::Resume{})
@@ -826,5 +879,7 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
   return {pool.written, pool.evaluations,
           std::chrono::duration<double>(Clock::now() - start).count()};
 }
+
+}  // namespace
 
 }  // namespace weightfault::sim

@@ -31,6 +31,16 @@ struct CampaignOptions {
   const std::atomic<bool>* stop = nullptr;
 };
 
+// What `validate` reports after the set-up `run` does before its first evaluation.
+struct CampaignCheck {
+  std::string model;
+  std::size_t images = 0;
+  std::uint64_t stored_bits = 0, capacity_bits = 0;
+};
+// Runs every check `run` runs before its first evaluation (model, data, geometry, layer
+// names, placement), without evaluating; throws InputError as `run` would.
+CampaignCheck check_campaign(const Scenario& scenario, const std::string& data_root);
+
 struct CampaignSummary {
   std::size_t trials_run = 0;
   std::size_t evaluations =

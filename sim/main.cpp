@@ -5,9 +5,11 @@
 #include <atomic>
 #include <csignal>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 
 #include "common/input_error.h"
 #include "common/output_file.h"
@@ -39,6 +41,22 @@
 namespace {
 
 namespace wf = weightfault;
+
+// A whole number 0..max, checked on the text before conversion: CLI11's integer parse
+// clamps values that overflow, and a negative count would wrap.
+CLI::Validator whole_number(std::uint64_t max) {
+  return CLI::Validator(
+      [max](std::string& text) {
+        std::uint64_t value = 0;
+        const auto* end = text.data() + text.size();
+        const auto [at, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || at != end || value > max)
+          return fmt::format("expected a whole number 0..{}; got '{}'", max, text);
+        return std::string();
+      },
+      fmt::format("0..{}", max));
+}
+constexpr auto kMaxSeed = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
 struct EvalArgs {
   std::string model;
@@ -94,6 +112,7 @@ int run_eval(const EvalArgs& args) {
       : !args.idx_images.empty()
           ? wf::nn::load_idx_files(args.idx_images, args.idx_labels, args.limit)
           : wf::nn::load_dataset(args.data_root, args.dataset, args.split, args.limit);
+  wf::nn::check_limit(data, args.limit, "--limit");
   wf::nn::InferenceEngine engine(network,
                                  {.threads = args.threads,
                                   .batch = args.batch,
@@ -310,14 +329,20 @@ int run_train(const TrainArgs& args, const std::string& command) {
   return 0;
 }
 
-int run_validate(const std::vector<std::string>& files,
+int run_validate(const std::vector<std::string>& files, const std::string& data_root,
                  const wf::memory::FaultModelRegistry& registry) {
   int status = 0;
   for (const auto& f : files) {
     try {
       const auto sc = wf::sim::load_scenario(f, registry);
-      fmt::print("{}: ok ({} sweep points x {} trials x {} dtypes)\n", f, sc.points(), sc.trials,
-                 sc.dtypes.size());
+      // Everything `run` checks before its first evaluation, without evaluating.
+      const auto check = wf::sim::check_campaign(sc, data_root);
+      fmt::print(
+          "{}: ok ({} sweep points x {} trials x {} dtypes; model {}, {} images, {:.1f} of {:.1f} "
+          "MiB of the memory used)\n",
+          f, sc.points(), sc.trials, sc.dtypes.size(), check.model, check.images,
+          static_cast<double>(check.stored_bits) / 8.0 / 1048576.0,
+          static_cast<double>(check.capacity_bits) / 8.0 / 1048576.0);
     } catch (const wf::InputError& e) {
       fmt::print(stderr, "{}\n", e.what());
       status = 1;
@@ -396,6 +421,7 @@ CLI::App* add_eval_command(CLI::App& app, EvalArgs& eval) {
       ->check(CLI::IsMember(wf::nn::known_split_names()))
       ->capture_default_str();
   cmd->add_option("--limit,-n", eval.limit, "use only the first N images (0 = all)")
+      ->check(whole_number(std::numeric_limits<std::uint32_t>::max()))
       ->capture_default_str();
   cmd->add_option("--batch,-b", eval.batch, "images per oneDNN batch")
       ->check(CLI::Range(std::size_t{1}, std::size_t{65536}))
@@ -481,7 +507,9 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& run) {
       ->capture_default_str();
   cmd->add_option("--trials", run.trials, "override campaign.trials")
       ->check(CLI::Range(1, 1000000));
-  cmd->add_option("--seed", run.seed, "override campaign.seed")->check(CLI::NonNegativeNumber);
+  // Seeds are 0..2^63-1, as campaign.seed; larger values are refused, never clamped.
+  cmd->add_option("--seed", run.seed, "override campaign.seed (0..2^63-1)")
+      ->check(whole_number(kMaxSeed));
   cmd->add_option("--only-trial", run.only_trial, "rerun only trial K of every sweep point")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--data-root", run.data_root, "folder holding external/<dataset>/")
@@ -501,7 +529,8 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& train) {
   cmd->add_option("--seed", train.seed, "override training.seed");
   cmd->add_option("--threads", train.threads, "override training.threads")
       ->check(CLI::Range(1, 256));
-  cmd->add_option("--limit", train.limit, "train on the first N training images only");
+  cmd->add_option("--limit", train.limit, "train on the first N training images only")
+      ->check(whole_number(std::numeric_limits<std::uint32_t>::max()));
   cmd->add_option("--data-root", train.data_root, "folder holding external/<dataset>/")
       ->capture_default_str();
   return cmd;
@@ -580,6 +609,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> validate_files;
   auto* validate_cmd = app.add_subcommand("validate", "Check scenario files without running them");
   validate_cmd->add_option("files", validate_files, "scenario files")->required();
+  std::string validate_data_root = "data";
+  validate_cmd->add_option("--data-root", validate_data_root, "folder holding external/<dataset>/")
+      ->capture_default_str();
 
   std::string report_file;
   std::string report_format = "table";
@@ -616,7 +648,7 @@ int main(int argc, char** argv) {
     if (*import_onnx_cmd) return run_import_onnx(import_onnx);
     if (*info_cmd) return run_info(info_model);
     if (*run_cmd) return run_run(run, registry);
-    if (*validate_cmd) return run_validate(validate_files, registry);
+    if (*validate_cmd) return run_validate(validate_files, validate_data_root, registry);
     if (*report_cmd) {
       fmt::print("{}", wf::sim::report_results(report_file, report_format));
       return 0;

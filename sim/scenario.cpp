@@ -105,10 +105,13 @@ std::optional<memory::Profile> read_profile(TomlReader& r, TomlReader::Table& en
 }  // namespace
 
 nn::Dataset load_scenario_dataset(const Scenario& sc, const std::filesystem::path& data_root) {
-  if (!sc.dataset_file.empty())
-    return nn::load_dataset_file(sc.dataset_file, sc.dataset_inputs, sc.dataset_labels, sc.limit);
-  if (!sc.idx_images.empty()) return nn::load_idx_files(sc.idx_images, sc.idx_labels, sc.limit);
-  return nn::load_dataset(data_root, sc.dataset, sc.split, sc.limit);
+  auto data =
+      !sc.dataset_file.empty()
+          ? nn::load_dataset_file(sc.dataset_file, sc.dataset_inputs, sc.dataset_labels, sc.limit)
+      : !sc.idx_images.empty() ? nn::load_idx_files(sc.idx_images, sc.idx_labels, sc.limit)
+                               : nn::load_dataset(data_root, sc.dataset, sc.split, sc.limit);
+  nn::check_limit(data, sc.limit, fmt::format("{}: dataset.limit", sc.file));
+  return data;
 }
 
 std::vector<std::string> known_protections() {
@@ -607,8 +610,10 @@ void read_campaign_settings(TomlReader& r, Scenario& sc, TomlReader::Table& camp
     sc.save_faultmaps.clear();
     for (const auto& item : *a) {
       const auto* i = item.as_integer();
-      if (i == nullptr || i->get() < 0) {
-        r.error(item.source(), "campaign.save_faultmaps", "expected trial numbers >= 0",
+      if (i == nullptr || i->get() < 0 || i->get() >= sc.trials) {
+        r.error(item.source(), "campaign.save_faultmaps",
+                fmt::format("expected trial numbers 0..{} (campaign.trials = {})", sc.trials - 1,
+                            sc.trials),
                 show(item));
         continue;
       }

@@ -404,3 +404,36 @@ TEST_CASE("min_trials without target_ci_halfwidth is refused") {
       doctest::Contains("campaign.min_trials: only with campaign.target_ci_halfwidth"),
       wf::InputError);
 }
+
+TEST_CASE("validate's checks: what run would refuse is refused before any evaluation") {
+  const auto dir = wf::test::fresh_dir("campaign_check");
+  const auto data_root = wf::test::data_root().string();
+  // A valid scenario passes and says what it found.
+  const auto ok = wf::sim::check_campaign(write_and_load(dir, kSmallCampaign), data_root);
+  CHECK(ok.model == "mnist_cnn");
+  CHECK(ok.images == 300);
+  CHECK(ok.stored_bits > 0);
+  CHECK(ok.stored_bits <= ok.capacity_bits);
+  // A fixed-point override naming a layer the model does not have.
+  std::string body = kSmallCampaign;
+  body += "fixed_point_overrides = { conv9 = \"q3.4\" }\n";
+  CHECK_THROWS_WITH_AS(wf::sim::check_campaign(write_and_load(dir, body), data_root),
+                       doctest::Contains("fixed_point_overrides: 'conv9' is not a layer with "
+                                         "stored weights of model 'mnist_cnn'"),
+                       wf::InputError);
+  // A limit above the split's size.
+  body = kSmallCampaign;
+  body.replace(body.find("limit = 300"), 11, "limit = 20000");
+  CHECK_THROWS_WITH_AS(wf::sim::check_campaign(write_and_load(dir, body), data_root),
+                       doctest::Contains("dataset.limit = 20000, but mnist/test has 10000 images"),
+                       wf::InputError);
+  // A memory too small for the model (2 rows).
+  body = kSmallCampaign;
+  body.replace(body.find("rows = 2048"), 11, "rows = 2");
+  CHECK_THROWS_AS(wf::sim::check_campaign(write_and_load(dir, body), data_root), wf::InputError);
+  // save_faultmaps naming a trial the scenario does not have.
+  body = kSmallCampaign + std::string("save_faultmaps = [7]\n");
+  CHECK_THROWS_WITH_AS(write_and_load(dir, body),
+                       doctest::Contains("campaign.save_faultmaps: expected trial numbers 0..3"),
+                       wf::InputError);
+}

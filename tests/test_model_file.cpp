@@ -78,3 +78,14 @@ TEST_CASE("a Keras file given as a model is pointed to import-keras") {
   CHECK_THROWS_WITH_AS(wf::nn::load_model(dir / "k.h5"),
                        doctest::Contains("weightfault import-keras"), wf::InputError);
 }
+
+TEST_CASE("a model file with a NaN or Inf weight is refused, naming the layer and index") {
+  const auto dir = wf::test::fresh_dir("model_nan_weight");
+  auto net = wf::test::tiny_mnist_network(3);
+  const auto layer = net.topological_order().at(1);  // the first layer after the input
+  net.mutable_layer(layer).params.at("kernel").values.at(5) = std::nanf("");
+  wf::nn::save_model(net, dir / "nan.h5");
+  CHECK_THROWS_WITH_AS(wf::nn::load_model(dir / "nan.h5"),
+                       doctest::Contains("holds nan at index 5; a model's weights must be finite"),
+                       wf::InputError);
+}
