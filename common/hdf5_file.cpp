@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
 #include <memory>
 
 #include "common/input_error.h"
@@ -19,8 +23,26 @@ std::string child_path(const Object& parent, const std::string& name) {
   return parent.path() == "/" ? "/" + name : parent.path() + "/" + name;
 }
 
+// The cause of a failed write, when the system gave one: a full disk says so.
+std::string system_cause(const std::string& file) {
+  const int err = errno;
+  std::error_code ec;
+  const auto space = std::filesystem::space(std::filesystem::path(file).parent_path().empty()
+                                                ? std::filesystem::path(".")
+                                                : std::filesystem::path(file).parent_path(),
+                                            ec);
+  if (err == ENOSPC || (!ec && space.available < 64 * 1024))
+    return fmt::format(" (disk full: {} bytes free)", ec ? 0 : space.available);
+  return err != 0 ? fmt::format(" ({})", std::strerror(err)) : std::string();
+}
+
 [[noreturn]] void fail(const Object& obj, const std::string& what) {
   throw InputError(fmt::format("{}: {}", obj.where(), what));
+}
+
+// A failed write, create or flush: with its cause (errno was cleared before the call).
+[[noreturn]] void fail_io(const Object& obj, const std::string& what) {
+  throw InputError(fmt::format("{}: {}{}", obj.where(), what, system_cause(obj.file())));
 }
 
 Object open_attribute(const Object& obj, const std::string& name) {
@@ -58,8 +80,9 @@ void write_attribute(const Object& obj, const std::string& name, hid_t file_type
   Object attr{H5Acreate2(obj.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose, obj.file(), obj.path() + "@" + name};
   const bool empty = !dims.empty() && dims[0] == 0;
+  errno = 0;
   if (attr.id() < 0 || (!empty && H5Awrite(attr.id(), mem_type, data) < 0)) {
-    fail(obj, fmt::format("cannot write attribute '{}'", name));
+    fail_io(obj, fmt::format("cannot write attribute '{}'", name));
   }
 }
 
@@ -99,8 +122,11 @@ Object unlocked_access() {
 Object create_file(const std::filesystem::path& path) {
   silence_hdf5_errors();
   const auto fapl = unlocked_access();
+  errno = 0;
   const hid_t id = H5Fcreate(path.string().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
-  if (id < 0) throw InputError(fmt::format("{}: cannot create HDF5 file", path.string()));
+  if (id < 0)
+    throw InputError(
+        fmt::format("{}: cannot create HDF5 file{}", path.string(), system_cause(path.string())));
   return {id, H5Fclose, path.string(), "/"};
 }
 
@@ -123,8 +149,9 @@ bool has_child(const Object& parent, const std::string& name) {
 }
 
 Object create_group(const Object& parent, const std::string& name) {
+  errno = 0;
   const hid_t id = H5Gcreate2(parent.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (id < 0) fail(parent, fmt::format("cannot create group '{}'", name));
+  if (id < 0) fail_io(parent, fmt::format("cannot create group '{}'", name));
   return {id, H5Gclose, parent.file(), child_path(parent, name)};
 }
 
@@ -246,12 +273,13 @@ void write_float_dataset(const Object& parent, const std::string& name,
   std::vector<hsize_t> hdims(dims.begin(), dims.end());
   Object space{H5Screate_simple(static_cast<int>(hdims.size()), hdims.data(), nullptr), H5Sclose,
                parent.file(), parent.path()};
+  errno = 0;
   Object ds{H5Dcreate2(parent.id(), name.c_str(), H5T_IEEE_F32LE, space.id(), H5P_DEFAULT,
                        H5P_DEFAULT, H5P_DEFAULT),
             H5Dclose, parent.file(), child_path(parent, name)};
   if (ds.id() < 0 ||
       H5Dwrite(ds.id(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
-    fail(parent, fmt::format("cannot write dataset '{}'", name));
+    fail_io(parent, fmt::format("cannot write dataset '{}'", name));
   }
 }
 
@@ -294,10 +322,11 @@ Object create_dataset(const Object& parent, const std::string& name, hid_t file_
   H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
   H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_ALLOC);
   H5Pset_fill_value(dcpl.id(), mem_type, fill);
+  errno = 0;
   Object ds{H5Dcreate2(parent.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, dcpl.id(),
                        H5P_DEFAULT),
             H5Dclose, parent.file(), child_path(parent, name)};
-  if (ds.id() < 0) fail(parent, fmt::format("cannot create dataset '{}'", name));
+  if (ds.id() < 0) fail_io(parent, fmt::format("cannot create dataset '{}'", name));
   return ds;
 }
 
@@ -327,14 +356,16 @@ void write_block(const Object& dataset, hid_t mem_type, const std::vector<std::u
                       nullptr);
   Object mem_space{H5Screate_simple(static_cast<int>(extent.size()), extent.data(), nullptr),
                    H5Sclose, dataset.file(), dataset.path()};
+  errno = 0;
   if (H5Dwrite(dataset.id(), mem_type, mem_space.id(), file_space.id(), H5P_DEFAULT, data) < 0) {
-    fail(dataset, "cannot write");
+    fail_io(dataset, "cannot write");
   }
 }
 
 void write_all(const Object& dataset, hid_t mem_type, const void* data) {
+  errno = 0;
   if (H5Dwrite(dataset.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-    fail(dataset, "cannot write");
+    fail_io(dataset, "cannot write");
 }
 
 void read_into(const Object& dataset, hid_t mem_type, void* data) {
@@ -363,7 +394,8 @@ std::vector<std::int64_t> read_int64s(const Object& dataset) {
 }
 
 void flush(const Object& file) {
-  if (H5Fflush(file.id(), H5F_SCOPE_GLOBAL) < 0) fail(file, "cannot flush");
+  errno = 0;
+  if (H5Fflush(file.id(), H5F_SCOPE_GLOBAL) < 0) fail_io(file, "cannot flush");
 }
 
 Object open_file_rw(const std::filesystem::path& path) {

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 
@@ -582,6 +583,14 @@ CLI::App* add_tune_clip_command(CLI::App& app, TuneArgs& tune) {
 }  // namespace
 
 // The command table: each subcommand declared, then dispatched (one short block each).
+// After an error every object of the command has been destroyed (files closed, partial
+// outputs kept or removed). A file whose last write failed (a full disk) leaves HDF5's
+// own exit handler a broken file to close, which crashes: exit without it.
+int exit_after_error(int status) {
+  std::fflush(nullptr);
+  std::_Exit(status);
+}
+
 int main(int argc, char** argv) {
   CLI::App app{
       "weightfault: what memory faults do to a neural network, and which protection helps"};
@@ -674,10 +683,10 @@ int main(int argc, char** argv) {
     if (*describe_cmd) return run_describe(describe_name, registry);
   } catch (const wf::InputError& e) {
     fmt::print(stderr, "weightfault: error: {}\n", e.what());
-    return 1;
+    return exit_after_error(1);
   } catch (const std::exception& e) {
     fmt::print(stderr, "weightfault: internal error: {}\n", e.what());
-    return 3;
+    return exit_after_error(3);
   }
   return 2;
 }
