@@ -33,6 +33,9 @@ inline std::string show(const toml::node& node) {
 // "<path>:line:col: TOML syntax error: ..." as an InputError.
 inline toml::table parse_toml_file(const std::filesystem::path& path, const std::string& what,
                                    std::string& text) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(fmt::format("{}: is a directory, not a {}", path.string(), what));
   std::ifstream in(path);
   if (!in) throw InputError(fmt::format("{}: {} not found", path.string(), what));
   std::stringstream buffer;

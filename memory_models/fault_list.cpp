@@ -90,6 +90,8 @@ class FaultList final : public FaultModel {
     int line = 0;
     while (std::getline(in, text)) {
       ++line;
+      // A UTF-8 byte-order mark (spreadsheet exports) is not part of the header.
+      if (line == 1 && text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
       if (text.find_first_not_of(" \t\r") == std::string::npos || text[0] == '#') continue;
       const auto cells = split_csv(text);
       if (header.empty()) {

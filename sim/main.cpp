@@ -646,6 +646,17 @@ int main(int argc, char** argv) {
   describe_cmd->add_option("name", describe_name, "fault model, protection stage or dtype")
       ->required();
 
+  // A first word that is no command: say so and list them (CLI11 would only say that a
+  // subcommand is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      fmt::print(stderr, "weightfault: unknown command '{}' (commands: {})\n", argv[1],
+                 fmt::join(names, ", "));
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

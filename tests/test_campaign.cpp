@@ -437,3 +437,27 @@ TEST_CASE("validate's checks: what run would refuse is refused before any evalua
                        doctest::Contains("campaign.save_faultmaps: expected trial numbers 0..3"),
                        wf::InputError);
 }
+
+TEST_CASE("a fault-list CSV with a UTF-8 byte-order mark reads like one without") {
+  const auto dir = wf::test::fresh_dir("fault_list_bom");
+  const auto net = wf::nn::load_model(wf::test::mnist_cnn_path());
+  wf::memory::Geometry geometry;
+  geometry.rows = 2048;
+  const wf::memory::AddressMapping mapping(geometry, "RoBaRaCoCh");
+  const auto image = wf::sim::store_network(net, wf::storage::ProtectionSpec{},
+                                            {wf::storage::dtype_named("fp32"), {}, false},
+                                            wf::memory::PlacementPolicy::packed, mapping);
+  std::vector<std::size_t> faults;
+  for (const auto& bom : {std::string(), std::string("\xEF\xBB\xBF")}) {
+    std::ofstream(dir / "faults.csv") << bom << "tensor,element,bit\ndense_1/kernel,7,30\n";
+    wf::ParamValues params;
+    params.set("file", (dir / "faults.csv").string());
+    const auto model = builtin_registry().find("fault_list")->create(params);
+    wf::memory::FaultMap map;
+    wf::memory::Rng rng(1);
+    model->generate({mapping, image.placement().extent_bits(), 0.0, 0.0, 0}, rng, map);
+    faults.push_back(map.bit_faults().size() + map.logical_faults().size());
+  }
+  CHECK(faults[0] == 1);
+  CHECK(faults[1] == faults[0]);
+}
