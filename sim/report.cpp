@@ -1,6 +1,7 @@
 #include "sim/report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <array>
 #include <cmath>
@@ -14,6 +15,31 @@
 
 namespace weightfault::sim {
 namespace {
+
+// A results file is data a user may have edited or truncated: check what the report reads
+// (docs/results-format.md) instead of trusting it.
+template <typename In>
+void check_cell(const h5::Object& accuracy, const std::vector<std::uint64_t>& dims,
+                const std::vector<double>& values, const std::vector<double>& reference,
+                const In& in) {
+  const std::uint64_t P = in.sweep_values.empty() ? 1 : in.sweep_values.front().size();
+  const std::uint64_t T = in.times.size();
+  if (dims.size() != 3 || dims[0] != P || dims[2] != T)
+    throw InputError(
+        fmt::format("{}: has shape [{}], expected [{}, trials, {}] (sweep points, "
+                    "trials, checkpoints)",
+                    accuracy.where(), fmt::join(dims, ", "), P, T));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isnan(values[i]) && !(values[i] >= 0.0 && values[i] <= 1.0))
+      throw InputError(
+          fmt::format("{}: value {} at index {} is not an accuracy in [0, 1] (or NaN "
+                      "for an unfinished trial)",
+                      accuracy.where(), values[i], i));
+  }
+  if (reference.size() != 1 || !(reference[0] >= 0.0 && reference[0] <= 1.0))
+    throw InputError(
+        fmt::format("{}: reference_accuracy must be one value in [0, 1]", accuracy.where()));
+}
 
 // What every section of a report reads from the file's top level.
 struct ReportInput {
@@ -93,7 +119,9 @@ Section accuracy_section(const h5::Object& results, const ReportInput& in) {
       const auto acc_ds = h5::open_dataset(cell, "accuracy");
       const auto dims = h5::dataset_dims(acc_ds);
       const auto acc = h5::read_doubles(acc_ds);
-      const double reference = h5::read_doubles(h5::open_dataset(cell, "reference_accuracy")).at(0);
+      const auto references = h5::read_doubles(h5::open_dataset(cell, "reference_accuracy"));
+      check_cell(acc_ds, dims, acc, references, in);
+      const double reference = references[0];
       const std::size_t P = dims.at(0), N = dims.at(1), T = dims.at(2);
       for (std::size_t pt = 0; pt < P * T; ++pt) {
         const std::size_t p = pt / T, t = pt % T;

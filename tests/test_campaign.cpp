@@ -16,6 +16,7 @@
 #include "nn/model_file.h"
 #include "sim/campaign.h"
 #include "sim/network_storage.h"
+#include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/summary_stats.h"
 #include "tests/fixtures.h"
@@ -460,4 +461,34 @@ TEST_CASE("a fault-list CSV with a UTF-8 byte-order mark reads like one without"
   }
   CHECK(faults[0] == 1);
   CHECK(faults[1] == faults[0]);
+}
+
+TEST_CASE("report refuses an edited or reshaped accuracy dataset with a clear error") {
+  const auto dir = wf::test::fresh_dir("report_checks");
+  auto sc = write_and_load(dir, kSmallCampaign);
+  sc.trials = 2;
+  sc.output = (dir / "r.h5").string();
+  wf::sim::CampaignOptions options;
+  options.data_root = wf::test::data_root().string();
+  wf::sim::run_campaign(sc, builtin_registry(), options);
+  CHECK_NOTHROW(wf::sim::report_results(dir / "r.h5", "table"));
+  {
+    const auto f = h5::open_file_rw(dir / "r.h5");
+    const auto acc = h5::open_dataset(
+        h5::open_group(h5::open_group(h5::open_group(f, "results"), "none"), "fp32"), "accuracy");
+    const double edited = 7.5;
+    h5::write_block(acc, H5T_NATIVE_DOUBLE, {0, 1, 0}, {1, 1, 1}, &edited);
+  }
+  CHECK_THROWS_WITH_AS(wf::sim::report_results(dir / "r.h5", "table"),
+                       doctest::Contains("value 7.5 at index 1 is not an accuracy in [0, 1]"),
+                       wf::InputError);
+  {
+    const auto f = h5::open_file_rw(dir / "r.h5");
+    const auto cell = h5::open_group(h5::open_group(h5::open_group(f, "results"), "none"), "fp32");
+    H5Ldelete(cell.id(), "accuracy", H5P_DEFAULT);
+    const double nan = std::nan("");
+    h5::create_dataset(cell, "accuracy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {3}, &nan);
+  }
+  CHECK_THROWS_WITH_AS(wf::sim::report_results(dir / "r.h5", "table"),
+                       doctest::Contains("has shape [3], expected [2, trials, 1]"), wf::InputError);
 }
