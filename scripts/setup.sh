@@ -100,10 +100,13 @@ for name in resnet_dw_mnist vit_mnist wide_cnn_fashion; do
     "$build_dir/weightfault" import-onnx "$onnx" -o "$onnx_model" --input-scale 0.00392156862745098 --overwrite >/dev/null
   fi
 done
-# FT-ClipAct thresholds of the imported ResNet's ReLUs (scenarios/onnx_resnet_dw_ber.toml).
-clip_model=data/models/resnet_dw_mnist_clip.h5
-if [ ! -f "$clip_model" ] || [ data/models/resnet_dw_mnist.h5 -nt "$clip_model" ]; then
-  say "tuning clip thresholds of the imported ResNet to $clip_model"
-  "$build_dir/weightfault" tune-clip data/models/resnet_dw_mnist.h5 -o "$clip_model" --overwrite >/dev/null
-fi
+# FT-ClipAct thresholds (tune-clip) of the networks whose shipped scenarios compare clip_act:
+# the Keras CNN (scenarios/protections_ber.toml) and the imported ResNet (onnx_resnet_dw_ber).
+for name in mnist_cnn resnet_dw_mnist; do
+  clip_model=data/models/${name}_clip.h5
+  if [ ! -f "$clip_model" ] || [ "data/models/$name.h5" -nt "$clip_model" ]; then
+    say "tuning clip thresholds of $name to $clip_model"
+    "$build_dir/weightfault" tune-clip "data/models/$name.h5" -o "$clip_model" --overwrite >/dev/null
+  fi
+done
 say "ready: $build_dir/weightfault, $model and the imported ONNX networks in data/models/"

@@ -63,6 +63,7 @@ struct Shared {
   std::vector<storage::ProtectionSpec> protections;  // protections_for(scenario, network)
   // memory.target_layers: per image, per segment, whether faults may land there ([] = all).
   std::vector<std::vector<bool>> targeted_segments;
+  bool full_eval = false;  // CampaignOptions::full_eval
 };
 
 // Per-worker mutable state: an engine and working copies, restored after each trial.
@@ -278,6 +279,11 @@ class Worker {
       return static_cast<std::int64_t>(nn::evaluate(engine, s_.data).correct);
     }
     if (changed_slots.empty()) return s_.reference_correct[i];  // every weight reads as golden
+    if (s_.full_eval) {
+      for (const auto slot : changed_slots) push_layer(slot);
+      ++evaluations;
+      return static_cast<std::int64_t>(nn::evaluate(*engine_, s_.data).correct);
+    }
     std::size_t first_layer = s_.layer_tensors[changed_slots.front()].layer;
     for (const auto slot : changed_slots) {
       push_layer(slot);
@@ -786,7 +792,8 @@ auto with_prepared(const Scenario& sc, const std::string& data_root, F&& f) {
                 .slot_of_tensor = {},
                 .word_bits = {},
                 .protections = {},
-                .targeted_segments = {}};
+                .targeted_segments = {},
+                .full_eval = false};
   check_overrides(shared);
   shared.protections = protections_for(sc, shared.network);
   index_layers(shared);
@@ -867,17 +874,18 @@ CampaignSummary run_prepared(Shared& shared, const CampaignOptions& options,
     if (done) ++kept[task.first];
     return done;
   });
+  const double setup_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   auto pool = run_trial_pool(shared, tasks, writer, options, start);
   for (std::size_t p = 0; p < sc.points(); ++p) pool.trials_run[p] += kept[p];
   if (options.stop && options.stop->load()) {
     writer.mark_interrupted();
     return {pool.written, pool.evaluations,
-            std::chrono::duration<double>(Clock::now() - start).count(), true};
+            std::chrono::duration<double>(Clock::now() - start).count(), setup_seconds, true};
   }
   writer.write_trials_run(pool.trials_run);
   writer.finish();
   return {pool.written, pool.evaluations,
-          std::chrono::duration<double>(Clock::now() - start).count()};
+          std::chrono::duration<double>(Clock::now() - start).count(), setup_seconds, false};
 }
 
 }  // namespace

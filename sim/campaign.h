@@ -26,6 +26,9 @@ struct CampaignOptions {
   bool progress = false;                      // progress line on stderr
   std::function<void()> first_trial_written;  // called once, after the first trial is flushed
   bool resume = false;  // continue the killed run in the output file (its unfinished trials)
+  // Evaluate every trial over the whole network (no restart at the first changed layer from
+  // the cached fault-free activations): the plain way, to check a result both ways.
+  bool full_eval = false;
   // Set (by a signal handler) to stop: trials in flight finish, no new one starts, and the
   // file is left resumable with status "interrupted".
   const std::atomic<bool>* stop = nullptr;
@@ -46,7 +49,8 @@ struct CampaignSummary {
   std::size_t evaluations =
       0;  // dataset evaluations (skipped when no fault touched a dtype's image)
   double seconds = 0.0;
-  bool interrupted = false;  // stopped by CampaignOptions::stop before every trial ran
+  double setup_seconds = 0.0;  // before the first trial: model, data, images, references
+  bool interrupted = false;    // stopped by CampaignOptions::stop before every trial ran
 };
 
 // Random-stream purposes (part of every stream's seed).

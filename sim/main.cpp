@@ -214,6 +214,7 @@ struct RunArgs {
   std::string data_root = "data";
   bool overwrite = false;
   bool resume = false;
+  bool full_eval = false;
 };
 
 int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry) {
@@ -233,6 +234,7 @@ int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry)
                                            {args.scenario, sc.model_file, sc.dataset_file,
                                             sc.idx_images, sc.idx_labels});
   options.resume = args.resume;
+  options.full_eval = args.full_eval;
   options.first_trial_written = [&file] { file.keep_partial_on_failure(); };
   auto partial = sc;
   partial.output = file.partial().string();
@@ -501,6 +503,9 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& run) {
   cmd->add_option("--output,-o", run.output,
                   "results file (default: the scenario's campaign.output)");
   cmd->add_flag("--overwrite", run.overwrite, "replace the output file if it exists");
+  cmd->add_flag("--full-eval", run.full_eval,
+                "evaluate every trial over the whole network (no restart at the first changed "
+                "layer): the plain way, to check a result both ways");
   cmd->add_flag("--resume", run.resume,
                 "continue a killed run from OUTPUT.partial (same scenario, model, data, version)");
   cmd->add_option("--threads,-j", run.threads, "trials evaluated in parallel")
