@@ -838,8 +838,10 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     throw InputError(fmt::format("--only-trial {}: the scenario has trials 0..{}",
                                  *options.only_trial, sc.trials - 1));
   }
-  return with_prepared(sc, options.data_root,
-                       [&](Shared& shared) { return run_prepared(shared, options, start); });
+  return with_prepared(sc, options.data_root, [&](Shared& shared) {
+    shared.full_eval = options.full_eval;
+    return run_prepared(shared, options, start);
+  });
 }
 
 CampaignCheck check_campaign(const Scenario& sc, const std::string& data_root) {
