@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <limits>
 
 #include "common/input_error.h"
@@ -143,14 +144,13 @@ int run_eval(const EvalArgs& args) {
   return 0;
 }
 
-int run_import(const ImportArgs& args) {
-  wf::nn::KerasImportOptions options;
-  options.normalization.scale = args.input_scale;
-  options.normalization.offset = args.input_offset;
-  auto network = wf::nn::import_keras(args.input, options);
+// Claims the output first (refused before any work), then imports, names the model after
+// its file and writes it.
+int write_imported(const ImportArgs& args,
+                   const std::function<wf::nn::Network(const std::string& name)>& import) {
   const std::filesystem::path out(args.output);
-  network.name = out.stem().string();  // the model is known by its file name from now on
   wf::OutputFile file(out, args.overwrite, {args.input});
+  const auto network = import(out.stem().string());  // known by its file name from now on
   wf::nn::save_model(network, file.partial());
   file.commit();
   fmt::print("imported {} layers, {} parameters from {} to {}\n", network.size(),
@@ -158,22 +158,28 @@ int run_import(const ImportArgs& args) {
   return 0;
 }
 
+int run_import(const ImportArgs& args) {
+  return write_imported(args, [&](const std::string& name) {
+    wf::nn::KerasImportOptions options;
+    options.normalization.scale = args.input_scale;
+    options.normalization.offset = args.input_offset;
+    auto network = wf::nn::import_keras(args.input, options);
+    network.name = name;
+    return network;
+  });
+}
+
 int run_import_onnx(const ImportArgs& args) {
-  wf::nn::OnnxImportOptions options;
-  if (!args.input_shape.empty()) options.input_shape = args.input_shape;
-  options.normalization = {.scale = args.input_scale,
-                           .offset = args.input_offset,
-                           .mean = args.input_mean,
-                           .std = args.input_std};
-  const std::filesystem::path out(args.output);
-  options.name = out.stem().string();
-  auto network = wf::nn::import_onnx(args.input, options);
-  wf::OutputFile file(out, args.overwrite, {args.input});
-  wf::nn::save_model(network, file.partial());
-  file.commit();
-  fmt::print("imported {} layers, {} parameters from {} to {}\n", network.size(),
-             network.parameter_count(), args.input, args.output);
-  return 0;
+  return write_imported(args, [&](const std::string& name) {
+    wf::nn::OnnxImportOptions options;
+    if (!args.input_shape.empty()) options.input_shape = args.input_shape;
+    options.normalization = {.scale = args.input_scale,
+                             .offset = args.input_offset,
+                             .mean = args.input_mean,
+                             .std = args.input_std};
+    options.name = name;
+    return wf::nn::import_onnx(args.input, options);
+  });
 }
 
 int run_info(const std::string& model) {

@@ -70,6 +70,29 @@ batch = 300
 output = "unused.h5"
 )";
 
+// The stored fp32 image of `net` in a 2048-row memory, and the fault map the fault_list
+// model draws from `csv` over it.
+struct FaultListDraw {
+  wf::memory::AddressMapping mapping;
+  wf::storage::StoredImage image;
+  wf::memory::FaultMap map;
+};
+FaultListDraw draw_fault_list(const wf::nn::Network& net, const std::filesystem::path& csv) {
+  wf::memory::Geometry geometry;
+  geometry.rows = 2048;
+  wf::memory::AddressMapping mapping(geometry, "RoBaRaCoCh");
+  auto image = wf::sim::store_network(net, wf::storage::ProtectionSpec{},
+                                      {wf::storage::dtype_named("fp32"), {}, false},
+                                      wf::memory::PlacementPolicy::packed, mapping);
+  wf::ParamValues params;
+  params.set("file", csv.string());
+  const auto model = builtin_registry().find("fault_list")->create(params);
+  wf::memory::FaultMap map;
+  wf::memory::Rng rng(1);
+  model->generate({mapping, image.placement().extent_bits(), 0.0, 0.0, 0}, rng, map);
+  return {std::move(mapping), std::move(image), std::move(map)};
+}
+
 }  // namespace
 
 // Runs `sc` into dir/one.h5 with one trial worker and into dir/two.h5 with two.
@@ -141,18 +164,10 @@ TEST_CASE(
       << "tensor,element,bit,kind\ndense_1/kernel," << element << ",30,flip\n";
 
   // Through the simulator: stored image, fault map from fault_list, decode, oneDNN.
-  wf::ParamValues params;
-  params.set("file", (dir / "faults.csv").string());
-  const auto model = builtin_registry().find("fault_list")->create(params);
-  wf::memory::Geometry geometry;
-  geometry.rows = 2048;
-  const wf::memory::AddressMapping mapping(geometry, "RoBaRaCoCh");
-  const auto image = wf::sim::store_network(net, wf::storage::ProtectionSpec{},
-                                            {wf::storage::dtype_named("fp32"), {}, false},
-                                            wf::memory::PlacementPolicy::packed, mapping);
-  wf::memory::FaultMap map;
-  wf::memory::Rng rng(1);
-  model->generate({mapping, image.placement().extent_bits(), 0.0, 0.0, 0}, rng, map);
+  const auto draw = draw_fault_list(net, dir / "faults.csv");
+  const auto& mapping = draw.mapping;
+  const auto& image = draw.image;
+  const auto& map = draw.map;
   auto bytes = image.golden_bytes();
   map.apply(0.0, mapping, image.placement(), bytes);
   std::size_t kernel_tensor = 0;
@@ -442,22 +457,11 @@ TEST_CASE("validate's checks: what run would refuse is refused before any evalua
 TEST_CASE("a fault-list CSV with a UTF-8 byte-order mark reads like one without") {
   const auto dir = wf::test::fresh_dir("fault_list_bom");
   const auto net = wf::nn::load_model(wf::test::mnist_cnn_path());
-  wf::memory::Geometry geometry;
-  geometry.rows = 2048;
-  const wf::memory::AddressMapping mapping(geometry, "RoBaRaCoCh");
-  const auto image = wf::sim::store_network(net, wf::storage::ProtectionSpec{},
-                                            {wf::storage::dtype_named("fp32"), {}, false},
-                                            wf::memory::PlacementPolicy::packed, mapping);
   std::vector<std::size_t> faults;
   for (const auto& bom : {std::string(), std::string("\xEF\xBB\xBF")}) {
     std::ofstream(dir / "faults.csv") << bom << "tensor,element,bit\ndense_1/kernel,7,30\n";
-    wf::ParamValues params;
-    params.set("file", (dir / "faults.csv").string());
-    const auto model = builtin_registry().find("fault_list")->create(params);
-    wf::memory::FaultMap map;
-    wf::memory::Rng rng(1);
-    model->generate({mapping, image.placement().extent_bits(), 0.0, 0.0, 0}, rng, map);
-    faults.push_back(map.bit_faults().size() + map.logical_faults().size());
+    const auto draw = draw_fault_list(net, dir / "faults.csv");
+    faults.push_back(draw.map.bit_faults().size() + draw.map.logical_faults().size());
   }
   CHECK(faults[0] == 1);
   CHECK(faults[1] == faults[0]);
