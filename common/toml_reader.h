@@ -22,6 +22,8 @@ namespace weightfault {
 
 inline std::string show(const toml::node& node) {
   if (const auto* s = node.as_string()) return s->get();
+  // Shortest text that reads back as the same double (1e-06, not 9.9999999999999995e-07).
+  if (const auto* f = node.as_floating_point()) return fmt::format("{}", f->get());
   std::ostringstream out;
   node.visit([&](auto&& value) { out << value; });
   return out.str();

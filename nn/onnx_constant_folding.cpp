@@ -9,6 +9,8 @@
 #include <functional>
 #include <stdexcept>
 
+#include "common/binary16.h"
+
 namespace weightfault::nn {
 namespace {
 
@@ -30,7 +32,7 @@ std::vector<double> raw_values(const std::string& raw) {
 }
 
 double half_to_double(std::uint16_t bits) {
-  return static_cast<double>(std::bit_cast<_Float16>(bits));
+  return static_cast<double>(fp16_to_float(bits));
 }
 double bfloat_to_double(std::uint16_t bits) {
   return static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16));

@@ -152,11 +152,16 @@ void read_window(DefinitionContext& ctx, bool stride_defaults_to_kernel) {
   auto& r = ctx.reader;
   auto& t = ctx.table;
   Layer& layer = ctx.layer;
-  if (const auto* n = r.node(t, "kernel", true)) {
-    if (const auto p = pair_of(*n); p && (*p)[0] > 0 && (*p)[1] > 0)
+  // A kernel or stride in error (already reported) reads as 1, so that the shapes of the
+  // layers after it stay defined and their own mistakes are reported too.
+  layer.kernel = {1, 1};
+  const auto* kernel_node = r.node(t, "kernel", true);
+  if (kernel_node != nullptr) {
+    if (const auto p = pair_of(*kernel_node); p && (*p)[0] > 0 && (*p)[1] > 0)
       layer.kernel = *p;
     else
-      r.error(n->source(), t.path + ".kernel", "expected a positive integer or [kh, kw]", show(*n));
+      r.error(kernel_node->source(), t.path + ".kernel", "expected a positive integer or [kh, kw]",
+              show(*kernel_node));
   }
   layer.stride = stride_defaults_to_kernel ? layer.kernel : std::array<std::int64_t, 2>{1, 1};
   if (const auto* n = r.node(t, "stride", false)) {
@@ -176,6 +181,15 @@ void read_window(DefinitionContext& ctx, bool stride_defaults_to_kernel) {
           std::max<std::int64_t>((outd - 1) * layer.stride[d] + layer.kernel[d] - size, 0);
       layer.padding[d] = total / 2;
       layer.padding[d + 2] = total - total / 2;
+    }
+  }
+  for (std::size_t d = 0; in.size() == 3 && d < 2; ++d) {
+    const std::int64_t padded = in[d + 1] + layer.padding[d] + layer.padding[d + 2];
+    if (layer.kernel[d] > padded) {
+      r.error(
+          kernel_node != nullptr ? kernel_node->source() : t.table->source(), t.path + ".kernel",
+          fmt::format("kernel {} is larger than the (padded) input {}", layer.kernel[d], padded));
+      layer.kernel[d] = padded;
     }
   }
 }

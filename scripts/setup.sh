@@ -24,6 +24,7 @@ packages=(
   dataset-fashion-mnist                   # Fashion-MNIST as gzip IDX
   python3 python3-h5py python3-matplotlib # examples
   clang-format ca-certificates
+  clang libclang-rt-14-dev libomp-14-dev  # the sanitizer build and libFuzzer targets (scripts/fuzz.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -862,10 +862,12 @@ CampaignSummary run_prepared(Shared& shared, const CampaignOptions& options,
                              Clock::time_point start) {
   const Scenario& sc = shared.scenario;
   const auto hash = inputs_hash(sc.model_file, shared.data);
-  auto writer = options.resume ? ResultsWriter(sc.output, sc, results_layout(shared), hash,
-                                               ResultsWriter::Resume{})
-                               : ResultsWriter(sc.output, sc, results_layout(shared), hash);
-  if (!options.resume) write_seed_data(shared, writer);  // a resumed file has them
+  const bool resume = options.resume && ResultsWriter::resumable(sc.output);
+  auto writer =
+      resume ? ResultsWriter(sc.output, sc, results_layout(shared), hash, ResultsWriter::Resume{})
+             : ResultsWriter(sc.output, sc, results_layout(shared), hash);
+  // Written on resume too (the same values): a run killed in set-up may not have them all.
+  write_seed_data(shared, writer);
   record_references(shared, writer, options.threads);
   writer.flush();
 

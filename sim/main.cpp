@@ -236,9 +236,7 @@ int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry)
   // The results go to <output>.partial (readable while the run goes on) and are renamed
   // into place at the end; a run stopped after a finished trial leaves the partial file.
   auto file = args.resume ? wf::OutputFile(sc.output, wf::OutputFile::Resume{})
-                          : wf::OutputFile(sc.output, args.overwrite,
-                                           {args.scenario, sc.model_file, sc.dataset_file,
-                                            sc.idx_images, sc.idx_labels});
+                          : wf::OutputFile(sc.output, args.overwrite, sc.input_files());
   options.resume = args.resume;
   options.full_eval = args.full_eval;
   options.first_trial_written = [&file] { file.keep_partial_on_failure(); };
@@ -538,7 +536,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& train) {
   cmd->add_flag("--overwrite", train.overwrite, "replace the output file if it exists");
   cmd->add_option("--from", train.from, "start from this model's weights (adaptation)");
   cmd->add_option("--epochs", train.epochs, "override training.epochs")->check(CLI::Range(1, 1000));
-  cmd->add_option("--seed", train.seed, "override training.seed");
+  cmd->add_option("--seed", train.seed, "override training.seed")->check(whole_number(kMaxSeed));
   cmd->add_option("--threads", train.threads, "override training.threads")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--limit", train.limit, "train on the first N training images only")
@@ -585,6 +583,7 @@ CLI::App* add_tune_clip_command(CLI::App& app, TuneArgs& tune) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   cmd->add_option("--seed", tune.options.seed, "seed of the tuning fault draws")
+      ->check(whole_number(kMaxSeed))
       ->capture_default_str();
   cmd->add_option("--data-root", tune.options.data_root, "folder holding external/<dataset>/")
       ->capture_default_str();
@@ -691,7 +690,7 @@ int main(int argc, char** argv) {
     }
     if (*faultmap_cmd) {
       const auto sc = wf::sim::load_scenario(faultmap.scenario, registry);
-      wf::OutputFile file(faultmap.png, faultmap.overwrite, {faultmap.scenario, sc.model_file});
+      wf::OutputFile file(faultmap.png, faultmap.overwrite, sc.input_files());
       auto summary = wf::sim::draw_faultmap(sc, faultmap.request, file.partial());
       file.commit();
       const auto at = summary.find(file.partial().string());

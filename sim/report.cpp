@@ -17,7 +17,19 @@ namespace weightfault::sim {
 namespace {
 
 // A results file is data a user may have edited or truncated: check what the report reads
-// (docs/results-format.md) instead of trusting it.
+// (docs/results-format.md) instead of trusting it. `want`: -1 where any extent will do.
+void check_dims(const h5::Object& dataset, const std::vector<std::uint64_t>& dims,
+                const std::vector<std::int64_t>& want, const char* meaning) {
+  bool ok = dims.size() == want.size();
+  for (std::size_t i = 0; ok && i < dims.size(); ++i)
+    ok = want[i] < 0 || dims[i] == static_cast<std::uint64_t>(want[i]);
+  if (ok) return;
+  std::vector<std::string> shown;
+  for (const auto w : want) shown.push_back(w < 0 ? "*" : std::to_string(w));
+  throw InputError(fmt::format("{}: has shape [{}], expected [{}] ({})", dataset.where(),
+                               fmt::join(dims, ", "), fmt::join(shown, ", "), meaning));
+}
+
 template <typename In>
 void check_cell(const h5::Object& accuracy, const std::vector<std::uint64_t>& dims,
                 const std::vector<double>& values, const std::vector<double>& reference,
@@ -48,6 +60,7 @@ struct ReportInput {
   std::string status;
   std::vector<std::string> sweep_names;
   std::vector<std::vector<double>> sweep_values;  // [axis][point]
+  std::size_t points = 1;                         // sweep points (every axis has this many values)
   std::vector<double> times;
   bool timed = false;   // with a timeline, one row per checkpoint; else time 0 is implied
   std::size_t pw = 12;  // protection column: chains such as "layer_drop+clamp" are wider
@@ -80,7 +93,17 @@ ReportInput read_report_input(const h5::Object& file) {
   in.sweep_names = h5::child_names(sweep_group);
   for (const auto& n : in.sweep_names)
     in.sweep_values.push_back(h5::read_doubles(h5::open_dataset(sweep_group, n)));
-  in.times = h5::read_doubles(h5::open_dataset(file, "time_s"));
+  for (std::size_t a = 1; a < in.sweep_values.size(); ++a) {
+    if (in.sweep_values[a].size() != in.sweep_values[0].size())
+      throw InputError(fmt::format("{}: sweep axes '{}' and '{}' differ in length ({} and {})",
+                                   sweep_group.where(), in.sweep_names[0], in.sweep_names[a],
+                                   in.sweep_values[0].size(), in.sweep_values[a].size()));
+  }
+  in.points = in.sweep_values.empty() ? 1 : in.sweep_values.front().size();
+  const auto time_ds = h5::open_dataset(file, "time_s");
+  in.times = h5::read_doubles(time_ds);
+  if (in.times.empty() || in.points == 0)
+    throw InputError(fmt::format("{}: no checkpoints or no sweep points", time_ds.where()));
   in.timed = in.times.size() > 1;
   for (const auto& prot : in.protections) in.pw = std::max(in.pw, prot.size());
   return in;
@@ -183,8 +206,15 @@ Section layer_drop_section(const h5::Object& results, const ReportInput& in) {
       const auto ds = h5::open_dataset(cell, "layers_dropped");
       const auto layers = h5::read_string_list_attribute(ds, "layers");
       const auto dims = h5::dataset_dims(ds);  // P, N, T, L
+      const auto acc_ds = h5::open_dataset(cell, "accuracy");
+      const auto acc_dims = h5::dataset_dims(acc_ds);  // checked by the accuracy section
+      check_dims(
+          ds, dims,
+          {static_cast<std::int64_t>(in.points), static_cast<std::int64_t>(acc_dims.at(1)),
+           static_cast<std::int64_t>(in.times.size()), static_cast<std::int64_t>(layers.size())},
+          "sweep points, trials, checkpoints, layers");
       const auto dropped = h5::read_int64s(ds);
-      const auto acc = h5::read_doubles(h5::open_dataset(cell, "accuracy"));
+      const auto acc = h5::read_doubles(acc_ds);
       const std::size_t P = dims.at(0), N = dims.at(1), T = dims.at(2), L = dims.at(3);
       if (s.table.empty()) {
         s.table = fmt::format(
@@ -247,8 +277,16 @@ Section fault_count_section(const h5::Object& file, const ReportInput& in) {
   const auto active_ds = h5::open_dataset(faults, "active");
   const auto models = h5::read_string_list_attribute(active_ds, "fault_models");
   const auto dims = h5::dataset_dims(active_ds);  // P, N, T, M, 3
+  const auto P_want = static_cast<std::int64_t>(in.points);
+  const auto T_want = static_cast<std::int64_t>(in.times.size());
+  const auto M_want = static_cast<std::int64_t>(models.size());
+  check_dims(active_ds, dims, {P_want, -1, T_want, M_want, 3},
+             "sweep points, trials, checkpoints, fault models, fault kinds");
   const auto active = h5::read_int64s(active_ds);
-  const auto expected = h5::read_doubles(h5::open_dataset(faults, "expected_active"));
+  const auto expected_ds = h5::open_dataset(faults, "expected_active");
+  check_dims(expected_ds, h5::dataset_dims(expected_ds), {P_want, T_want, M_want},
+             "sweep points, checkpoints, fault models");
+  const auto expected = h5::read_doubles(expected_ds);
   const std::size_t P = dims.at(0), N = dims.at(1), T = dims.at(2), M = dims.at(3);
   s.table = fmt::format(
                 "\nactive faults (records or cells) per fault model: analytic "

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <ctime>
 #include <limits>
+#include <sstream>
 
 #include "common/input_error.h"
 #include "sim/summary_stats.h"
@@ -65,7 +66,6 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
   h5::write_string_attribute(file_, "nan_policy", std::string(nn::nan_policy_name(sc.nan_policy)));
   h5::write_string_list_attribute(file_, "protections", layout.protections);
   h5::write_string_list_attribute(file_, "dtypes", layout.dtypes);
-  h5::write_string_attribute(file_, "status", "running");
   h5::write_string_attribute(file_, "inputs_hash", fmt::format("{:016x}", inputs_hash));
 
   const auto sweep = h5::create_group(file_, "sweep");
@@ -101,7 +101,17 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
   h5::write_string_attribute(faults_expected_, "meaning",
                              "analytic expected number of fault records/cells active at each "
                              "checkpoint, per fault model (docs/results-format.md)");
+  // Last: a file with a status has every dataset (resumable() asks for it).
+  h5::write_string_attribute(file_, "status", "running");
   h5::flush(file_);
+}
+
+bool ResultsWriter::resumable(const std::filesystem::path& path) {
+  try {
+    return h5::has_attribute(h5::open_file(path), "status");
+  } catch (const InputError&) {
+    return false;  // killed while the file was being created: not even HDF5 yet
+  }
 }
 
 ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& sc,
@@ -121,7 +131,24 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
     return std::to_string(h5::read_int_attribute(file_, name).at(0));
   };
   differs("program version", text("tool_version"), kToolVersion);
-  differs("scenario", text("scenario_text"), sc.text);
+  // The scenario is many lines: name the first that differs, not the whole text.
+  if (const auto have = text("scenario_text"); have != sc.text) {
+    std::istringstream a(have), b(sc.text);
+    std::string line_a, line_b;
+    int line = 0;
+    while (true) {
+      ++line;
+      const bool more_a = static_cast<bool>(std::getline(a, line_a));
+      const bool more_b = static_cast<bool>(std::getline(b, line_b));
+      if (!more_a) line_a = "(end of file)";
+      if (!more_b) line_b = "(end of file)";
+      if (line_a != line_b || (!more_a && !more_b)) break;
+    }
+    throw InputError(
+        fmt::format("{}: cannot resume: the scenario differs from the killed run's "
+                    "at line {} (file: '{}', now: '{}')",
+                    path.string(), line, line_a, line_b));
+  }
   differs("seed", integer("seed"), std::to_string(sc.seed));
   differs("trial count", integer("trials"), std::to_string(sc.trials));
   differs("model or data (hash)", text("inputs_hash"), fmt::format("{:016x}", inputs_hash));
@@ -242,6 +269,9 @@ void ResultsWriter::write_faultmap(std::size_t point, std::size_t trial,
     push(mapping.to_physical(b.linear_bit), 0, b.kind, b.model);
   for (const auto& r : map.records()) push(r.address, r.wildcard, r.kind, r.model);
   const std::string name = "point_" + std::to_string(point) + "_trial_" + std::to_string(trial);
+  // A resumed run writes its seed data again (the same values): replace, not duplicate.
+  for (const auto& old : {name, name + "_time_s"})
+    if (h5::has_child(faultmaps_, old)) H5Ldelete(faultmaps_.id(), old.c_str(), H5P_DEFAULT);
   auto ds = h5::create_dataset(faultmaps_, name, H5T_STD_I64LE, H5T_NATIVE_INT64,
                                {rows.size() / 9, 9}, &kUnset);
   if (!rows.empty()) h5::write_all(ds, H5T_NATIVE_INT64, rows.data());

@@ -52,6 +52,9 @@ class ResultsWriter {
   // Opens a killed run's file to continue it (run --resume): throws InputError naming
   // what differs when the scenario, model, data or program version are not the same.
   struct Resume {};
+  // Whether a killed run's file got far enough to continue: created in full (it has a
+  // status). A run killed before that has no trials, and a resume starts it afresh.
+  static bool resumable(const std::filesystem::path& path);
   ResultsWriter(const std::filesystem::path& path, const Scenario& scenario,
                 const ResultsLayout& layout, std::uint64_t inputs_hash, Resume);
   // Whether every (protection, dtype) of trial k of point p is in the file.

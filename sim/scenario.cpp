@@ -17,8 +17,12 @@ namespace weightfault::sim {
 namespace {
 
 // Applies one parameter declaration to a value node.
+// `fallback`: where to point when `n` has no source position of its own (toml++
+// gives none to the numbers of an array).
 std::optional<ParamValue> param_value(TomlReader& r, const toml::node& n, const std::string& key,
-                                      const ParamDecl& d) {
+                                      const ParamDecl& d,
+                                      const toml::source_region* fallback = nullptr) {
+  const auto& at = n.source().begin.line == 0 && fallback != nullptr ? *fallback : n.source();
   std::optional<ParamValue> v;
   if (const auto* f = n.as_floating_point())
     v = f->get();
@@ -27,11 +31,11 @@ std::optional<ParamValue> param_value(TomlReader& r, const toml::node& n, const 
   else if (const auto* s = n.as_string())
     v = s->get();
   if (!v) {
-    r.error(n.source(), key, describe_rule(d), show(n));
+    r.error(at, key, describe_rule(d), show(n));
     return std::nullopt;
   }
   if (const auto broken = check_value(d, *v)) {
-    r.error(n.source(), key, *broken, show(n));
+    r.error(at, key, *broken, show(n));
     return std::nullopt;
   }
   return v;
@@ -157,6 +161,20 @@ std::vector<storage::ProtectionSpec> protections_for(const Scenario& scenario,
     }
   }
   return out;
+}
+
+std::vector<std::filesystem::path> Scenario::input_files() const {
+  std::vector<std::filesystem::path> files;
+  for (const auto& name : {file, model_file, dataset_file, idx_images, idx_labels})
+    if (!name.empty()) files.emplace_back(name);
+  // A fault model's file parameters (fault_list's CSV).
+  for (const auto& model : fault_models) {
+    if (model.info == nullptr) continue;
+    for (const auto& decl : model.info->params)
+      if (decl.type == ParamType::text && decl.key == "file" && model.fixed.has(decl.key))
+        files.emplace_back(model.fixed.text(decl.key));
+  }
+  return files;
 }
 
 ParamValues Scenario::params_at(std::size_t m, std::size_t p) const {
@@ -416,7 +434,7 @@ void read_sweep(TomlReader& r, const toml::table& root, std::set<std::string>& t
       }
       const auto* a = v.as_array();
       if (a == nullptr || a->empty()) {
-        r.error(v.source(), "sweep." + key, "expected a non-empty array of numbers", show(v));
+        r.error(k.source(), "sweep." + key, "expected a non-empty array of numbers", show(v));
         continue;
       }
       SweepAxis axis{key, {}};
@@ -426,10 +444,10 @@ void read_sweep(TomlReader& r, const toml::table& root, std::set<std::string>& t
           for (const auto& decl : sc.fault_models[m].info->params) {
             if (decl.key != key) continue;
             if (given_per_model[m].count(key)) {
-              r.error(v.source(), "sweep." + key,
+              r.error(k.source(), "sweep." + key,
                       fmt::format("also set in fault_model[{}]; set it in one place", m));
             }
-            if (auto value = param_value(r, item, "sweep." + key, decl)) {
+            if (auto value = param_value(r, item, "sweep." + key, decl, &k.source())) {
               if (axis.values.size() < a->size())
                 axis.values.push_back(std::holds_alternative<double>(*value)
                                           ? std::get<double>(*value)
@@ -439,7 +457,7 @@ void read_sweep(TomlReader& r, const toml::table& root, std::set<std::string>& t
         }
       }
       if (!sc.sweep.empty() && a->size() != sc.sweep.front().values.size()) {
-        r.error(v.source(), "sweep." + key,
+        r.error(k.source(), "sweep." + key,
                 fmt::format("expected {} values like sweep.{} (axes are zipped)",
                             sc.sweep.front().values.size(), sc.sweep.front().param),
                 show(v));

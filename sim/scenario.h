@@ -88,6 +88,10 @@ struct Scenario {
   // Times the whole memory is written: 0, then every rewrite up to the last checkpoint.
   std::vector<double> write_times_s() const;
 
+  // Every file a run reads -- the scenario, model, data and fault lists: an output may be
+  // none of them (common/output_file.h).
+  std::vector<std::filesystem::path> input_files() const;
+
   std::size_t points() const { return sweep.empty() ? 1 : sweep.front().values.size(); }
   std::size_t checkpoints() const { return checkpoints_s.size(); }
   // All parameters of fault model `m` at sweep point `p`.

@@ -171,16 +171,6 @@ void store_word(std::span<std::uint8_t> bytes, std::size_t index, int bits, std:
   }
 }
 
-// GCC's _Float16 converts as IEEE 754 binary16 (round to nearest even,
-// subnormals, Inf and NaN), in software where the CPU lacks F16C.
-std::uint16_t float_to_fp16(float value) {
-  return std::bit_cast<std::uint16_t>(static_cast<_Float16>(value));
-}
-
-float fp16_to_float(std::uint16_t bits) {
-  return static_cast<float>(std::bit_cast<_Float16>(bits));
-}
-
 std::uint16_t float_to_bf16(float value) {
   const std::uint32_t x = std::bit_cast<std::uint32_t>(value);
   if (std::isnan(value))

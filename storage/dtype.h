@@ -23,6 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/binary16.h"
+
 namespace weightfault::storage {
 
 // How a format's value relates to its code, which decides the `scale` stage's rule.
@@ -97,8 +99,8 @@ void decode_words(const DType& dtype, std::span<const std::uint8_t> bytes, float
                   std::span<float> values);
 
 // The conversions the rows use, for tests.
-std::uint16_t float_to_fp16(float value);
-float fp16_to_float(std::uint16_t bits);
+using weightfault::float_to_fp16;  // common/binary16.h
+using weightfault::fp16_to_float;
 std::uint16_t float_to_bf16(float value);
 float bf16_to_float(std::uint16_t bits);
 std::uint8_t float_to_fixed8(float value, int frac_bits);

@@ -119,3 +119,46 @@ status=$?
   { echo "FAIL: --resume after SIGTERM failed"; cat "$dir/term_resume.log"; exit 1; }
 same_files "$dir/term.h5" "$dir/whole.h5"
 echo "PASS: SIGTERM left an interrupted file; resumed, it equals an uninterrupted run's"
+
+# kill -9 at arbitrary moments: in the set-up, after a random number of finished trials,
+# and during a resume. The draws come from a fixed seed, so a failure can be replayed.
+# (A run killed while it created its file has no trials; --resume starts it afresh.)
+wait_finished() {  # wait_finished FILE N: until FILE's first cell has N finished trials
+  local n=0
+  for _ in $(seq 1 1200); do
+    n=$("$wf" report "$1" --format csv 2>/dev/null | awk -F, 'NR==2 {print $3}')
+    [ -n "$n" ] && [ "$n" -ge "$2" ] && return 0
+    sleep 0.02
+  done
+}
+finished_in() { "$wf" report "$1" --format csv 2>/dev/null | awk -F, 'NR==2 {print $3}'; }
+RANDOM=14  # read in this shell only: a $(...) subshell reseeds it
+for round in 1 2 3; do
+  out=$dir/random_$round.h5
+  sed "s|$dir/out.h5|$out|" "$dir/kill.toml" >"$dir/random_$round.toml"
+  "$wf" run "$dir/random_$round.toml" --data-root "$data_root" >"$dir/random_$round.log" 2>&1 &
+  pid=$!
+  r=$RANDOM
+  case $round in
+    1) when="at 0.$((100 + r % 900)) s (set-up)"; sleep "0.$((100 + r % 900))" ;;
+    2) when="after $((2 + r % 8)) finished trials"; wait_finished "$out.partial" $((2 + r % 8)) ;;
+    3) when="after $((10 + r % 8)) finished trials"; wait_finished "$out.partial" $((10 + r % 8)) ;;
+  esac
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  state="file has $(finished_in "$out.partial") finished trial(s) of 20"
+  if [ "$round" -eq 3 ]; then  # and kill its resume once it has added trials
+    before=$(finished_in "$out.partial")
+    "$wf" run "$dir/random_$round.toml" --data-root "$data_root" --resume >/dev/null 2>&1 &
+    pid=$!
+    wait_finished "$out.partial" $((before + 1 + RANDOM % 2))
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    state="$state; its resume killed at $(finished_in "$out.partial")"
+  fi
+  "$wf" run "$dir/random_$round.toml" --data-root "$data_root" --resume >"$dir/random_resume_$round.log" 2>&1 ||
+    { echo "FAIL: --resume after kill -9 $when failed:"; cat "$dir/random_resume_$round.log"; exit 1; }
+  echo "kill -9 $when: $state"
+  same_files "$out" "$dir/whole.h5"
+done
+echo "PASS: kill -9 at three moments, resumed, equals an uninterrupted run's file"

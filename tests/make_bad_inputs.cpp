@@ -2,6 +2,9 @@
 // (tests/CMakeLists.txt): one folder per kind of user mistake.
 #include <fmt/format.h>
 
+#include <fstream>
+#include <limits>
+
 #include "common/hdf5_file.h"
 #include "nn/dataset.h"
 #include "nn/model_file.h"
@@ -77,5 +80,52 @@ int main(int argc, char** argv) {
   wf::test::write_idx(dir / "t10k-images-idx3-ubyte", {10, 28, 28},
                       std::vector<std::uint8_t>(7840, 128));
   wf::test::write_idx(dir / "t10k-labels-idx1-ubyte.gz", {10}, labels, true);
+
+  // A model whose conv kernel holds a NaN (a corrupted file, or a training that diverged).
+  auto with_nan = net;
+  with_nan.mutable_layer(with_nan.index_of("conv")).params.at("kernel").values[7] =
+      std::numeric_limits<float>::quiet_NaN();
+  wf::nn::save_model(with_nan, out / "nan_weight.h5");
+
+  // A gzip file whose compressed body is garbage (header intact).
+  dir = mnist_dir("corrupt_gzip");
+  {
+    std::vector<std::uint8_t> bytes{0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03};
+    for (int i = 0; i < 200; ++i) bytes.push_back(static_cast<std::uint8_t>(i * 37 + 11));
+    std::ofstream(dir / "t10k-images-idx3-ubyte.gz", std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+  }
+  wf::test::write_idx(dir / "t10k-labels-idx1-ubyte", {10}, labels);
+
+  // Another run's claim on an output (docs/results-format.md, "Safe writes").
+  std::ofstream(out / "locked.h5.partial") << "";
+
+  // Results files edited by hand: the finished base run of fuzz/bases/, with the
+  // accuracy of one result replaced by the wrong shape, or given a value of 7.5.
+  const auto source = wf::test::data_root().parent_path();
+  const auto base = source / "fuzz" / "bases" / "results_finished.h5";
+  const auto copy = [&](const std::string& name) {
+    std::filesystem::copy_file(base, out / name);
+    return wf::h5::open_file_rw(out / name);
+  };
+  {
+    const auto file = copy("results_wrong_shape.h5");
+    H5Ldelete(file.id(), "results/none/fp32/accuracy", H5P_DEFAULT);
+    const double zero = 0.0;
+    const auto group = wf::h5::open_group(file, "results/none/fp32");
+    wf::h5::create_dataset(group, "accuracy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {3}, &zero);
+  }
+  {
+    const auto file = copy("results_accuracy_7_5.h5");
+    const auto accuracy = wf::h5::open_dataset(file, "results/none/fp32/accuracy");
+    std::vector<double> values(4);
+    wf::h5::read_into(accuracy, H5T_NATIVE_DOUBLE, values.data());
+    values[1] = 7.5;
+    wf::h5::write_all(accuracy, H5T_NATIVE_DOUBLE, values.data());
+  }
+  // A killed run of fuzz/bases/results_finished.toml to resume with other settings.
+  std::filesystem::create_directories(out / "resume");
+  std::filesystem::copy_file(base, out / "resume" / "out.h5.partial");
   return 0;
 }
