@@ -25,6 +25,7 @@ packages=(
   python3 python3-h5py python3-matplotlib # examples
   clang-format ca-certificates
   clang libclang-rt-14-dev libomp-14-dev  # the sanitizer build and libFuzzer targets (scripts/fuzz.sh)
+  libopenmpi-dev openmpi-bin              # run on several processes / machines (docs/cluster.md)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -9,10 +9,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/input_error.h"
@@ -22,6 +24,7 @@
 #include "nn/inference_engine.h"
 #include "nn/model_file.h"
 #include "nn/submodel.h"
+#include "sim/cluster.h"
 #include "sim/network_storage.h"
 #include "sim/results_file.h"
 #include "sim/scrub.h"
@@ -549,7 +552,7 @@ void write_seed_data(const Shared& shared, ResultsWriter& writer) {
 
 // Fault-free reference of every image, recording the golden activations that
 // trials restart from; images run in parallel on the trial pool's threads.
-void record_references(Shared& shared, ResultsWriter& writer, int threads) {
+void record_references(Shared& shared, ResultsWriter* writer, int threads) {
   const Scenario& sc = shared.scenario;
   const std::size_t dtypes = shared.images.size();
   const std::size_t budget = sc.activation_cache_mib * (std::size_t{1} << 20) / dtypes;
@@ -591,8 +594,9 @@ void record_references(Shared& shared, ResultsWriter& writer, int threads) {
   for (std::size_t i = 0; i < dtypes; ++i) {
     const auto& m = shared.caches[i].metrics;
     shared.reference_correct.push_back(static_cast<std::int64_t>(m.correct));
-    writer.write_reference(i / sc.dtypes.size(), i % sc.dtypes.size(),
-                           static_cast<std::int64_t>(m.correct), m.top1());
+    if (writer != nullptr)  // only the root rank writes (sim/cluster.h)
+      writer->write_reference(i / sc.dtypes.size(), i % sc.dtypes.size(),
+                              static_cast<std::int64_t>(m.correct), m.top1());
   }
 }
 
@@ -629,6 +633,7 @@ std::uint64_t inputs_hash(const std::string& model_file, const nn::Dataset& data
 
 struct PoolResult {
   std::size_t written = 0, evaluations = 0;
+  std::size_t bytes_received = 0;        // trial records from other ranks (the root of an MPI run)
   std::vector<std::int64_t> trials_run;  // per sweep point
 };
 
@@ -687,11 +692,21 @@ class AdaptiveTrials {
 
 // Workers evaluate trials; this thread alone writes the file, one finished trial at a
 // time, flushed.
+// Message tags between the ranks of an MPI run (sim/cluster.h).
+constexpr int kTrialTag = 1;  // a finished trial's records
+constexpr int kDoneTag = 2;   // a rank ran all its trials; the bytes: its evaluation count
+
+// Runs this process's `tasks` (of `total_tasks` in the campaign) on a pool of threads.
+// The root writes every finished trial -- its own, and those the other ranks send it;
+// another rank only sends (`writer` is null there).
 PoolResult run_trial_pool(const Shared& shared,
                           const std::vector<std::pair<std::size_t, std::size_t>>& tasks,
-                          ResultsWriter& writer, const CampaignOptions& options,
-                          Clock::time_point start) {
+                          std::size_t total_tasks, ResultsWriter* writer,
+                          const CampaignOptions& options, Clock::time_point start) {
   const Scenario& sc = shared.scenario;
+  const Cluster* cluster = options.cluster;
+  const int ranks = cluster != nullptr ? cluster->size() : 1;
+  const bool root = writer != nullptr;
   std::vector<std::atomic<std::size_t>> stop_at(sc.points());
   for (auto& s : stop_at) s = static_cast<std::size_t>(sc.trials);
   const bool adaptive = sc.target_ci_halfwidth > 0.0 && !options.only_trial;
@@ -730,6 +745,33 @@ PoolResult run_trial_pool(const Shared& shared,
       ready.notify_one();
     });
   }
+  // The root's receiver: the other ranks' finished trials join its own.
+  std::size_t producers = threads.size();
+  std::size_t bytes_received = 0;
+  std::thread receiver;
+  if (root && ranks > 1) {
+    ++producers;
+    receiver = std::thread([&] {
+      for (int done = 0; done < ranks - 1;) {
+        auto message = cluster->receive();
+        if (message.tag == kDoneTag) {
+          std::uint64_t remote = 0;
+          std::memcpy(&remote, message.bytes.data(), std::min(message.bytes.size(), sizeof remote));
+          evaluations += static_cast<std::size_t>(remote);
+          ++done;
+          continue;
+        }
+        auto records = decode_trial(message.bytes);
+        std::lock_guard lock(mutex);
+        bytes_received += message.bytes.size();
+        finished.push_back(std::move(records));
+        ready.notify_one();
+      }
+      std::lock_guard lock(mutex);
+      ++workers_done;
+      ready.notify_one();
+    });
+  }
 
   std::size_t written = 0;
   std::vector<std::int64_t> trials_run(sc.points(), 0);
@@ -737,10 +779,15 @@ PoolResult run_trial_pool(const Shared& shared,
     std::vector<TrialRecord> records;
     {
       std::unique_lock lock(mutex);
-      ready.wait(lock, [&] { return !finished.empty() || workers_done == threads.size(); });
+      ready.wait(lock, [&] { return !finished.empty() || workers_done == producers; });
       if (finished.empty()) break;
       records = std::move(finished.front());
       finished.pop_front();
+    }
+    if (!root) {  // the root writes it (and decides adaptive trial counts)
+      cluster->send_to_root(kTrialTag, encode_trial(records));
+      ++written;
+      continue;
     }
     std::vector<std::vector<TrialRecord>> keep;
     if (adaptive)
@@ -748,24 +795,30 @@ PoolResult run_trial_pool(const Shared& shared,
     else
       keep.push_back(std::move(records));
     for (const auto& trial : keep) {
-      for (const auto& r : trial) writer.write_trial(r);
+      for (const auto& r : trial) writer->write_trial(r);
       if (!trial.empty()) ++trials_run[trial.front().point];
-      writer.flush();
+      writer->flush();
       if (++written == 1 && options.first_trial_written) options.first_trial_written();
     }
     if (options.progress) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double rate = static_cast<double>(written) / elapsed;
-      std::fprintf(stderr, "\r%zu/%zu trials, %.2f trials/s, ETA %s   ", written, tasks.size(),
-                   rate,
-                   format_duration(static_cast<double>(tasks.size() - written) / rate).c_str());
+      std::fprintf(stderr, "\r%zu/%zu trials, %.2f trials/s, ETA %s   ", written, total_tasks, rate,
+                   format_duration(static_cast<double>(total_tasks - written) / rate).c_str());
       std::fflush(stderr);
     }
   }
   for (auto& t : threads) t.join();
+  if (receiver.joinable()) receiver.join();
   if (options.progress) std::fprintf(stderr, "\n");
   if (failure) std::rethrow_exception(failure);
-  return {written, evaluations.load(), trials_run};
+  if (!root && ranks > 1) {
+    const std::uint64_t mine = evaluations.load();
+    std::vector<std::uint8_t> bytes(sizeof mine);
+    std::memcpy(bytes.data(), &mine, sizeof mine);
+    cluster->send_to_root(kDoneTag, bytes);
+  }
+  return {written, evaluations.load(), bytes_received, trials_run};
 }
 
 void check_overrides(const Shared& shared);
@@ -838,10 +891,21 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
     throw InputError(fmt::format("--only-trial {}: the scenario has trials 0..{}",
                                  *options.only_trial, sc.trials - 1));
   }
-  return with_prepared(sc, options.data_root, [&](Shared& shared) {
-    shared.full_eval = options.full_eval;
-    return run_prepared(shared, options, start);
-  });
+  // Every rank sets up on its own (the same model, data and images); they agree that all
+  // of them succeeded before the root creates the file.
+  bool set_up = false;
+  try {
+    return with_prepared(sc, options.data_root, [&](Shared& shared) {
+      set_up = true;
+      if (options.cluster != nullptr) options.cluster->stop_unless_all_ok(nullptr);
+      shared.full_eval = options.full_eval;
+      return run_prepared(shared, options, start);
+    });
+  } catch (...) {
+    if (!set_up && options.cluster != nullptr)
+      options.cluster->stop_unless_all_ok(std::current_exception());
+    throw;
+  }
 }
 
 CampaignCheck check_campaign(const Scenario& sc, const std::string& data_root) {
@@ -858,38 +922,95 @@ CampaignCheck check_campaign(const Scenario& sc, const std::string& data_root) {
 
 namespace {
 
+// The same task list on every rank: the root's (which knows what a resumed file holds).
+void broadcast_tasks(const Cluster& cluster,
+                     std::vector<std::pair<std::size_t, std::size_t>>& tasks) {
+  std::vector<std::uint8_t> bytes(tasks.size() * 2 * sizeof(std::uint64_t));
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const std::uint64_t pair[2] = {tasks[i].first, tasks[i].second};
+    std::memcpy(bytes.data() + i * sizeof pair, pair, sizeof pair);
+  }
+  cluster.broadcast(bytes);
+  tasks.resize(bytes.size() / (2 * sizeof(std::uint64_t)));
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    std::uint64_t pair[2];
+    std::memcpy(pair, bytes.data() + i * sizeof pair, sizeof pair);
+    tasks[i] = {pair[0], pair[1]};
+  }
+}
+
 CampaignSummary run_prepared(Shared& shared, const CampaignOptions& options,
                              Clock::time_point start) {
   const Scenario& sc = shared.scenario;
-  const auto hash = inputs_hash(sc.model_file, shared.data);
-  const bool resume = options.resume && ResultsWriter::resumable(sc.output);
-  auto writer =
-      resume ? ResultsWriter(sc.output, sc, results_layout(shared), hash, ResultsWriter::Resume{})
-             : ResultsWriter(sc.output, sc, results_layout(shared), hash);
-  // Written on resume too (the same values): a run killed in set-up may not have them all.
-  write_seed_data(shared, writer);
-  record_references(shared, writer, options.threads);
-  writer.flush();
-
-  auto tasks = plan_work(sc, options);
-  std::vector<std::int64_t> kept(sc.points(), 0);  // trials a resumed file already has
-  std::erase_if(tasks, [&](const auto& task) {
-    const bool done = writer.trial_finished(task.first, task.second);
-    if (done) ++kept[task.first];
-    return done;
-  });
-  const double setup_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  auto pool = run_trial_pool(shared, tasks, writer, options, start);
-  for (std::size_t p = 0; p < sc.points(); ++p) pool.trials_run[p] += kept[p];
-  if (options.stop && options.stop->load()) {
-    writer.mark_interrupted();
-    return {pool.written, pool.evaluations,
-            std::chrono::duration<double>(Clock::now() - start).count(), setup_seconds, true};
+  const Cluster* cluster = options.cluster;
+  const bool root = cluster == nullptr || cluster->root();
+  const int ranks = cluster != nullptr ? cluster->size() : 1;
+  // Only the root touches the results file.
+  std::optional<ResultsWriter> writer;
+  std::exception_ptr failure;
+  if (root) {
+    try {
+      const auto hash = inputs_hash(sc.model_file, shared.data);
+      const bool resume = options.resume && ResultsWriter::resumable(sc.output);
+      if (resume)
+        writer.emplace(sc.output, sc, results_layout(shared), hash, ResultsWriter::Resume{});
+      else
+        writer.emplace(sc.output, sc, results_layout(shared), hash);
+      writer->write_ranks(ranks);
+      // Written on resume too (the same values): a run killed in set-up may not have them all.
+      write_seed_data(shared, *writer);
+    } catch (...) {
+      failure = std::current_exception();
+    }
   }
-  writer.write_trials_run(pool.trials_run);
-  writer.finish();
-  return {pool.written, pool.evaluations,
-          std::chrono::duration<double>(Clock::now() - start).count(), setup_seconds, false};
+  if (cluster != nullptr)
+    cluster->stop_unless_all_ok(failure);
+  else if (failure)
+    std::rethrow_exception(failure);
+
+  // From here a failure on one rank ends the job: the file keeps its finished trials.
+  try {
+    record_references(shared, writer ? &*writer : nullptr, options.threads);
+    auto tasks = plan_work(sc, options);
+    std::vector<std::int64_t> kept(sc.points(), 0);  // trials a resumed file already has
+    if (writer) {
+      writer->flush();
+      std::erase_if(tasks, [&](const auto& task) {
+        const bool done = writer->trial_finished(task.first, task.second);
+        if (done) ++kept[task.first];
+        return done;
+      });
+    }
+    const std::size_t total_tasks = tasks.size();
+    if (ranks > 1) {
+      broadcast_tasks(*cluster, tasks);
+      // Round robin over (point, trial): every rank gets every point's mix of costs.
+      std::vector<std::pair<std::size_t, std::size_t>> mine;
+      for (std::size_t i = static_cast<std::size_t>(cluster->rank()); i < tasks.size();
+           i += static_cast<std::size_t>(ranks))
+        mine.push_back(tasks[i]);
+      tasks = std::move(mine);
+    }
+    const double setup_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    auto pool =
+        run_trial_pool(shared, tasks, total_tasks, writer ? &*writer : nullptr, options, start);
+    const bool interrupted = options.stop && options.stop->load();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (!root) return {pool.written, pool.evaluations, seconds, setup_seconds, interrupted, 0};
+    for (std::size_t p = 0; p < sc.points(); ++p) pool.trials_run[p] += kept[p];
+    if (interrupted) {
+      writer->mark_interrupted();
+      return {pool.written, pool.evaluations, seconds, setup_seconds, true, pool.bytes_received};
+    }
+    writer->write_trials_run(pool.trials_run);
+    writer->finish();
+    return {pool.written, pool.evaluations, seconds, setup_seconds, false, pool.bytes_received};
+  } catch (const std::exception& e) {
+    if (ranks == 1) throw;
+    std::fprintf(stderr, "weightfault: error: rank %d: %s\n", cluster->rank(), e.what());
+    std::fflush(stderr);
+    cluster->abort(1);
+  }
 }
 
 }  // namespace

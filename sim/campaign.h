@@ -19,6 +19,8 @@
 
 namespace weightfault::sim {
 
+class Cluster;
+
 struct CampaignOptions {
   int threads = 1;                // size of the trial pool
   std::optional<int> only_trial;  // rerun trial K of every sweep point
@@ -32,6 +34,9 @@ struct CampaignOptions {
   // Set (by a signal handler) to stop: trials in flight finish, no new one starts, and the
   // file is left resumable with status "interrupted".
   const std::atomic<bool>* stop = nullptr;
+  // The ranks of an MPI run (sim/cluster.h): trials are split over them and the root
+  // writes the one results file. nullptr: this process alone.
+  const Cluster* cluster = nullptr;
 };
 
 // What `validate` reports after the set-up `run` does before its first evaluation.
@@ -49,8 +54,9 @@ struct CampaignSummary {
   std::size_t evaluations =
       0;  // dataset evaluations (skipped when no fault touched a dtype's image)
   double seconds = 0.0;
-  double setup_seconds = 0.0;  // before the first trial: model, data, images, references
-  bool interrupted = false;    // stopped by CampaignOptions::stop before every trial ran
+  double setup_seconds = 0.0;      // before the first trial: model, data, images, references
+  bool interrupted = false;        // stopped by CampaignOptions::stop before every trial ran
+  std::size_t bytes_received = 0;  // an MPI run's root: trial records sent by the other ranks
 };
 
 // Random-stream purposes (part of every stream's seed).

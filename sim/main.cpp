@@ -27,6 +27,7 @@
 #include "nn/trainer.h"
 #include "sim/campaign.h"
 #include "sim/clip_tuning.h"
+#include "sim/cluster.h"
 #include "sim/faultmap_picture.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
@@ -224,24 +225,45 @@ struct RunArgs {
 };
 
 int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry) {
-  auto sc = wf::sim::load_scenario(args.scenario, registry);
+  // Under mpirun / srun, this process is one rank of the run (docs/cluster.md): every rank
+  // reads the scenario and sets up; rank 0 alone claims and writes the output.
+  const wf::sim::Cluster cluster;
+  std::exception_ptr failure;
+  wf::sim::Scenario sc;
+  try {
+    sc = wf::sim::load_scenario(args.scenario, registry);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  cluster.stop_unless_all_ok(failure);
   if (!args.output.empty()) sc.output = args.output;
   if (args.trials > 0) sc.trials = args.trials;
   if (args.seed >= 0) sc.seed = static_cast<std::uint64_t>(args.seed);
   wf::sim::CampaignOptions options;
   options.threads = args.threads;
   options.data_root = args.data_root;
-  options.progress = ::isatty(STDERR_FILENO) != 0;
+  options.progress = cluster.root() && ::isatty(STDERR_FILENO) != 0;
   if (args.only_trial >= 0) options.only_trial = args.only_trial;
+  options.cluster = &cluster;
   // The results go to <output>.partial (readable while the run goes on) and are renamed
   // into place at the end; a run stopped after a finished trial leaves the partial file.
-  auto file = args.resume ? wf::OutputFile(sc.output, wf::OutputFile::Resume{})
-                          : wf::OutputFile(sc.output, args.overwrite, sc.input_files());
+  std::optional<wf::OutputFile> file;
+  if (cluster.root()) {
+    try {
+      if (args.resume)
+        file.emplace(sc.output, wf::OutputFile::Resume{});
+      else
+        file.emplace(sc.output, args.overwrite, sc.input_files());
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  cluster.stop_unless_all_ok(failure);
   options.resume = args.resume;
   options.full_eval = args.full_eval;
-  options.first_trial_written = [&file] { file.keep_partial_on_failure(); };
+  if (file) options.first_trial_written = [&file] { file->keep_partial_on_failure(); };
   auto partial = sc;
-  partial.output = file.partial().string();
+  if (file) partial.output = file->partial().string();
   // SIGINT / SIGTERM: trials in flight finish, the file stays resumable. The flag is the
   // one piece of process-wide state: a signal handler can reach nothing else.
   static std::atomic<bool> stop{false};
@@ -251,18 +273,23 @@ int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry)
   sigaction(SIGINT, &on_signal, nullptr);
   sigaction(SIGTERM, &on_signal, nullptr);
   const auto summary = wf::sim::run_campaign(partial, registry, options);
+  if (!cluster.root()) return summary.interrupted ? 130 : 0;  // the root reports
   if (summary.interrupted) {
-    file.keep_partial_on_failure();
+    file->keep_partial_on_failure();
     fmt::print(stderr,
                "weightfault: interrupted after {} trial(s); {} holds them: continue with "
                "`weightfault run {} --resume`\n",
-               summary.trials_run, file.partial().string(), args.scenario);
+               summary.trials_run, file->partial().string(), args.scenario);
     return 130;
   }
-  file.commit();
-  fmt::print("wrote {}: {} trials x {} dtypes ({} evaluations) in {:.1f} s ({:.2f} trials/s)\n",
+  file->commit();
+  fmt::print("wrote {}: {} trials x {} dtypes ({} evaluations) in {:.1f} s ({:.2f} trials/s){}\n",
              sc.output, summary.trials_run, sc.dtypes.size(), summary.evaluations, summary.seconds,
-             static_cast<double>(summary.trials_run) / summary.seconds);
+             static_cast<double>(summary.trials_run) / summary.seconds,
+             cluster.size() > 1
+                 ? fmt::format(" on {} MPI ranks ({} bytes of trial records sent to rank 0)",
+                               cluster.size(), summary.bytes_received)
+                 : "");
   fmt::print("{}", wf::sim::report_results(sc.output, "table"));
   return 0;
 }
@@ -702,6 +729,8 @@ int main(int argc, char** argv) {
     if (*list_cmd) return run_list(registry);
     if (*tune_cmd) return run_tune_clip(tune);
     if (*describe_cmd) return run_describe(describe_name, registry);
+  } catch (const wf::sim::PeerFailed&) {
+    return exit_after_error(1);  // another rank of this MPI run reported why
   } catch (const wf::InputError& e) {
     fmt::print(stderr, "weightfault: error: {}\n", e.what());
     return exit_after_error(1);

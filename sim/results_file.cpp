@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 
 #include "common/input_error.h"
 #include "sim/summary_stats.h"
@@ -45,6 +47,69 @@ std::string utc_now() {
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> encode_trial(const std::vector<TrialRecord>& records) {
+  std::vector<std::uint8_t> out;
+  const auto put = [&](auto value) {
+    const auto* at = reinterpret_cast<const std::uint8_t*>(&value);
+    out.insert(out.end(), at, at + sizeof(value));
+  };
+  const auto put_list = [&](const std::vector<std::int64_t>& values) {
+    put(static_cast<std::uint64_t>(values.size()));
+    for (const auto v : values) put(v);
+  };
+  put(static_cast<std::uint64_t>(records.size()));
+  for (const auto& r : records) {
+    for (const auto v : {r.point, r.trial, r.protection, r.dtype, r.checkpoint})
+      put(static_cast<std::uint64_t>(v));
+    put(r.accuracy);
+    put(r.correct);
+    put(r.faults_active);
+    put(r.bits_changed);
+    put_list(r.weights_changed);
+    put_list(r.layers_dropped);
+    put_list(r.flips_by_position);
+    put_list(r.faults_by_model_kind);
+  }
+  return out;
+}
+
+std::vector<TrialRecord> decode_trial(const std::vector<std::uint8_t>& bytes) {
+  std::size_t at = 0;
+  const auto get = [&]<typename T>(T& value) {
+    if (at + sizeof(T) > bytes.size()) throw std::runtime_error("decode_trial: message too short");
+    std::memcpy(&value, bytes.data() + at, sizeof(T));
+    at += sizeof(T);
+  };
+  const auto get_list = [&](std::vector<std::int64_t>& values) {
+    std::uint64_t n = 0;
+    get(n);
+    if (n > bytes.size()) throw std::runtime_error("decode_trial: bad list length");
+    values.resize(n);
+    for (auto& v : values) get(v);
+  };
+  std::uint64_t count = 0;
+  get(count);
+  if (count > bytes.size()) throw std::runtime_error("decode_trial: bad record count");
+  std::vector<TrialRecord> records(count);
+  for (auto& r : records) {
+    for (auto* field : {&r.point, &r.trial, &r.protection, &r.dtype, &r.checkpoint}) {
+      std::uint64_t v = 0;
+      get(v);
+      *field = static_cast<std::size_t>(v);
+    }
+    get(r.accuracy);
+    get(r.correct);
+    get(r.faults_active);
+    get(r.bits_changed);
+    get_list(r.weights_changed);
+    get_list(r.layers_dropped);
+    get_list(r.flips_by_position);
+    get_list(r.faults_by_model_kind);
+  }
+  if (at != bytes.size()) throw std::runtime_error("decode_trial: trailing bytes");
+  return records;
+}
 
 ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& sc,
                              const ResultsLayout& layout, std::uint64_t inputs_hash)
@@ -104,6 +169,10 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& path, const Scenario& 
   // Last: a file with a status has every dataset (resumable() asks for it).
   h5::write_string_attribute(file_, "status", "running");
   h5::flush(file_);
+}
+
+void ResultsWriter::write_ranks(int ranks) {
+  h5::write_int_attribute(file_, "mpi_ranks", {ranks});
 }
 
 bool ResultsWriter::resumable(const std::filesystem::path& path) {

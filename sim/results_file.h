@@ -44,6 +44,11 @@ struct TrialRecord {
   std::vector<std::int64_t> faults_by_model_kind;
 };
 
+// A finished trial's records as bytes and back (the ranks of an MPI run send them to the
+// one that writes, sim/cluster.h).
+std::vector<std::uint8_t> encode_trial(const std::vector<TrialRecord>& records);
+std::vector<TrialRecord> decode_trial(const std::vector<std::uint8_t>& bytes);
+
 class ResultsWriter {
  public:
   // Creates the file; `inputs_hash` identifies the model and data the run reads.
@@ -57,6 +62,9 @@ class ResultsWriter {
   static bool resumable(const std::filesystem::path& path);
   ResultsWriter(const std::filesystem::path& path, const Scenario& scenario,
                 const ResultsLayout& layout, std::uint64_t inputs_hash, Resume);
+  // How many processes ran the campaign (MPI ranks; 1 without MPI): the one attribute,
+  // with the creation time, in which a file differs from one process's.
+  void write_ranks(int ranks);
   // Whether every (protection, dtype) of trial k of point p is in the file.
   bool trial_finished(std::size_t point, std::size_t trial) const {
     return !finished_.empty() &&
