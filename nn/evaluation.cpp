@@ -84,7 +84,8 @@ std::size_t ResumeCache::bytes() const {
 }
 
 ResumeCache record_resume_cache(InferenceEngine& engine, const Dataset& data,
-                                std::span<const std::size_t> layers, std::size_t budget_bytes) {
+                                std::span<const std::size_t> layers, std::size_t budget_bytes,
+                                DenseTail* tail) {
   std::vector<std::size_t> candidates;
   for (const auto layer : layers) {
     const std::size_t stage = engine.stage_of(layer);
@@ -106,9 +107,15 @@ ResumeCache record_resume_cache(InferenceEngine& engine, const Dataset& data,
     cache.bytes_per_batch.push_back(engine.boundary_bytes(stage));
     cache.data.emplace_back(engine.boundary_bytes(stage) * batches);
   }
+  if (tail != nullptr) tail->start(data.size());
   cache.metrics = run_batches(
       engine, data, 0, [](std::size_t) {},
       [&](std::size_t batch) {
+        if (tail != nullptr) {
+          const std::size_t first = batch * engine.batch_size();
+          tail->record_batch(engine, first, std::min(engine.batch_size(), data.size() - first),
+                             data.labels);
+        }
         for (std::size_t k = 0; k < cache.stages.size(); ++k) {
           const std::size_t size = cache.bytes_per_batch[k];
           engine.save_boundary(cache.stages[k],

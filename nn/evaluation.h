@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nn/dataset.h"
+#include "nn/dense_tail.h"
 #include "nn/inference_engine.h"
 #include "nn/metrics.h"
 
@@ -34,8 +35,10 @@ struct ResumeCache {
 
 // Records the stages of `layers` whose activations fit in `budget_bytes`,
 // preferring the latest stages (they serve the most trials for the least memory).
+// With `tail` (planned, nn/dense_tail.h), the same pass records its activations too.
 ResumeCache record_resume_cache(InferenceEngine& engine, const Dataset& data,
-                                std::span<const std::size_t> layers, std::size_t budget_bytes);
+                                std::span<const std::size_t> layers, std::size_t budget_bytes,
+                                DenseTail* tail = nullptr);
 
 // Evaluates with the layers before `first_changed_layer` unchanged since the
 // cache was recorded: starts at the latest cached stage not after that layer's

@@ -393,6 +393,10 @@ void InferenceEngine::restore_weights(std::size_t layer) {
   }
 }
 
+bool InferenceEngine::fused_into_previous(std::size_t layer) const {
+  return impl_->fused_into_previous.at(layer);
+}
+
 std::vector<float> InferenceEngine::layer_output(std::size_t layer) {
   Impl& im = *impl_;
   memory mem = im.outputs.at(layer);

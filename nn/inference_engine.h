@@ -84,6 +84,9 @@ class InferenceEngine {
   void run_from(std::size_t stage);
   void read_logits(std::size_t count, std::vector<float>& logits) const;
 
+  // Whether `layer` (an activation) runs as a post-op of the conv/dense before it.
+  bool fused_into_previous(std::size_t layer) const;
+
   // Output of `layer` for the last batch, plain layout [batch][C][H][W] or
   // [batch][F]. With fused activations a conv/dense reports its activated output.
   std::vector<float> layer_output(std::size_t layer);

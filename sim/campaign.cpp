@@ -59,6 +59,7 @@ struct Shared {
   std::vector<std::vector<std::unique_ptr<memory::FaultModel>>> models;  // [point][model]
   std::vector<std::int64_t> reference_correct;                           // per image
   std::vector<nn::ResumeCache> caches;       // per image: golden activations to restart at a layer
+  std::vector<nn::DenseTail> tails;          // per image: golden activations of the dense tail
   std::vector<std::size_t> weighted_layers;  // layer indices
   std::vector<WeightedLayer> layer_tensors;  // [slot]: parallel to weighted_layers
   std::vector<std::size_t> slot_of_tensor;   // tensor index -> slot
@@ -67,6 +68,7 @@ struct Shared {
   // memory.target_layers: per image, per segment, whether faults may land there ([] = all).
   std::vector<std::vector<bool>> targeted_segments;
   bool full_eval = false;  // CampaignOptions::full_eval
+  bool dense_tail = true;  // CampaignOptions::dense_tail
 };
 
 // Per-worker mutable state: an engine and working copies, restored after each trial.
@@ -147,7 +149,10 @@ class Worker {
   }
 
   using WordList = std::vector<std::pair<std::size_t, std::uint64_t>>;  // (segment, word)
-  using GroupList = std::vector<std::pair<std::size_t, std::size_t>>;   // (tensor, group)
+  // This trial's weights that read differently from golden: (tensor, element).
+  std::vector<std::pair<std::size_t, std::size_t>> changed_elements_;
+  bool engine_dirty_ = false;  // the engine holds this trial's weights (restore puts golden back)
+  using GroupList = std::vector<std::pair<std::size_t, std::size_t>>;  // (tensor, group)
 
   // One image at one checkpoint: apply the faults active then, decode what they touched,
   // evaluate from the first changed layer (or the sub-model layer_drop picks), restore.
@@ -256,6 +261,7 @@ class Worker {
         if (std::bit_cast<std::uint32_t>(values_[t][e]) != std::bit_cast<std::uint32_t>(gold[e])) {
           ++rec.weights_changed[s_.slot_of_tensor[t]];
           changed_slots.push_back(s_.slot_of_tensor[t]);
+          changed_elements_.emplace_back(t, e);
         }
       }
     }
@@ -282,6 +288,13 @@ class Worker {
       return static_cast<std::int64_t>(nn::evaluate(engine, s_.data).correct);
     }
     if (changed_slots.empty()) return s_.reference_correct[i];  // every weight reads as golden
+    if (!s_.full_eval) {
+      if (const auto correct = from_dense_tail(i)) {
+        ++evaluations;
+        return static_cast<std::int64_t>(*correct);
+      }
+    }
+    engine_dirty_ = true;
     if (s_.full_eval) {
       for (const auto slot : changed_slots) push_layer(slot);
       ++evaluations;
@@ -312,9 +325,37 @@ class Worker {
                 image.golden_values(t).begin() + static_cast<std::ptrdiff_t>(last),
                 values_[t].begin() + static_cast<std::ptrdiff_t>(first));
     }
-    if (drop.empty()) {
+    if (drop.empty() && engine_dirty_) {
       for (const auto slot : changed_slots) push_layer(slot);  // a sub-model ran otherwise
     }
+    engine_dirty_ = false;
+    changed_elements_.clear();
+  }
+
+  // Correct predictions of image i from its dense tail (nn/dense_tail.h), when every
+  // changed weight is a kernel or bias element of a tail layer and the tail can take them.
+  std::optional<std::size_t> from_dense_tail(std::size_t i) const {
+    const auto& tail = s_.tails[i];
+    if (tail.empty()) return std::nullopt;
+    std::vector<nn::DenseTail::WeightChange> changes;
+    changes.reserve(changed_elements_.size());
+    for (const auto& [t, e] : changed_elements_) {
+      const auto& l = s_.layer_tensors[s_.slot_of_tensor[t]];
+      if (!tail.covers(l.layer)) return std::nullopt;
+      const auto role = std::find_if(l.tensors.begin(), l.tensors.end(),
+                                     [&](const auto& rt) { return rt.second == t; });
+      if (role == l.tensors.end() || (role->first != "kernel" && role->first != "bias"))
+        return std::nullopt;
+      changes.push_back(
+          {l.layer, role->first == "bias", e, s_.images[i].golden_values(t)[e], values_[t][e]});
+    }
+    const auto current = [&](std::size_t layer, bool bias) -> std::span<const float> {
+      const auto& l = s_.layer_tensors[layer_slot(layer)];
+      for (const auto& [role, t] : l.tensors)
+        if (role == (bias ? "bias" : "kernel")) return values_[t];
+      return {};
+    };
+    return tail.correct_with(changes, current, s_.data.labels);
   }
 
   // layer_drop: the layers (names) to detach because a CRC chunk of theirs fails now.
@@ -557,6 +598,7 @@ void record_references(Shared& shared, ResultsWriter* writer, int threads) {
   const std::size_t dtypes = shared.images.size();
   const std::size_t budget = sc.activation_cache_mib * (std::size_t{1} << 20) / dtypes;
   shared.caches.resize(dtypes);
+  shared.tails.resize(dtypes);
   std::atomic<std::size_t> next_dtype{0};
   std::exception_ptr setup_failure;
   std::mutex setup_mutex;
@@ -580,8 +622,15 @@ void record_references(Shared& shared, ResultsWriter* writer, int threads) {
             for (const auto& [role, t] : l.tensors)
               engine.set_param(l.layer, role, image.golden_values(t));
           }
-          shared.caches[d] =
-              nn::record_resume_cache(engine, shared.data, shared.weighted_layers, budget);
+          // The dense tail first: a trial whose faults all land there costs microseconds
+          // per sample; the resume cache gets what is left of the budget.
+          auto tail = shared.dense_tail ? nn::DenseTail::plan(engine) : nn::DenseTail{};
+          const std::size_t tail_bytes = tail.empty() ? 0 : tail.bytes_for(shared.data.size());
+          const bool with_tail = !tail.empty() && tail_bytes <= budget;
+          shared.caches[d] = nn::record_resume_cache(engine, shared.data, shared.weighted_layers,
+                                                     budget - (with_tail ? tail_bytes : 0),
+                                                     with_tail ? &tail : nullptr);
+          if (with_tail) shared.tails[d] = std::move(tail);
         }
       } catch (...) {
         std::lock_guard lock(setup_mutex);
@@ -840,6 +889,7 @@ auto with_prepared(const Scenario& sc, const std::string& data_root, F&& f) {
                 .models = {},
                 .reference_correct = {},
                 .caches = {},
+                .tails = {},
                 .weighted_layers = {},
                 .layer_tensors = {},
                 .slot_of_tensor = {},
@@ -899,6 +949,7 @@ CampaignSummary run_campaign(const Scenario& sc, const memory::FaultModelRegistr
       set_up = true;
       if (options.cluster != nullptr) options.cluster->stop_unless_all_ok(nullptr);
       shared.full_eval = options.full_eval;
+      shared.dense_tail = options.dense_tail && !options.full_eval;
       return run_prepared(shared, options, start);
     });
   } catch (...) {

@@ -31,6 +31,9 @@ struct CampaignOptions {
   // Evaluate every trial over the whole network (no restart at the first changed layer from
   // the cached fault-free activations): the plain way, to check a result both ways.
   bool full_eval = false;
+  // Trials whose changed weights all lie in the dense tail (nn/dense_tail.h) are evaluated
+  // from its recorded activations; false: restart at the first changed layer instead.
+  bool dense_tail = true;
   // Set (by a signal handler) to stop: trials in flight finish, no new one starts, and the
   // file is left resumable with status "interrupted".
   const std::atomic<bool>* stop = nullptr;

@@ -1,0 +1,76 @@
+// Incremental evaluation of a trial whose changed weights all lie in a network's dense
+// tail: the chain of fully connected layers and element-wise activations that ends at the
+// logits (e.g. flatten -> dense -> relu -> dense -> softmax). Most weights of many
+// networks sit there, so most faults land there.
+//
+// A changed weight W[j][i] of a dense layer changes output feature j only, by
+// (W'[j][i] - W[j][i]) * x[i]; an activation keeps the set of changed features; a dense
+// layer fed by a few changed features updates every output from those features only:
+// y' = y + W'(x' - x) + (W' - W)x. From the fault-free activations of every sample
+// (recorded once per weight image, the same pass that records the resume cache), a trial
+// costs O(samples x (changed weights + changed features x outputs)) instead of a full
+// evaluation. Sums are taken in double from the recorded float values, so a result
+// equals recomputation up to float rounding (tests/test_dense_tail.cpp measures how many
+// predictions that can change). A non-finite value anywhere declines: the caller
+// evaluates the plain way, which applies the NaN policy (docs/inference.md).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "nn/inference_engine.h"
+
+namespace weightfault::nn {
+
+class DenseTail {
+ public:
+  // The tail of `engine`'s network: the layers from the first dense layer with a flat
+  // input after which only dense layers, element-wise activations and dropout follow, one
+  // after another, up to the logits. Empty when there is none, or when the engine fuses
+  // an activation into a tail layer (its pre-activation output is then not observable).
+  static DenseTail plan(const InferenceEngine& engine);
+  DenseTail() = default;
+
+  bool empty() const { return chain_.empty(); }
+  // Whether `layer` is a dense layer of the tail (its weight changes can be evaluated here).
+  bool covers(std::size_t layer) const;
+  // The recorded activations' size for `samples` samples.
+  std::size_t bytes_for(std::size_t samples) const;
+
+  // Recording, during one full evaluation with the golden weights: call start() before
+  // it and record_batch() after each batch has run (samples [first, first + count)).
+  void start(std::size_t samples);
+  void record_batch(InferenceEngine& engine, std::size_t first, std::size_t count,
+                    std::span<const std::uint8_t> labels);
+
+  struct WeightChange {
+    std::size_t layer = 0;  // a dense layer of the tail
+    bool bias = false;      // else the kernel, [out][in]
+    std::size_t index = 0;  // element of the kernel or bias
+    float golden = 0.0f, now = 0.0f;
+  };
+  // The current kernel or bias of a tail dense layer (plain layout, golden plus changes).
+  using CurrentWeights = std::function<std::span<const float>(std::size_t layer, bool bias)>;
+  // Correct predictions over the recorded samples with `changes` applied; nullopt when a
+  // value computed is not finite (evaluate the plain way then).
+  // With `predictions`, also each sample's predicted class (-1: none, a NaN logit).
+  std::optional<std::size_t> correct_with(std::span<const WeightChange> changes,
+                                          const CurrentWeights& current,
+                                          std::span<const std::uint8_t> labels,
+                                          std::vector<int>* predictions = nullptr) const;
+
+ private:
+  const Network* network_ = nullptr;
+  std::vector<std::size_t> chain_;     // layers, in order; the last one outputs the logits
+  std::vector<std::size_t> features_;  // per chain position: input features; then classes
+  std::size_t samples_ = 0;
+  // Per chain position: its input for every sample [samples][features]; last: the logits.
+  std::vector<std::vector<float>> activations_;
+  std::vector<std::uint8_t> golden_correct_;  // per sample
+  std::size_t golden_correct_total_ = 0;
+};
+
+}  // namespace weightfault::nn
