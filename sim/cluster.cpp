@@ -1,7 +1,9 @@
 #include "sim/cluster.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 #include "common/input_error.h"
 
@@ -85,8 +87,15 @@ void Cluster::send_to_root(int tag, const std::vector<std::uint8_t>& bytes) cons
 }
 
 Cluster::Message Cluster::receive() const {
+  // Polled with a pause, not MPI_Probe: Open MPI's blocking calls spin, and this thread
+  // shares the cores with the root's own trial workers. A message waits at most 2 ms,
+  // against trials of milliseconds to seconds.
   MPI_Status status;
-  MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &status);
+  for (int arrived = 0;;) {
+    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &arrived, &status);
+    if (arrived) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   int count = 0;
   MPI_Get_count(&status, MPI_BYTE, &count);
   Message m{status.MPI_SOURCE, status.MPI_TAG,

@@ -283,13 +283,15 @@ int run_run(const RunArgs& args, const wf::memory::FaultModelRegistry& registry)
     return 130;
   }
   file->commit();
-  fmt::print("wrote {}: {} trials x {} dtypes ({} evaluations) in {:.1f} s ({:.2f} trials/s){}\n",
-             sc.output, summary.trials_run, sc.dtypes.size(), summary.evaluations, summary.seconds,
-             static_cast<double>(summary.trials_run) / summary.seconds,
-             cluster.size() > 1
-                 ? fmt::format(" on {} MPI ranks ({} bytes of trial records sent to rank 0)",
-                               cluster.size(), summary.bytes_received)
-                 : "");
+  fmt::print(
+      "wrote {}: {} trials x {} dtypes ({} evaluations) in {:.1f} s (set-up {:.1f} s, {:.2f} "
+      "trials/s){}\n",
+      sc.output, summary.trials_run, sc.dtypes.size(), summary.evaluations, summary.seconds,
+      summary.setup_seconds, static_cast<double>(summary.trials_run) / summary.seconds,
+      cluster.size() > 1
+          ? fmt::format(" on {} MPI ranks ({} bytes of trial records sent to rank 0)",
+                        cluster.size(), summary.bytes_received)
+          : "");
   fmt::print("{}", wf::sim::report_results(sc.output, "table"));
   return 0;
 }
