@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "nn/metrics.h"
 #include "nn/op.h"
@@ -19,6 +20,9 @@ std::size_t volume(const Shape& shape) {
 // Multiply-adds per sample up to which a dense layer is recomputed here in full when that
 // is cheaper than its delta update (a final classifier layer fed by many changed features).
 constexpr std::size_t kLargestLayerRecomputed = std::size_t{1} << 16;
+
+// Output channels of the head convolution recomputed in one pass at most.
+constexpr std::size_t kMaxChannels = 4;
 
 const ActivationOp* activation_of(const Layer& layer) {
   return dynamic_cast<const ActivationOp*>(&op_of(layer));
@@ -51,10 +55,164 @@ DenseTail DenseTail::plan(const InferenceEngine& engine) {
   for (const auto layer : chain)
     tail.features_.push_back(volume(net.output_shape(net.inputs_of(layer).front())));
   tail.features_.push_back(volume(net.output_shape(chain.back())));
+
+  // A convolution head: conv -> [activation] -> [max_pool] -> [dropout] -> flatten -> dense.
+  Head head;
+  std::size_t at = net.inputs_of(chain.front()).front();
+  bool ok = net.layer(at).op == "flatten";
+  while (ok && net.layer(at).op != "conv2d") {
+    const Layer& layer = net.layer(at);
+    ok = net.inputs_of(at).size() == 1 && net.consumers_of(at).size() == 1 &&
+         !engine.fused_into_previous(at) &&
+         (layer.op == "flatten" || layer.op == "dropout" || layer.op == "max_pool" ||
+          activation_of(layer) != nullptr);
+    if (!ok) break;
+    head.between.insert(head.between.begin(), at);
+    at = net.inputs_of(at).front();
+  }
+  if (ok) {
+    const Layer& conv = net.layer(at);
+    const Shape& out_shape = net.output_shape(at);
+    const Shape& flat_in = net.output_shape(net.inputs_of(head.between.back()).front());
+    ok = net.consumers_of(at).size() == 1 && conv.attributes.count("groups") == 0 &&
+         conv.attributes.count("dilation_h") == 0 && out_shape.size() == 3 && flat_in.size() == 3 &&
+         flat_in[0] == out_shape[0];
+    if (ok) {
+      head.conv = at;
+      head.in_size = volume(net.output_shape(net.inputs_of(at).front()));
+      head.channels = out_shape[0];
+      head.height = out_shape[1];
+      head.width = out_shape[2];
+      head.pooled_height = flat_in[1];
+      head.pooled_width = flat_in[2];
+      tail.head_ = head;
+    }
+  }
   return tail;
 }
 
+DenseTail::Scratch::Scratch() = default;
+DenseTail::Scratch::~Scratch() = default;
+DenseTail::Scratch::Scratch(Scratch&&) noexcept = default;
+DenseTail::Scratch& DenseTail::Scratch::operator=(Scratch&&) noexcept = default;
+
+std::optional<DenseTail::Scratch> DenseTail::make_scratch(int threads, std::size_t batch) const {
+  if (!head_) return std::nullopt;
+  const Layer& conv = network_->layer(head_->conv);
+  Scratch scratch;
+  for (std::size_t k = 1; k <= kMaxChannels; ++k) {
+    auto net = std::make_unique<Network>();
+    Layer input;
+    input.name = "input";
+    input.op = "input";
+    input.input_shape = network_->output_shape(network_->inputs_of(head_->conv).front());
+    net->add_layer(input);
+    Layer few = conv;  // the same window, k output channels
+    few.name = "channels";
+    few.inputs = {"input"};
+    few.units = static_cast<std::int64_t>(k);
+    auto& kernel = few.params.at("kernel");
+    kernel.dims[0] = static_cast<std::int64_t>(k);
+    kernel.values.resize(kernel.values.size() / static_cast<std::size_t>(conv.units) * k);
+    few.params.at("bias").dims = {static_cast<std::int64_t>(k)};
+    few.params.at("bias").values.resize(k);
+    net->add_layer(few);
+    Layer flat;  // a network's output is flat class scores
+    flat.name = "flat";
+    flat.op = "flatten";
+    flat.inputs = {"channels"};
+    net->add_layer(flat);
+    net->normalization.scale = 1.0f;  // the recorded input is the convolution's, as it is
+    net->normalization.offset = 0.0f;
+    net->finalize();
+    scratch.engines_.push_back(std::make_unique<InferenceEngine>(
+        *net, EngineOptions{.threads = threads,
+                            .batch = std::max<std::size_t>(1, std::min(batch, samples_))}));
+    scratch.networks_.push_back(std::move(net));
+  }
+  return scratch;
+}
+
+bool DenseTail::head_channels(const std::vector<std::size_t>& channels,
+                              const CurrentWeights& current, Scratch& scratch,
+                              std::vector<std::vector<float>>& features) const {
+  const Head& h = *head_;
+  const std::size_t K = channels.size();
+  InferenceEngine& engine = *scratch.engines_.at(K - 1);
+  const std::size_t layer = scratch.networks_[K - 1]->index_of("channels");
+  const auto kernel = current(h.conv, false);
+  const auto bias = current(h.conv, true);
+  const std::size_t per_channel = kernel.size() / static_cast<std::size_t>(h.channels);
+  std::vector<float> few_kernel, few_bias;
+  for (const auto c : channels) {
+    few_kernel.insert(few_kernel.end(),
+                      kernel.begin() + static_cast<std::ptrdiff_t>(c * per_channel),
+                      kernel.begin() + static_cast<std::ptrdiff_t>((c + 1) * per_channel));
+    few_bias.push_back(bias[c]);
+  }
+  engine.set_param(layer, "kernel", few_kernel);
+  engine.set_param(layer, "bias", few_bias);
+  const auto H = static_cast<std::size_t>(h.height), W = static_cast<std::size_t>(h.width);
+  const auto PH = static_cast<std::size_t>(h.pooled_height),
+             PW = static_cast<std::size_t>(h.pooled_width);
+  features.assign(K, std::vector<float>(samples_ * PH * PW));
+  std::vector<float> plane, pooled;
+  for (std::size_t first = 0; first < samples_; first += engine.batch_size()) {
+    const std::size_t count = std::min(engine.batch_size(), samples_ - first);
+    engine.load_inputs(
+        std::span<const float>(head_input_).subspan(first * h.in_size, count * h.in_size), count);
+    engine.run_from(0);
+    const auto out = engine.layer_output(layer);  // [batch][K][H][W]
+    for (std::size_t n = 0; n < count; ++n) {
+      for (std::size_t k = 0; k < K; ++k) {
+        const auto at = out.begin() + static_cast<std::ptrdiff_t>((n * K + k) * H * W);
+        plane.assign(at, at + static_cast<std::ptrdiff_t>(H * W));
+        std::size_t ph = H, pw = W;
+        for (const auto l : h.between) {
+          const Layer& between = network_->layer(l);
+          if (const auto* activation = activation_of(between)) {
+            for (auto& v : plane) v = activation->apply(between, v);
+          } else if (between.op == "max_pool") {
+            // oneDNN's max pooling: the largest value of the window inside the input.
+            const auto oh = static_cast<std::size_t>(network_->output_shape(l)[1]);
+            const auto ow = static_cast<std::size_t>(network_->output_shape(l)[2]);
+            pooled.assign(oh * ow, 0.0f);
+            for (std::size_t y = 0; y < oh; ++y)
+              for (std::size_t x = 0; x < ow; ++x) {
+                float best = -std::numeric_limits<float>::infinity();
+                for (std::int64_t ky = 0; ky < between.kernel[0]; ++ky)
+                  for (std::int64_t kx = 0; kx < between.kernel[1]; ++kx) {
+                    const std::int64_t iy =
+                        static_cast<std::int64_t>(y) * between.stride[0] + ky - between.padding[0];
+                    const std::int64_t ix =
+                        static_cast<std::int64_t>(x) * between.stride[1] + kx - between.padding[1];
+                    if (iy < 0 || ix < 0 || iy >= static_cast<std::int64_t>(ph) ||
+                        ix >= static_cast<std::int64_t>(pw))
+                      continue;
+                    best = std::max(
+                        best,
+                        plane[static_cast<std::size_t>(iy) * pw + static_cast<std::size_t>(ix)]);
+                  }
+                pooled[y * ow + x] = best;
+              }
+            plane.swap(pooled);
+            ph = oh;
+            pw = ow;
+          }  // dropout and flatten: the identity on one channel's values
+        }
+        if (ph * pw != PH * PW) return false;
+        for (const float v : plane)
+          if (!std::isfinite(v)) return false;
+        std::copy(plane.begin(), plane.end(),
+                  features[k].begin() + static_cast<std::ptrdiff_t>((first + n) * PH * PW));
+      }
+    }
+  }
+  return true;
+}
+
 bool DenseTail::covers(std::size_t layer) const {
+  if (head_ && layer == head_->conv) return true;
   return network_ != nullptr && network_->layer(layer).op == "dense" &&
          std::find(chain_.begin(), chain_.end(), layer) != chain_.end();
 }
@@ -62,6 +220,7 @@ bool DenseTail::covers(std::size_t layer) const {
 std::size_t DenseTail::bytes_for(std::size_t samples) const {
   std::size_t floats = 0;
   for (const auto f : features_) floats += f * samples;
+  if (head_) floats += head_->in_size * samples;
   return floats * sizeof(float) + samples;
 }
 
@@ -71,6 +230,7 @@ void DenseTail::start(std::size_t samples) {
   for (std::size_t k = 0; k < features_.size(); ++k) activations_[k].resize(features_[k] * samples);
   golden_correct_.assign(samples, 0);
   golden_correct_total_ = 0;
+  if (head_) head_input_.assign(head_->in_size * samples, 0.0f);
 }
 
 void DenseTail::record_batch(InferenceEngine& engine, std::size_t first, std::size_t count,
@@ -82,6 +242,11 @@ void DenseTail::record_batch(InferenceEngine& engine, std::size_t first, std::si
     const std::size_t f = features_[k];
     std::copy_n(values.begin(), count * f,
                 activations_[k].begin() + static_cast<std::ptrdiff_t>(first * f));
+  }
+  if (head_) {
+    const auto values = engine.layer_output(network_->inputs_of(head_->conv).front());
+    std::copy_n(values.begin(), count * head_->in_size,
+                head_input_.begin() + static_cast<std::ptrdiff_t>(first * head_->in_size));
   }
   const std::size_t classes = features_.back();
   const auto& logits = activations_.back();
@@ -96,7 +261,8 @@ void DenseTail::record_batch(InferenceEngine& engine, std::size_t first, std::si
 std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange> changes,
                                                    const CurrentWeights& current,
                                                    std::span<const std::uint8_t> labels,
-                                                   std::vector<int>* predictions) const {
+                                                   std::vector<int>* predictions,
+                                                   Scratch* scratch) const {
   const std::size_t classes = features_.back();
   const auto& logits = activations_.back();
   if (predictions != nullptr) {
@@ -111,7 +277,18 @@ std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange>
                                     chain_.begin());
   };
   std::size_t first = chain_.size();
-  for (const auto& c : changes) first = std::min(first, position(c.layer));
+  std::vector<std::size_t> changed_channels;  // changed output channels of the head conv
+  for (const auto& c : changes) {
+    if (head_ && c.layer == head_->conv) {
+      const std::size_t per_channel =
+          network_->layer(head_->conv).params.at("kernel").values.size() /
+          static_cast<std::size_t>(head_->channels);
+      changed_channels.push_back(c.bias ? c.index : c.index / per_channel);
+      first = 0;
+      continue;
+    }
+    first = std::min(first, position(c.layer));
+  }
   if (first == chain_.size()) return std::nullopt;
 
   const std::size_t N = samples_;
@@ -119,6 +296,27 @@ std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange>
   // their new values [sample][changed feature].
   std::vector<std::size_t> cols;
   std::vector<float> vals;
+  if (!changed_channels.empty()) {
+    if (scratch == nullptr) return std::nullopt;
+    std::sort(changed_channels.begin(), changed_channels.end());
+    changed_channels.erase(std::unique(changed_channels.begin(), changed_channels.end()),
+                           changed_channels.end());
+    // One pass recomputes up to kMaxChannels channels, a share of the convolution; past
+    // that, or a sixteenth of the channels, the caller's restart is cheaper.
+    if (changed_channels.size() > kMaxChannels ||
+        changed_channels.size() * 16 > static_cast<std::size_t>(head_->channels))
+      return std::nullopt;
+    const std::size_t per = static_cast<std::size_t>(head_->pooled_height * head_->pooled_width);
+    std::vector<std::vector<float>> channel_features;
+    if (!head_channels(changed_channels, current, *scratch, channel_features)) return std::nullopt;
+    for (const auto c : changed_channels)
+      for (std::size_t f = 0; f < per; ++f) cols.push_back(c * per + f);
+    vals.resize(N * cols.size());
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t k = 0; k < changed_channels.size(); ++k)
+        std::copy_n(channel_features[k].begin() + static_cast<std::ptrdiff_t>(n * per), per,
+                    vals.begin() + static_cast<std::ptrdiff_t>(n * cols.size() + k * per));
+  }
   for (std::size_t k = first; k < chain_.size(); ++k) {
     const Layer& layer = network_->layer(chain_[k]);
     const std::size_t F_in = features_[k], F_out = features_[k + 1];
@@ -189,6 +387,11 @@ std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange>
     std::vector<float> next(N * rows.size());
     std::vector<double> acc(rows.size());
     const std::size_t C = cols.size();
+    // W' over the changed inputs, [changed input][row]: contiguous for the loop below.
+    std::vector<double> w_cols(C * rows.size());
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t r = 0; r < rows.size(); ++r)
+        w_cols[c * rows.size() + r] = static_cast<double>(kernel[rows[r] * F_in + cols[c]]);
     for (std::size_t n = 0; n < N; ++n) {
       const float* x = X + n * F_in;
       const float* x_new = vals.data() + n * C;
@@ -198,8 +401,8 @@ std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange>
       for (std::size_t c = 0; c < C; ++c) {
         const double dx = static_cast<double>(x_new[c]) - static_cast<double>(x[cols[c]]);
         if (dx == 0.0) continue;
-        for (std::size_t r = 0; r < rows.size(); ++r)
-          acc[r] += static_cast<double>(kernel[rows[r] * F_in + cols[c]]) * dx;
+        const double* w = w_cols.data() + c * rows.size();
+        for (std::size_t r = 0; r < rows.size(); ++r) acc[r] += w[r] * dx;
       }
       // (W' - W) x over this layer's changed weights: with W'(x' - x) above, y' - y.
       for (const auto& t : terms) acc[t.row_slot] += t.delta * static_cast<double>(x[t.input]);

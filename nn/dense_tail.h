@@ -1,7 +1,13 @@
 // Incremental evaluation of a trial whose changed weights all lie in a network's dense
 // tail: the chain of fully connected layers and element-wise activations that ends at the
-// logits (e.g. flatten -> dense -> relu -> dense -> softmax). Most weights of many
-// networks sit there, so most faults land there.
+// logits (e.g. flatten -> dense -> relu -> dense -> softmax) -- and, where one feeds it,
+// the convolution before it (conv -> relu -> max pool -> flatten -> the tail). Most
+// weights of many networks sit there, so most faults land there.
+//
+// A changed weight of that convolution changes one output channel: the channel is
+// recomputed from the convolution's recorded input (a one-channel oneDNN convolution,
+// Scratch), taken through the activation and pooling, and enters the tail as the
+// changed features it flattens to.
 //
 // A changed weight W[j][i] of a dense layer changes output feature j only, by
 // (W'[j][i] - W[j][i]) * x[i]; an activation keeps the set of changed features; a dense
@@ -17,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -35,7 +42,26 @@ class DenseTail {
   DenseTail() = default;
 
   bool empty() const { return chain_.empty(); }
-  // Whether `layer` is a dense layer of the tail (its weight changes can be evaluated here).
+  // Per worker: the one-channel convolution the head recomputes channels with.
+  class Scratch {
+   public:
+    Scratch();
+    ~Scratch();
+    Scratch(Scratch&&) noexcept;
+    Scratch& operator=(Scratch&&) noexcept;
+
+   private:
+    friend class DenseTail;
+    // [k]: a convolution of k + 1 output channels (one pass for up to kMaxChannels).
+    std::vector<std::unique_ptr<Network>> networks_;
+    std::vector<std::unique_ptr<InferenceEngine>> engines_;
+  };
+  // nullopt: no convolution head.
+  std::optional<Scratch> make_scratch(int threads, std::size_t batch) const;
+  // The tail's first (dense) layer.
+  std::size_t first_layer() const { return chain_.front(); }
+  // Whether `layer` is a dense layer of the tail or its convolution head (its weight changes
+  // can be evaluated here).
   bool covers(std::size_t layer) const;
   // The recorded activations' size for `samples` samples.
   std::size_t bytes_for(std::size_t samples) const;
@@ -57,13 +83,31 @@ class DenseTail {
   // Correct predictions over the recorded samples with `changes` applied; nullopt when a
   // value computed is not finite (evaluate the plain way then).
   // With `predictions`, also each sample's predicted class (-1: none, a NaN logit).
+  // Changes in the convolution head need `scratch` (make_scratch), else nullopt.
   std::optional<std::size_t> correct_with(std::span<const WeightChange> changes,
                                           const CurrentWeights& current,
                                           std::span<const std::uint8_t> labels,
-                                          std::vector<int>* predictions = nullptr) const;
+                                          std::vector<int>* predictions = nullptr,
+                                          Scratch* scratch = nullptr) const;
 
  private:
+  // The convolution feeding the tail, and the channel-wise layers between (activation,
+  // max pool, dropout, flatten), if any.
+  struct Head {
+    std::size_t conv = 0;
+    std::vector<std::size_t> between;  // in order, ending with the flatten
+    std::size_t in_size = 0;           // the convolution's input per sample (C * H * W)
+    std::int64_t channels = 0, height = 0, width = 0;  // its output
+    std::int64_t pooled_height = 0, pooled_width = 0;  // per channel, entering the flatten
+  };
+  // The new first-dense-input features of output `channels` (at most kMaxChannels) for
+  // every sample: features[k][sample][feature]. False on a non-finite value.
+  bool head_channels(const std::vector<std::size_t>& channels, const CurrentWeights& current,
+                     Scratch& scratch, std::vector<std::vector<float>>& features) const;
+
   const Network* network_ = nullptr;
+  std::optional<Head> head_;
+  std::vector<float> head_input_;      // [samples][in_size]
   std::vector<std::size_t> chain_;     // layers, in order; the last one outputs the logits
   std::vector<std::size_t> features_;  // per chain position: input features; then classes
   std::size_t samples_ = 0;

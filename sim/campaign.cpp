@@ -152,6 +152,8 @@ class Worker {
   // This trial's weights that read differently from golden: (tensor, element).
   std::vector<std::pair<std::size_t, std::size_t>> changed_elements_;
   bool engine_dirty_ = false;  // the engine holds this trial's weights (restore puts golden back)
+  // Per image: the dense tail's one-channel convolution (nn/dense_tail.h), made when needed.
+  std::vector<std::optional<nn::DenseTail::Scratch>> tail_scratch_;
   using GroupList = std::vector<std::pair<std::size_t, std::size_t>>;  // (tensor, group)
 
   // One image at one checkpoint: apply the faults active then, decode what they touched,
@@ -334,12 +336,16 @@ class Worker {
 
   // Correct predictions of image i from its dense tail (nn/dense_tail.h), when every
   // changed weight is a kernel or bias element of a tail layer and the tail can take them.
-  std::optional<std::size_t> from_dense_tail(std::size_t i) const {
+  std::optional<std::size_t> from_dense_tail(std::size_t i) {
     const auto& tail = s_.tails[i];
     if (tail.empty()) return std::nullopt;
+    if (tail_scratch_.size() != s_.tails.size()) tail_scratch_.resize(s_.tails.size());
+    if (!tail_scratch_[i])
+      tail_scratch_[i] = tail.make_scratch(s_.scenario.engine_threads, s_.scenario.batch);
     std::vector<nn::DenseTail::WeightChange> changes;
     changes.reserve(changed_elements_.size());
-    for (const auto& [t, e] : changed_elements_) {
+    for (const auto& element : changed_elements_) {
+      const std::size_t t = element.first, e = element.second;  // (clang 14: no captured bindings)
       const auto& l = s_.layer_tensors[s_.slot_of_tensor[t]];
       if (!tail.covers(l.layer)) return std::nullopt;
       const auto role = std::find_if(l.tensors.begin(), l.tensors.end(),
@@ -355,7 +361,8 @@ class Worker {
         if (role == (bias ? "bias" : "kernel")) return values_[t];
       return {};
     };
-    return tail.correct_with(changes, current, s_.data.labels);
+    return tail.correct_with(changes, current, s_.data.labels, nullptr,
+                             tail_scratch_[i] ? &*tail_scratch_[i] : nullptr);
   }
 
   // layer_drop: the layers (names) to detach because a CRC chunk of theirs fails now.
@@ -627,7 +634,13 @@ void record_references(Shared& shared, ResultsWriter* writer, int threads) {
           auto tail = shared.dense_tail ? nn::DenseTail::plan(engine) : nn::DenseTail{};
           const std::size_t tail_bytes = tail.empty() ? 0 : tail.bytes_for(shared.data.size());
           const bool with_tail = !tail.empty() && tail_bytes <= budget;
-          shared.caches[d] = nn::record_resume_cache(engine, shared.data, shared.weighted_layers,
+          // A trial that changes only tail layers restarts (if the tail declines it) no later
+          // than the tail's first layer: restart points inside the tail are never used.
+          std::vector<std::size_t> restart_layers;
+          for (const auto layer : shared.weighted_layers)
+            if (!with_tail || !tail.covers(layer) || layer == tail.first_layer())
+              restart_layers.push_back(layer);
+          shared.caches[d] = nn::record_resume_cache(engine, shared.data, restart_layers,
                                                      budget - (with_tail ? tail_bytes : 0),
                                                      with_tail ? &tail : nullptr);
           if (with_tail) shared.tails[d] = std::move(tail);

@@ -26,6 +26,7 @@
 #include "sim/campaign.h"
 #include "sim/scenario.h"
 #include "tests/fixtures.h"
+#include "tests/reference_layers.h"
 
 namespace wf = weightfault;
 
@@ -38,27 +39,19 @@ double top2_gap(std::span<const float> row) {
   return static_cast<double>(sorted[0]) - static_cast<double>(sorted[1]);
 }
 
-// The tail's layers (dense, relu; dropout is the identity) in double, from the recorded
-// float input of the first dense layer: what the logits are without rounding.
-std::vector<double> exact_tail(
-    const wf::nn::Network& net, const std::vector<std::size_t>& chain, std::span<const float> input,
-    const std::map<std::pair<std::size_t, bool>, std::vector<float>>& w) {
-  std::vector<double> x(input.begin(), input.end());
-  for (const auto l : chain) {
-    const auto& layer = net.layer(l);
-    if (layer.op == "relu") {
-      for (auto& v : x) v = v > 0.0 ? v : 0.0;
-    } else if (layer.op == "dense") {
-      const auto& kernel = w.at({l, false});
-      const auto& bias = w.at({l, true});
-      std::vector<double> y(bias.begin(), bias.end());
-      for (std::size_t j = 0; j < y.size(); ++j)
-        for (std::size_t i = 0; i < x.size(); ++i)
-          y[j] += static_cast<double>(kernel[j * x.size() + i]) * x[i];
-      x = std::move(y);
-    }
-  }
-  return x;
+// The plain-loop reference's logits of sample n with the trial's weights (fp64 sums):
+// what the logits are without float rounding, to tell a near-tie from an error.
+std::vector<float> reference_logits(
+    const wf::nn::Network& net, const wf::nn::Dataset& data, std::size_t n,
+    const std::map<std::pair<std::size_t, bool>, std::vector<float>>& weights) {
+  auto trial = net;
+  for (const auto& [key, values] : weights)
+    trial.mutable_layer(key.first).params.at(key.second ? "bias" : "kernel").values = values;
+  const std::size_t size = data.image_size();
+  std::vector<float> input(size);
+  for (std::size_t k = 0; k < size; ++k)
+    input[k] = net.normalization.apply(static_cast<float>(data.pixels[n * size + k]), k, size);
+  return wf::reference::logits(trial, input, 1);
 }
 
 // A word of `dtype` holding w, one bit flipped, read back as float. `scale`: int8_sym's.
@@ -89,17 +82,20 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
     if (net.layer(l).op == "dense") dense.push_back(l);
   REQUIRE(dense.size() == 3);
   for (const auto l : dense) CHECK(tail.covers(l));
-  std::vector<std::size_t> chain;  // fc1 .. fc3, the layers the tail evaluates
-  for (std::size_t l = dense.front(); l <= dense.back(); ++l) chain.push_back(l);
-  REQUIRE(net.output_shape(net.inputs_of(dense.front()).front()) == wf::nn::Shape{400});
+  // conv2 -> relu -> max_pool -> flatten feeds the tail: its channels are recomputed.
+  const std::size_t conv2 = net.index_of("conv2");
+  CHECK(tail.covers(conv2));
+  std::vector<std::size_t> faulty = dense;  // where the flips land
+  faulty.push_back(conv2);
   CHECK_FALSE(tail.covers(net.index_of("conv1")));
 
-  std::size_t trials = 0, near_ties = 0, declined = 0, changed_predictions = 0;
+  std::size_t trials = 0, near_ties = 0, declined = 0, changed_predictions = 0, conv_trials = 0;
   wf::SplitMix64 rng(2026);
   for (const std::string dtype : {"fp32", "fp16", "int8_sym"}) {
     // The golden weights as the dtype stores them, in the engine and the recorded tail.
     std::map<std::pair<std::size_t, bool>, std::vector<float>> golden;
     std::map<std::pair<std::size_t, bool>, float> scale;
+    // (the per-sample loop below records which trials reach the convolution head)
     for (std::size_t l = 0; l < net.size(); ++l) {
       if (!net.layer(l).has_weights()) continue;
       for (const bool bias : {false, true}) {
@@ -114,13 +110,16 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
       }
     }
     wf::nn::record_resume_cache(engine, data, {}, 0, &tail);
+    auto scratch = tail.make_scratch(1, 250);
+    REQUIRE(scratch.has_value());
     for (const bool clamp : {false, true}) {
       for (const int flips : {1, 3, 10, 60, 400}) {  // ~5e-7 .. 2e-4 of the tail's bits
         for (int repeat = 0; repeat < 8; ++repeat, ++trials) {
           auto current = golden;
           std::vector<wf::nn::DenseTail::WeightChange> changes;
           for (int f = 0; f < flips; ++f) {
-            const std::size_t l = dense[rng.below(dense.size())];
+            // A conv2 weight in one flip of ten (it holds 2,416 of the 61,706 weights).
+            const std::size_t l = rng.below(10) == 0 ? conv2 : dense[rng.below(dense.size())];
             const bool bias = rng.below(20) == 0;
             auto& values = current[{l, bias}];
             const std::size_t e = rng.below(values.size());
@@ -139,12 +138,12 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
                 changes.push_back({key.first, key.second, e, golden[key][e], values[e]});
 
           // The full evaluation, per sample.
-          for (const auto l : dense) {
+          for (const auto l : faulty) {
             engine.set_param(l, "kernel", current[{l, false}]);
             engine.set_param(l, "bias", current[{l, true}]);
           }
           std::vector<int> full(data.size());
-          std::vector<float> full_logits, tail_input;
+          std::vector<float> full_logits;
           std::vector<float> logits;
           for (std::size_t first = 0; first < data.size(); first += engine.batch_size()) {
             const std::size_t count = std::min(engine.batch_size(), data.size() - first);
@@ -152,13 +151,11 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
             engine.run_from(0);
             engine.read_logits(count, logits);
             full_logits.insert(full_logits.end(), logits.begin(), logits.end());
-            const auto in = engine.layer_output(net.inputs_of(dense.front()).front());
-            tail_input.insert(tail_input.end(), in.begin(), in.begin() + count * 400);
             for (std::size_t n = 0; n < count; ++n)
               full[first + n] =
                   wf::nn::predicted_class(std::span<const float>(logits).subspan(n * 10, 10));
           }
-          for (const auto l : dense) {
+          for (const auto l : faulty) {
             engine.set_param(l, "kernel", golden[{l, false}]);
             engine.set_param(l, "bias", golden[{l, true}]);
           }
@@ -169,8 +166,8 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
               [&](std::size_t l, bool bias) -> std::span<const float> {
                 return current.at({l, bias});
               },
-              data.labels, &incremental);
-          if (!correct) {  // a value was not finite: the campaign evaluates in full
+              data.labels, &incremental, &*scratch);
+          if (!correct) {  // declined: the campaign restarts at the first changed layer
             ++declined;
             continue;
           }
@@ -180,18 +177,22 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
             if (full[n] == incremental[n]) continue;
             // The full evaluation's own rounding error on this sample's logits.
             const auto row = std::span<const float>(full_logits).subspan(n * 10, 10);
-            const auto exact = exact_tail(
-                net, chain, std::span<const float>(tail_input).subspan(n * 400, 400), current);
+            const auto exact = reference_logits(net, data, n, current);
             double error = 0.0;
             for (std::size_t c = 0; c < 10; ++c)
-              error = std::max(error, std::abs(static_cast<double>(row[c]) - exact[c]));
+              error = std::max(
+                  error, std::abs(static_cast<double>(row[c]) - static_cast<double>(exact[c])));
             const double gap = top2_gap(row);
             INFO(dtype, " clamp ", clamp, " flips ", flips, " sample ", n, " gap ", gap,
                  " rounding error of the full evaluation ", error);
-            CHECK(gap <= 2.0 * error + 1e-6);
+            CHECK(gap <= 2.0 * error + 1e-5);
             ++near_ties;
           }
           changed_predictions += full_correct != tail.correct_with({}, {}, data.labels) ? 1 : 0;
+          conv_trials += std::any_of(changes.begin(), changes.end(),
+                                     [&](const auto& c) { return c.layer == conv2; })
+                             ? 1
+                             : 0;
         }
       }
     }
@@ -199,11 +200,15 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
   MESSAGE(trials, " trials x 1000 samples: ", near_ties,
           " predictions differed (each where the full evaluation's own rounding error reaches "
           "the gap of its top two logits), ",
-          declined, " trials declined (a non-finite value: evaluated in full), ",
-          changed_predictions, " trials changed the accuracy");
+          declined,
+          " trials declined (a non-finite value, or more changed conv2 channels than "
+          "one pass recomputes: the campaign restarts those), ",
+          changed_predictions, " trials changed the accuracy, ", conv_trials,
+          " evaluated trials changed conv2 weights");
   CHECK(trials == 240);
-  CHECK(declined < trials / 4);              // the tail takes most trials
-  CHECK(changed_predictions > trials / 10);  // and they are not all harmless
+  CHECK(declined < trials / 2);     // the tail takes most trials
+  CHECK(changed_predictions > 10);  // and they are not all harmless
+  CHECK(conv_trials > 10);          // the convolution head is exercised
 }
 
 TEST_CASE("a campaign evaluated incrementally counts what --full-eval counts") {
