@@ -87,7 +87,7 @@ bad_input(report_format_unknown 2 "--format: xml not in \\{table,csv,json\\}" LI
   ${WF} report ${MODEL} --format xml)
 bad_input(describe_no_name 2 "name is required" LINES any ${WF} describe)
 bad_input(train_epochs_zero 2 "--epochs: Value 0 not in range 1 to 1000" LINES any
-  ${WF} train model_definitions/mlp_fashion_subnet.toml -o ${BAD}/never.h5 --epochs 0)
+  ${WF} train model_definitions/mlp_fashion_subnet.toml -o ${BAD}/never_1.h5 --epochs 0)
 bad_input(no_command 2 "A subcommand is required" LINES any ${WF})
 
 # --- files that are not what they claim ---------------------------------------------------
@@ -101,10 +101,10 @@ bad_input(eval_corrupt_gzip 1 "t10k-images-idx3-ubyte.gz: corrupt gzip data \\(z
   ${WF} eval --model ${BAD}/model.h5 --dataset mnist --data-root ${BAD}/corrupt_gzip)
 bad_input(info_missing_model 1 "nowhere.h5: file not found" ${WF} info nowhere.h5)
 bad_input(import_keras_not_keras 1 "lenet5_mnist.h5: no 'model_config' attribute; not a Keras model file"
-  ${WF} import-keras ${MODEL} -o ${BAD}/never.h5)
-bad_input(import_keras_text 1 "README.md: not an HDF5 file" ${WF} import-keras README.md -o ${BAD}/never.h5)
+  ${WF} import-keras ${MODEL} -o ${BAD}/never_2.h5)
+bad_input(import_keras_text 1 "README.md: not an HDF5 file" ${WF} import-keras README.md -o ${BAD}/never_3.h5)
 bad_input(import_onnx_not_onnx 1 "README.md: not an ONNX model \\(protobuf parse failed\\)"
-  ${WF} import-onnx README.md -o ${BAD}/never.h5)
+  ${WF} import-onnx README.md -o ${BAD}/never_4.h5)
 bad_input(report_text_file 1 "README.md: not an HDF5 file" ${WF} report README.md)
 bad_input(report_model_file 1 "lenet5_mnist.h5: not a weightfault results file" ${WF} report ${MODEL})
 bad_input(report_wrong_shape 1 "results_wrong_shape.h5:/results/none/fp32/accuracy: has shape \\[3\\], expected \\[2, trials, 1\\]"
@@ -112,9 +112,9 @@ bad_input(report_wrong_shape 1 "results_wrong_shape.h5:/results/none/fp32/accura
 bad_input(report_accuracy_out_of_range 1 "accuracy: value 7.5 at index 1 is not an accuracy in \\[0, 1\\]"
   ${WF} report ${BAD}/results_accuracy_7_5.h5)
 bad_input(train_definition_missing 1 "nowhere.toml: model definition not found"
-  ${WF} train tests/bad_inputs/nowhere.toml -o ${BAD}/never.h5)
+  ${WF} train tests/bad_inputs/nowhere.toml -o ${BAD}/never_5.h5)
 bad_input(train_definition_is_a_scenario 1 "quickstart.toml:[0-9]+:[0-9]+: .*unknown"
-  LINES any ${WF} train scenarios/quickstart.toml -o ${BAD}/never.h5)
+  LINES any ${WF} train scenarios/quickstart.toml -o ${BAD}/never_6.h5)
 
 # --- outputs: never overwrite, never an input, one run per output -------------------------
 bad_input(run_output_is_directory 1 "bad_inputs: the output is a directory"
@@ -132,9 +132,9 @@ bad_input(import_keras_output_is_input 1 "the output is one of this command's in
 bad_input(tune_clip_output_exists 1 "model.h5: exists; give --overwrite"
   ${WF} tune-clip ${MODEL} --dataset mnist -o ${BAD}/model.h5)
 bad_input(train_seed_negative 2 "--seed: expected a whole number" LINES any
-  ${WF} train model_definitions/mlp_fashion_subnet.toml -o ${BAD}/never.h5 --seed -1)
+  ${WF} train model_definitions/mlp_fashion_subnet.toml -o ${BAD}/never_7.h5 --seed -1)
 bad_input(tune_clip_seed_negative 2 "--seed: expected a whole number" LINES any
-  ${WF} tune-clip ${MODEL} -o ${BAD}/never.h5 --seed -1)
+  ${WF} tune-clip ${MODEL} -o ${BAD}/never_8.h5 --seed -1)
 
 # --- resume: only the same run continues --------------------------------------------------
 bad_input(resume_other_scenario 1 "out.h5.partial: cannot resume: the scenario differs from the killed run's at line 1"
