@@ -5,6 +5,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 
 namespace weightfault::fuzz {
 namespace {
@@ -77,6 +78,16 @@ hid_t any_type(ByteSource& in) {
   }
 }
 
+// A value of any type and shape, with the input's bytes: (type, dataspace, bytes).
+std::tuple<hid_t, hid_t, std::vector<std::uint8_t>> any_value(ByteSource& in) {
+  const hid_t type = any_type(in);
+  const auto dims = any_shape(in);
+  const hid_t space = dims.empty()
+                          ? H5Screate(H5S_SCALAR)
+                          : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  return {type, space, in.bytes(element_count(dims) * H5Tget_size(type))};
+}
+
 void write_attribute(hid_t object, const std::string& name, ByteSource& in) {
   if (in.in_range(0, 2) == 0) {  // a variable-length string, as our writers use
     const hid_t type = H5Tcopy(H5T_C_S1);
@@ -93,12 +104,7 @@ void write_attribute(hid_t object, const std::string& name, ByteSource& in) {
     H5Tclose(type);
     return;
   }
-  const hid_t type = any_type(in);
-  const auto dims = any_shape(in);
-  const hid_t space = dims.empty()
-                          ? H5Screate(H5S_SCALAR)
-                          : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
-  const auto bytes = in.bytes(element_count(dims) * H5Tget_size(type));
+  const auto [type, space, bytes] = any_value(in);
   const hid_t a = H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT);
   if (a >= 0) {
     if (!bytes.empty()) H5Awrite(a, type, bytes.data());
@@ -109,12 +115,7 @@ void write_attribute(hid_t object, const std::string& name, ByteSource& in) {
 }
 
 void write_dataset(hid_t file, const std::string& path, ByteSource& in) {
-  const hid_t type = any_type(in);
-  const auto dims = any_shape(in);
-  const hid_t space = dims.empty()
-                          ? H5Screate(H5S_SCALAR)
-                          : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
-  const auto bytes = in.bytes(element_count(dims) * H5Tget_size(type));
+  const auto [type, space, bytes] = any_value(in);
   const hid_t d =
       H5Dcreate2(file, path.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (d >= 0) {
