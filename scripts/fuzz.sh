@@ -13,7 +13,12 @@ seconds=${1:?usage: scripts/fuzz.sh SECONDS [BUILD_DIR]}
 build=${2:-build-asan}
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: SECONDS must be a whole number > 0" >&2; exit 2; }
 
-targets=(scenario model_definition fault_list idx model_file keras_import results_report)
+# Every fuzz/fuzz_<target>.cpp is a target (a new one is one new file).
+targets=()
+for source in fuzz/fuzz_*.cpp; do
+  name=${source#fuzz/fuzz_}
+  targets+=("${name%.cpp}")
+done
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DWEIGHTFAULT_SANITIZE=ON -DWEIGHTFAULT_FUZZ=ON >/dev/null
 cmake --build "$build" -j 2 --target "${targets[@]/#/fuzz_}"
