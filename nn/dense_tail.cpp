@@ -96,49 +96,67 @@ DenseTail::Scratch::~Scratch() = default;
 DenseTail::Scratch::Scratch(Scratch&&) noexcept = default;
 DenseTail::Scratch& DenseTail::Scratch::operator=(Scratch&&) noexcept = default;
 
-std::optional<DenseTail::Scratch> DenseTail::make_scratch(int threads, std::size_t batch) const {
+std::optional<DenseTail::Scratch> DenseTail::make_scratch(int threads) const {
   if (!head_) return std::nullopt;
-  const Layer& conv = network_->layer(head_->conv);
   Scratch scratch;
-  for (std::size_t k = 1; k <= kMaxChannels; ++k) {
-    auto net = std::make_unique<Network>();
-    Layer input;
-    input.name = "input";
-    input.op = "input";
-    input.input_shape = network_->output_shape(network_->inputs_of(head_->conv).front());
-    net->add_layer(input);
-    Layer few = conv;  // the same window, k output channels
-    few.name = "channels";
-    few.inputs = {"input"};
-    few.units = static_cast<std::int64_t>(k);
-    auto& kernel = few.params.at("kernel");
-    kernel.dims[0] = static_cast<std::int64_t>(k);
-    kernel.values.resize(kernel.values.size() / static_cast<std::size_t>(conv.units) * k);
-    few.params.at("bias").dims = {static_cast<std::int64_t>(k)};
-    few.params.at("bias").values.resize(k);
-    net->add_layer(few);
-    Layer flat;  // a network's output is flat class scores
-    flat.name = "flat";
-    flat.op = "flatten";
-    flat.inputs = {"channels"};
-    net->add_layer(flat);
-    net->normalization.scale = 1.0f;  // the recorded input is the convolution's, as it is
-    net->normalization.offset = 0.0f;
-    net->finalize();
-    scratch.engines_.push_back(std::make_unique<InferenceEngine>(
-        *net, EngineOptions{.threads = threads,
-                            .batch = std::max<std::size_t>(1, std::min(batch, samples_))}));
-    scratch.networks_.push_back(std::move(net));
-  }
+  scratch.threads_ = threads;
+  scratch.networks_.resize(kMaxChannels);
+  scratch.engines_.resize(kMaxChannels);
   return scratch;
 }
+
+namespace {
+
+// The head convolution with `k` output channels, reading the recorded input as it is.
+std::unique_ptr<Network> few_channel_network(const Network& network, std::size_t conv,
+                                             std::size_t k) {
+  const Layer& layer = network.layer(conv);
+  auto net = std::make_unique<Network>();
+  Layer input;
+  input.name = "input";
+  input.op = "input";
+  input.input_shape = network.output_shape(network.inputs_of(conv).front());
+  net->add_layer(input);
+  Layer few = layer;  // the same window, k output channels
+  few.name = "channels";
+  few.inputs = {"input"};
+  few.units = static_cast<std::int64_t>(k);
+  auto& kernel = few.params.at("kernel");
+  kernel.dims[0] = static_cast<std::int64_t>(k);
+  kernel.values.resize(kernel.values.size() / static_cast<std::size_t>(layer.units) * k);
+  few.params.at("bias").dims = {static_cast<std::int64_t>(k)};
+  few.params.at("bias").values.resize(k);
+  net->add_layer(few);
+  Layer flat;  // a network's output is flat class scores
+  flat.name = "flat";
+  flat.op = "flatten";
+  flat.inputs = {"channels"};
+  net->add_layer(flat);
+  net->normalization.scale = 1.0f;
+  net->normalization.offset = 0.0f;
+  net->finalize();
+  return net;
+}
+
+// Samples per pass of a few-channel convolution: its input buffer stays small (MBs),
+// whatever the scenario's batch; results do not depend on it.
+constexpr std::size_t kHeadBatch = 256;
+
+}  // namespace
 
 bool DenseTail::head_channels(const std::vector<std::size_t>& channels,
                               const CurrentWeights& current, Scratch& scratch,
                               std::vector<std::vector<float>>& features) const {
   const Head& h = *head_;
   const std::size_t K = channels.size();
-  InferenceEngine& engine = *scratch.engines_.at(K - 1);
+  if (!scratch.engines_.at(K - 1)) {
+    scratch.networks_[K - 1] = few_channel_network(*network_, h.conv, K);
+    scratch.engines_[K - 1] = std::make_unique<InferenceEngine>(
+        *scratch.networks_[K - 1],
+        EngineOptions{.threads = scratch.threads_,
+                      .batch = std::max<std::size_t>(1, std::min(kHeadBatch, samples_))});
+  }
+  InferenceEngine& engine = *scratch.engines_[K - 1];
   const std::size_t layer = scratch.networks_[K - 1]->index_of("channels");
   const auto kernel = current(h.conv, false);
   const auto bias = current(h.conv, true);

@@ -42,7 +42,9 @@ class DenseTail {
   DenseTail() = default;
 
   bool empty() const { return chain_.empty(); }
-  // Per worker: the one-channel convolution the head recomputes channels with.
+  // Per worker (and network variant): the few-channel convolutions the head recomputes
+  // channels with, built on first use. Holds no weights of its own, so one serves every
+  // weight image of the same network.
   class Scratch {
    public:
     Scratch();
@@ -52,12 +54,13 @@ class DenseTail {
 
    private:
     friend class DenseTail;
+    int threads_ = 1;
     // [k]: a convolution of k + 1 output channels (one pass for up to kMaxChannels).
     std::vector<std::unique_ptr<Network>> networks_;
     std::vector<std::unique_ptr<InferenceEngine>> engines_;
   };
-  // nullopt: no convolution head.
-  std::optional<Scratch> make_scratch(int threads, std::size_t batch) const;
+  // nullopt: no convolution head. `threads`: oneDNN threads of its convolutions.
+  std::optional<Scratch> make_scratch(int threads) const;
   // The tail's first (dense) layer.
   std::size_t first_layer() const { return chain_.front(); }
   // Whether `layer` is a dense layer of the tail or its convolution head (its weight changes

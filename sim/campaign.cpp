@@ -152,7 +152,7 @@ class Worker {
   // This trial's weights that read differently from golden: (tensor, element).
   std::vector<std::pair<std::size_t, std::size_t>> changed_elements_;
   bool engine_dirty_ = false;  // the engine holds this trial's weights (restore puts golden back)
-  // Per image: the dense tail's one-channel convolution (nn/dense_tail.h), made when needed.
+  // Per network variant: the dense tail's few-channel convolutions (nn/dense_tail.h).
   std::vector<std::optional<nn::DenseTail::Scratch>> tail_scratch_;
   using GroupList = std::vector<std::pair<std::size_t, std::size_t>>;  // (tensor, group)
 
@@ -339,9 +339,11 @@ class Worker {
   std::optional<std::size_t> from_dense_tail(std::size_t i) {
     const auto& tail = s_.tails[i];
     if (tail.empty()) return std::nullopt;
-    if (tail_scratch_.size() != s_.tails.size()) tail_scratch_.resize(s_.tails.size());
-    if (!tail_scratch_[i])
-      tail_scratch_[i] = tail.make_scratch(s_.scenario.engine_threads, s_.scenario.batch);
+    // One scratch per network variant: it holds no weights, so images share it.
+    const std::size_t variant = s_.variant_of_image[i];
+    if (tail_scratch_.size() != s_.variants.size()) tail_scratch_.resize(s_.variants.size());
+    if (!tail_scratch_[variant])
+      tail_scratch_[variant] = tail.make_scratch(s_.scenario.engine_threads);
     std::vector<nn::DenseTail::WeightChange> changes;
     changes.reserve(changed_elements_.size());
     for (const auto& element : changed_elements_) {
@@ -362,7 +364,7 @@ class Worker {
       return {};
     };
     return tail.correct_with(changes, current, s_.data.labels, nullptr,
-                             tail_scratch_[i] ? &*tail_scratch_[i] : nullptr);
+                             tail_scratch_[variant] ? &*tail_scratch_[variant] : nullptr);
   }
 
   // layer_drop: the layers (names) to detach because a CRC chunk of theirs fails now.

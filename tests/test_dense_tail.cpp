@@ -110,7 +110,7 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
       }
     }
     wf::nn::record_resume_cache(engine, data, {}, 0, &tail);
-    auto scratch = tail.make_scratch(1, 250);
+    auto scratch = tail.make_scratch(1);
     REQUIRE(scratch.has_value());
     for (const bool clamp : {false, true}) {
       for (const int flips : {1, 3, 10, 60, 400}) {  // ~5e-7 .. 2e-4 of the tail's bits
