@@ -170,61 +170,40 @@ bool DenseTail::head_channels(const std::vector<std::size_t>& channels,
   }
   engine.set_param(layer, "kernel", few_kernel);
   engine.set_param(layer, "bias", few_bias);
-  const auto H = static_cast<std::size_t>(h.height), W = static_cast<std::size_t>(h.width);
   const auto PH = static_cast<std::size_t>(h.pooled_height),
              PW = static_cast<std::size_t>(h.pooled_width);
   features.assign(K, std::vector<float>(samples_ * PH * PW));
-  std::vector<float> plane, pooled;
+  // The layers between the convolution and the dense layer act channel by channel: their
+  // plain-loop references (nn/op.h) on the K channels give exactly their features.
+  const auto k_channels = [&](Shape shape) {  // a layer's per-sample shape with K channels
+    if (shape.size() == 3)
+      shape[0] = static_cast<std::int64_t>(K);
+    else
+      shape = {static_cast<std::int64_t>(K * PH * PW)};  // the flatten
+    return shape;
+  };
   for (std::size_t first = 0; first < samples_; first += engine.batch_size()) {
     const std::size_t count = std::min(engine.batch_size(), samples_ - first);
     engine.load_inputs(
         std::span<const float>(head_input_).subspan(first * h.in_size, count * h.in_size), count);
     engine.run_from(0);
-    const auto out = engine.layer_output(layer);  // [batch][K][H][W]
-    for (std::size_t n = 0; n < count; ++n) {
+    auto values = engine.layer_output(layer);  // [batch][K][H][W]
+    Shape shape{static_cast<std::int64_t>(K), h.height, h.width};
+    for (const auto l : h.between) {
+      const Layer& between = network_->layer(l);
+      ReferenceInputs in{{&values}, {shape}, k_channels(network_->output_shape(l)), count};
+      values = op_of(between).reference(between, in);
+      shape = in.output_shape;
+    }
+    for (std::size_t n = 0; n < count; ++n)
       for (std::size_t k = 0; k < K; ++k) {
-        const auto at = out.begin() + static_cast<std::ptrdiff_t>((n * K + k) * H * W);
-        plane.assign(at, at + static_cast<std::ptrdiff_t>(H * W));
-        std::size_t ph = H, pw = W;
-        for (const auto l : h.between) {
-          const Layer& between = network_->layer(l);
-          if (const auto* activation = activation_of(between)) {
-            for (auto& v : plane) v = activation->apply(between, v);
-          } else if (between.op == "max_pool") {
-            // oneDNN's max pooling: the largest value of the window inside the input.
-            const auto oh = static_cast<std::size_t>(network_->output_shape(l)[1]);
-            const auto ow = static_cast<std::size_t>(network_->output_shape(l)[2]);
-            pooled.assign(oh * ow, 0.0f);
-            for (std::size_t y = 0; y < oh; ++y)
-              for (std::size_t x = 0; x < ow; ++x) {
-                float best = -std::numeric_limits<float>::infinity();
-                for (std::int64_t ky = 0; ky < between.kernel[0]; ++ky)
-                  for (std::int64_t kx = 0; kx < between.kernel[1]; ++kx) {
-                    const std::int64_t iy =
-                        static_cast<std::int64_t>(y) * between.stride[0] + ky - between.padding[0];
-                    const std::int64_t ix =
-                        static_cast<std::int64_t>(x) * between.stride[1] + kx - between.padding[1];
-                    if (iy < 0 || ix < 0 || iy >= static_cast<std::int64_t>(ph) ||
-                        ix >= static_cast<std::int64_t>(pw))
-                      continue;
-                    best = std::max(
-                        best,
-                        plane[static_cast<std::size_t>(iy) * pw + static_cast<std::size_t>(ix)]);
-                  }
-                pooled[y * ow + x] = best;
-              }
-            plane.swap(pooled);
-            ph = oh;
-            pw = ow;
-          }  // dropout and flatten: the identity on one channel's values
-        }
-        if (ph * pw != PH * PW) return false;
-        for (const float v : plane)
-          if (!std::isfinite(v)) return false;
-        std::copy(plane.begin(), plane.end(),
+        const auto at = values.begin() + static_cast<std::ptrdiff_t>((n * K + k) * PH * PW);
+        if (!std::all_of(at, at + static_cast<std::ptrdiff_t>(PH * PW),
+                         [](float v) { return std::isfinite(v); }))
+          return false;
+        std::copy(at, at + static_cast<std::ptrdiff_t>(PH * PW),
                   features[k].begin() + static_cast<std::ptrdiff_t>((first + n) * PH * PW));
       }
-    }
   }
   return true;
 }

@@ -27,14 +27,6 @@ bool started_by_mpi_launcher() {
 
 }  // namespace
 
-bool Cluster::mpi_available() {
-#ifdef WEIGHTFAULT_HAVE_MPI
-  return true;
-#else
-  return false;
-#endif
-}
-
 void Cluster::stop_unless_all_ok(std::exception_ptr failure) const {
   if (size_ == 1) {
     if (failure) std::rethrow_exception(failure);

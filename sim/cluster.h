@@ -24,8 +24,6 @@ class Cluster {
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool root() const { return rank_ == 0; }
-  // Whether this build can join an MPI job at all.
-  static bool mpi_available();
 
   // Collective: whether `ok` holds on every rank (ranks agree to stop together).
   bool all(bool ok) const;
