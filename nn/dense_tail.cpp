@@ -1,8 +1,10 @@
 #include "nn/dense_tail.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include "nn/metrics.h"
 #include "nn/op.h"
@@ -21,11 +23,35 @@ std::size_t volume(const Shape& shape) {
 // is cheaper than its delta update (a final classifier layer fed by many changed features).
 constexpr std::size_t kLargestLayerRecomputed = std::size_t{1} << 16;
 
-// Output channels of the head convolution recomputed in one pass at most.
+// Output channels of the head convolution recomputed in one pass at most (without deltas).
 constexpr std::size_t kMaxChannels = 4;
+
+// How many times faster oneDNN's convolution and GEMM run per multiply-add than the delta
+// loops here (double sums, one changed input at a time): the head takes a trial by deltas
+// only while their multiply-adds are fewer than the restart's divided by this.
+constexpr std::size_t kRestartSpeedup = 8;
 
 const ActivationOp* activation_of(const Layer& layer) {
   return dynamic_cast<const ActivationOp*>(&op_of(layer));
+}
+
+// body(first, last) over [0, count) in `threads` contiguous parts run at once; each part
+// is computed as it would be alone, so results do not depend on `threads`. False if any
+// part returned false.
+template <class Body>
+bool split_samples(std::size_t count, int threads, Body&& body) {
+  const std::size_t parts = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)),
+                                                  std::max<std::size_t>(1, count / 64));
+  if (parts <= 1) return body(std::size_t{0}, count);
+  std::vector<char> ok(parts, 0);
+  std::vector<std::thread> pool;
+  const auto part = [&](std::size_t p) {
+    ok[p] = body(count * p / parts, count * (p + 1) / parts) ? 1 : 0;
+  };
+  for (std::size_t p = 1; p < parts; ++p) pool.emplace_back(part, p);
+  part(0);
+  for (auto& t : pool) t.join();
+  return std::all_of(ok.begin(), ok.end(), [](char c) { return c != 0; });
 }
 
 }  // namespace
@@ -85,7 +111,18 @@ DenseTail DenseTail::plan(const InferenceEngine& engine) {
       head.width = out_shape[2];
       head.pooled_height = flat_in[1];
       head.pooled_width = flat_in[2];
+      const Shape& in_shape = net.output_shape(net.inputs_of(at).front());
+      head.in_channels = in_shape[0];
+      head.in_height = in_shape[1];
+      head.in_width = in_shape[2];
+      head.kernel_h = conv.kernel[0];
+      head.kernel_w = conv.kernel[1];
+      head.stride_h = conv.stride[0];
+      head.stride_w = conv.stride[1];
+      head.pad_top = conv.padding[0];
+      head.pad_left = conv.padding[1];
       tail.head_ = head;
+      tail.head_deltas_ = true;
     }
   }
   return tail;
@@ -96,12 +133,13 @@ DenseTail::Scratch::~Scratch() = default;
 DenseTail::Scratch::Scratch(Scratch&&) noexcept = default;
 DenseTail::Scratch& DenseTail::Scratch::operator=(Scratch&&) noexcept = default;
 
-std::optional<DenseTail::Scratch> DenseTail::make_scratch(int threads) const {
-  if (!head_) return std::nullopt;
+DenseTail::Scratch DenseTail::make_scratch(int threads) const {
   Scratch scratch;
-  scratch.threads_ = threads;
-  scratch.networks_.resize(kMaxChannels);
-  scratch.engines_.resize(kMaxChannels);
+  scratch.threads_ = std::max(1, threads);
+  if (head_) {
+    scratch.networks_.resize(kMaxChannels);
+    scratch.engines_.resize(kMaxChannels);
+  }
   return scratch;
 }
 
@@ -144,32 +182,106 @@ constexpr std::size_t kHeadBatch = 256;
 
 }  // namespace
 
-bool DenseTail::head_channels(const std::vector<std::size_t>& channels,
-                              const CurrentWeights& current, Scratch& scratch,
-                              std::vector<std::vector<float>>& features) const {
+std::vector<float> DenseTail::head_deltas_for(const std::vector<std::size_t>& channels,
+                                              std::span<const WeightChange> changes,
+                                              std::size_t first, std::size_t count) const {
   const Head& h = *head_;
   const std::size_t K = channels.size();
-  if (!scratch.engines_.at(K - 1)) {
-    scratch.networks_[K - 1] = few_channel_network(*network_, h.conv, K);
-    scratch.engines_[K - 1] = std::make_unique<InferenceEngine>(
-        *scratch.networks_[K - 1],
-        EngineOptions{.threads = scratch.threads_,
-                      .batch = std::max<std::size_t>(1, std::min(kHeadBatch, samples_))});
+  const auto H = static_cast<std::size_t>(h.height), W = static_cast<std::size_t>(h.width);
+  const auto KH = static_cast<std::size_t>(h.kernel_h), KW = static_cast<std::size_t>(h.kernel_w);
+  const std::size_t per_channel = h.in_size / static_cast<std::size_t>(h.in_height * h.in_width) *
+                                  KH * KW;  // kernel elements per output channel
+  const auto IH = h.in_height, IW = h.in_width;
+  // Per channel: its bias delta and its kernel deltas as (input plane, ky, kx, delta).
+  struct Tap {
+    std::size_t plane;
+    std::int64_t ky, kx;
+    double delta;
+  };
+  std::vector<double> bias_delta(K, 0.0);
+  std::vector<std::vector<Tap>> taps(K);
+  for (const auto& c : changes) {
+    if (c.layer != h.conv) continue;
+    const std::size_t channel = c.bias ? c.index : c.index / per_channel;
+    const auto k = static_cast<std::size_t>(
+        std::lower_bound(channels.begin(), channels.end(), channel) - channels.begin());
+    const double delta = static_cast<double>(c.now) - static_cast<double>(c.golden);
+    if (c.bias) {
+      bias_delta[k] += delta;
+      continue;
+    }
+    const std::size_t e = c.index % per_channel;
+    taps[k].push_back({e / (KH * KW), static_cast<std::int64_t>(e / KW % KH),
+                       static_cast<std::int64_t>(e % KW), delta});
   }
-  InferenceEngine& engine = *scratch.engines_[K - 1];
-  const std::size_t layer = scratch.networks_[K - 1]->index_of("channels");
-  const auto kernel = current(h.conv, false);
-  const auto bias = current(h.conv, true);
-  const std::size_t per_channel = kernel.size() / static_cast<std::size_t>(h.channels);
-  std::vector<float> few_kernel, few_bias;
-  for (const auto c : channels) {
-    few_kernel.insert(few_kernel.end(),
-                      kernel.begin() + static_cast<std::ptrdiff_t>(c * per_channel),
-                      kernel.begin() + static_cast<std::ptrdiff_t>((c + 1) * per_channel));
-    few_bias.push_back(bias[c]);
+  // Float sums, as the convolution's own: y + ΔW ⊛ x equals recomputation up to float
+  // rounding.
+  std::vector<float> values(count * K * H * W);
+  const auto in_plane = static_cast<std::size_t>(IH * IW);
+  const auto sw = static_cast<std::size_t>(h.stride_w);
+  for (std::size_t k = 0; k < K; ++k) {
+    // Channel-major recordings: this channel's output and each tap's input plane are
+    // contiguous over the samples.
+    const float* y_channel = head_output_.data() + (channels[k] * samples_ + first) * H * W;
+    const auto bias = static_cast<float>(bias_delta[k]);
+    for (std::size_t n = 0; n < count; ++n) {
+      const float* y = y_channel + n * H * W;
+      float* v = values.data() + (n * K + k) * H * W;
+      for (std::size_t p = 0; p < H * W; ++p) v[p] = y[p] + bias;
+      for (const auto& t : taps[k]) {
+        const float* plane = head_input_.data() + (t.plane * samples_ + first + n) * in_plane;
+        const auto delta = static_cast<float>(t.delta);
+        // Output columns whose input column lies inside the image (outside: zero padding).
+        std::size_t ox_first = 0, ox_last = W;
+        while (ox_first < W &&
+               static_cast<std::int64_t>(ox_first) * h.stride_w - h.pad_left + t.kx < 0)
+          ++ox_first;
+        while (ox_last > ox_first &&
+               static_cast<std::int64_t>(ox_last - 1) * h.stride_w - h.pad_left + t.kx >= IW)
+          --ox_last;
+        for (std::size_t oy = 0; oy < H; ++oy) {
+          const std::int64_t yy = static_cast<std::int64_t>(oy) * h.stride_h - h.pad_top + t.ky;
+          if (yy < 0 || yy >= IH) continue;
+          const float* row = plane + yy * IW - h.pad_left + t.kx;
+          float* out = v + oy * W;
+          for (std::size_t ox = ox_first; ox < ox_last; ++ox) out[ox] += delta * row[ox * sw];
+        }
+      }
+    }
   }
-  engine.set_param(layer, "kernel", few_kernel);
-  engine.set_param(layer, "bias", few_bias);
+  return values;
+}
+
+bool DenseTail::head_channels(const std::vector<std::size_t>& channels,
+                              std::span<const WeightChange> changes, const CurrentWeights& current,
+                              Scratch* scratch, std::vector<std::vector<float>>& features) const {
+  const Head& h = *head_;
+  const std::size_t K = channels.size();
+  InferenceEngine* engine = nullptr;
+  std::size_t layer = 0;
+  if (!head_deltas_) {
+    if (!scratch->engines_.at(K - 1)) {
+      scratch->networks_[K - 1] = few_channel_network(*network_, h.conv, K);
+      scratch->engines_[K - 1] = std::make_unique<InferenceEngine>(
+          *scratch->networks_[K - 1],
+          EngineOptions{.threads = scratch->threads_,
+                        .batch = std::max<std::size_t>(1, std::min(kHeadBatch, samples_))});
+    }
+    engine = scratch->engines_[K - 1].get();
+    layer = scratch->networks_[K - 1]->index_of("channels");
+    const auto kernel = current(h.conv, false);
+    const auto bias = current(h.conv, true);
+    const std::size_t per_channel = kernel.size() / static_cast<std::size_t>(h.channels);
+    std::vector<float> few_kernel, few_bias;
+    for (const auto c : channels) {
+      few_kernel.insert(few_kernel.end(),
+                        kernel.begin() + static_cast<std::ptrdiff_t>(c * per_channel),
+                        kernel.begin() + static_cast<std::ptrdiff_t>((c + 1) * per_channel));
+      few_bias.push_back(bias[c]);
+    }
+    engine->set_param(layer, "kernel", few_kernel);
+    engine->set_param(layer, "bias", few_bias);
+  }
   const auto PH = static_cast<std::size_t>(h.pooled_height),
              PW = static_cast<std::size_t>(h.pooled_width);
   features.assign(K, std::vector<float>(samples_ * PH * PW));
@@ -182,30 +294,52 @@ bool DenseTail::head_channels(const std::vector<std::size_t>& channels,
       shape = {static_cast<std::int64_t>(K * PH * PW)};  // the flatten
     return shape;
   };
-  for (std::size_t first = 0; first < samples_; first += engine.batch_size()) {
-    const std::size_t count = std::min(engine.batch_size(), samples_ - first);
-    engine.load_inputs(
-        std::span<const float>(head_input_).subspan(first * h.in_size, count * h.in_size), count);
-    engine.run_from(0);
-    auto values = engine.layer_output(layer);  // [batch][K][H][W]
-    Shape shape{static_cast<std::int64_t>(K), h.height, h.width};
-    for (const auto l : h.between) {
-      const Layer& between = network_->layer(l);
-      ReferenceInputs in{{&values}, {shape}, k_channels(network_->output_shape(l)), count};
-      values = op_of(between).reference(between, in);
-      shape = in.output_shape;
-    }
-    for (std::size_t n = 0; n < count; ++n)
-      for (std::size_t k = 0; k < K; ++k) {
-        const auto at = values.begin() + static_cast<std::ptrdiff_t>((n * K + k) * PH * PW);
-        if (!std::all_of(at, at + static_cast<std::ptrdiff_t>(PH * PW),
-                         [](float v) { return std::isfinite(v); }))
-          return false;
-        std::copy(at, at + static_cast<std::ptrdiff_t>(PH * PW),
-                  features[k].begin() + static_cast<std::ptrdiff_t>((first + n) * PH * PW));
+  const std::size_t batch = engine != nullptr ? engine->batch_size() : kHeadBatch;
+  const auto samples = [&](std::size_t from, std::size_t to) {
+    for (std::size_t first = from; first < to; first += batch) {
+      const std::size_t count = std::min(batch, to - first);
+      std::vector<float> values;  // [count][K][H][W]
+      if (engine != nullptr) {
+        // Sample-major for the engine, from the channel-major recording.
+        const std::size_t plane = h.in_size / static_cast<std::size_t>(h.in_channels);
+        std::vector<float> input(count * h.in_size);
+        for (std::size_t n = 0; n < count; ++n)
+          for (std::size_t c = 0; c < static_cast<std::size_t>(h.in_channels); ++c)
+            std::copy_n(head_input_.begin() +
+                            static_cast<std::ptrdiff_t>((c * samples_ + first + n) * plane),
+                        plane,
+                        input.begin() + static_cast<std::ptrdiff_t>(n * h.in_size + c * plane));
+        engine->load_inputs(input, count);
+        engine->run_from(0);
+        const auto out = engine->layer_output(layer);
+        values.assign(out.begin(),
+                      out.begin() + static_cast<std::ptrdiff_t>(
+                                        count * K * static_cast<std::size_t>(h.height * h.width)));
+      } else {
+        values = head_deltas_for(channels, changes, first, count);
       }
-  }
-  return true;
+      Shape shape{static_cast<std::int64_t>(K), h.height, h.width};
+      for (const auto l : h.between) {
+        const Layer& between = network_->layer(l);
+        ReferenceInputs in{{&values}, {shape}, k_channels(network_->output_shape(l)), count};
+        values = op_of(between).reference(between, in);
+        shape = in.output_shape;
+      }
+      for (std::size_t n = 0; n < count; ++n)
+        for (std::size_t k = 0; k < K; ++k) {
+          const auto at = values.begin() + static_cast<std::ptrdiff_t>((n * K + k) * PH * PW);
+          if (!std::all_of(at, at + static_cast<std::ptrdiff_t>(PH * PW),
+                           [](float v) { return std::isfinite(v); }))
+            return false;
+          std::copy(at, at + static_cast<std::ptrdiff_t>(PH * PW),
+                    features[k].begin() + static_cast<std::ptrdiff_t>((first + n) * PH * PW));
+        }
+    }
+    return true;
+  };
+  // The few-channel engine runs on its own threads; deltas split the samples.
+  if (engine != nullptr) return samples(0, samples_);
+  return split_samples(samples_, scratch != nullptr ? scratch->threads_ : 1, samples);
 }
 
 bool DenseTail::covers(std::size_t layer) const {
@@ -218,6 +352,8 @@ std::size_t DenseTail::bytes_for(std::size_t samples) const {
   std::size_t floats = 0;
   for (const auto f : features_) floats += f * samples;
   if (head_) floats += head_->in_size * samples;
+  if (head_deltas_)
+    floats += static_cast<std::size_t>(head_->channels * head_->height * head_->width) * samples;
   return floats * sizeof(float) + samples;
 }
 
@@ -228,31 +364,51 @@ void DenseTail::start(std::size_t samples) {
   golden_correct_.assign(samples, 0);
   golden_correct_total_ = 0;
   if (head_) head_input_.assign(head_->in_size * samples, 0.0f);
+  if (head_deltas_)
+    head_output_.assign(
+        static_cast<std::size_t>(head_->channels * head_->height * head_->width) * samples, 0.0f);
+  else
+    head_output_ = {};
 }
 
 void DenseTail::record_batch(InferenceEngine& engine, std::size_t first, std::size_t count,
                              std::span<const std::uint8_t> labels) {
+  // Channel-major: [channel][sample][plane] (a tail layer's features: planes of one value).
+  const auto record_channel_major = [&](std::size_t layer, LargeBuffer<float>& to,
+                                        std::size_t channels, std::size_t per_sample) {
+    const std::size_t plane = per_sample / channels;
+    recording_.resize(count * per_sample);
+    engine.layer_output_to(layer, recording_);
+    for (std::size_t n = 0; n < count; ++n)
+      for (std::size_t c = 0; c < channels; ++c)
+        std::copy_n(recording_.begin() + static_cast<std::ptrdiff_t>(n * per_sample + c * plane),
+                    plane,
+                    to.begin() + static_cast<std::ptrdiff_t>((c * samples_ + first + n) * plane));
+  };
   for (std::size_t k = 0; k < features_.size(); ++k) {
     const std::size_t layer =
         k < chain_.size() ? network_->inputs_of(chain_[k]).front() : chain_.back();
-    const auto values = engine.layer_output(layer);
-    const std::size_t f = features_[k];
-    std::copy_n(values.begin(), count * f,
-                activations_[k].begin() + static_cast<std::ptrdiff_t>(first * f));
+    record_channel_major(layer, activations_[k], features_[k], features_[k]);
   }
-  if (head_) {
-    const auto values = engine.layer_output(network_->inputs_of(head_->conv).front());
-    std::copy_n(values.begin(), count * head_->in_size,
-                head_input_.begin() + static_cast<std::ptrdiff_t>(first * head_->in_size));
-  }
-  const std::size_t classes = features_.back();
-  const auto& logits = activations_.back();
+  if (head_)
+    record_channel_major(network_->inputs_of(head_->conv).front(), head_input_,
+                         static_cast<std::size_t>(head_->in_channels), head_->in_size);
+  if (head_deltas_)
+    record_channel_major(head_->conv, head_output_, static_cast<std::size_t>(head_->channels),
+                         static_cast<std::size_t>(head_->channels * head_->height * head_->width));
+  std::vector<float> row;
   for (std::size_t n = first; n < first + count; ++n) {
-    const bool correct =
-        rank_of(std::span<const float>(logits).subspan(n * classes, classes), labels[n]) == 0;
+    golden_row(n, row);
+    const bool correct = rank_of(row, labels[n]) == 0;
     golden_correct_[n] = correct ? 1 : 0;
     golden_correct_total_ += correct ? 1 : 0;
   }
+}
+
+void DenseTail::golden_row(std::size_t sample, std::vector<float>& row) const {
+  const std::size_t classes = features_.back();
+  row.resize(classes);
+  for (std::size_t c = 0; c < classes; ++c) row[c] = activations_.back()[c * samples_ + sample];
 }
 
 std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange> changes,
@@ -261,12 +417,13 @@ std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange>
                                                    std::vector<int>* predictions,
                                                    Scratch* scratch) const {
   const std::size_t classes = features_.back();
-  const auto& logits = activations_.back();
+  std::vector<float> row(classes);
   if (predictions != nullptr) {
     predictions->resize(samples_);
-    for (std::size_t n = 0; n < samples_; ++n)
-      (*predictions)[n] =
-          predicted_class(std::span<const float>(logits).subspan(n * classes, classes));
+    for (std::size_t n = 0; n < samples_; ++n) {
+      golden_row(n, row);
+      (*predictions)[n] = predicted_class(row);
+    }
   }
   if (changes.empty()) return golden_correct_total_;
   const auto position = [&](std::size_t layer) {
@@ -277,6 +434,7 @@ std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange>
   std::vector<std::size_t> changed_channels;  // changed output channels of the head conv
   for (const auto& c : changes) {
     if (head_ && c.layer == head_->conv) {
+      if (!std::isfinite(c.now)) return std::nullopt;  // the plain way applies the NaN policy
       const std::size_t per_channel =
           network_->layer(head_->conv).params.at("kernel").values.size() /
           static_cast<std::size_t>(head_->channels);
@@ -294,18 +452,36 @@ std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange>
   std::vector<std::size_t> cols;
   std::vector<float> vals;
   if (!changed_channels.empty()) {
-    if (scratch == nullptr) return std::nullopt;
+    if (scratch == nullptr && !head_deltas_) return std::nullopt;
     std::sort(changed_channels.begin(), changed_channels.end());
     changed_channels.erase(std::unique(changed_channels.begin(), changed_channels.end()),
                            changed_channels.end());
-    // One pass recomputes up to kMaxChannels channels, a share of the convolution; past
-    // that, or a sixteenth of the channels, the caller's restart is cheaper.
-    if (changed_channels.size() > kMaxChannels ||
-        changed_channels.size() * 16 > static_cast<std::size_t>(head_->channels))
+    const std::size_t K = changed_channels.size();
+    const Head& h = *head_;
+    const auto pixels = static_cast<std::size_t>(h.height * h.width);
+    if (head_deltas_) {
+      // Multiply-adds per sample: deltas of the changed channels and the first dense
+      // layer's update from their features, against the convolution and that layer.
+      std::size_t taps = 0;
+      for (const auto& c : changes) taps += c.layer == h.conv ? 1 : 0;
+      const std::size_t pooled = static_cast<std::size_t>(h.pooled_height * h.pooled_width);
+      const std::size_t deltas = (taps + K) * pixels + K * pooled * features_[1];
+      const std::size_t restart =
+          pixels * static_cast<std::size_t>(h.channels) *
+              (h.in_size / static_cast<std::size_t>(h.in_height * h.in_width)) *
+              static_cast<std::size_t>(h.kernel_h * h.kernel_w) +
+          features_[0] * features_[1];
+      if (deltas * kRestartSpeedup > restart) return std::nullopt;
+    } else if (K > kMaxChannels || K * 16 > static_cast<std::size_t>(h.channels)) {
+      // One pass recomputes up to kMaxChannels channels, a share of the convolution; past
+      // that, or a sixteenth of the channels, the caller's restart is cheaper.
       return std::nullopt;
+    }
     const std::size_t per = static_cast<std::size_t>(head_->pooled_height * head_->pooled_width);
     std::vector<std::vector<float>> channel_features;
-    if (!head_channels(changed_channels, current, *scratch, channel_features)) return std::nullopt;
+    if (!head_channels(changed_channels, changes, current, scratch, channel_features))
+      return std::nullopt;
+
     for (const auto c : changed_channels)
       for (std::size_t f = 0; f < per; ++f) cols.push_back(c * per + f);
     vals.resize(N * cols.size());
@@ -314,16 +490,19 @@ std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange>
         std::copy_n(channel_features[k].begin() + static_cast<std::ptrdiff_t>(n * per), per,
                     vals.begin() + static_cast<std::ptrdiff_t>(n * cols.size() + k * per));
   }
+  // Samples are taken in blocks: their rows of the new values stay in cache while the
+  // recorded (feature-major) activations are read contiguously per feature.
+  constexpr std::size_t kBlock = 64;
+  const int threads = scratch != nullptr ? scratch->threads_ : 1;
   for (std::size_t k = first; k < chain_.size(); ++k) {
     const Layer& layer = network_->layer(chain_[k]);
     const std::size_t F_in = features_[k], F_out = features_[k + 1];
-    const float* X = activations_[k].data();
-    if (layer.op == "dropout") continue;  // the identity at inference
+    const float* X = activations_[k].data();  // [F_in][N]
+    if (layer.op == "dropout") continue;      // the identity at inference
     if (const auto* activation = activation_of(layer)) {
-      for (auto& v : vals) {
-        v = activation->apply(layer, v);
-        if (!std::isfinite(v)) return std::nullopt;
-      }
+      activation->apply_all(layer, vals);
+      if (!std::all_of(vals.begin(), vals.end(), [](float v) { return std::isfinite(v); }))
+        return std::nullopt;
       continue;
     }
     // dense: rows (output features) that change, with this layer's own weight changes.
@@ -355,74 +534,93 @@ std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange>
         terms.push_back({slot(c.index / F_in), c.index % F_in, delta});
     }
     const auto kernel = current(chain_[k], false);
-    const float* Y = activations_[k + 1].data();
+    const float* Y = activations_[k + 1].data();  // [F_out][N]
+    const std::size_t C = cols.size(), R = rows.size();
     // Cost per sample, decided per layer: the delta update, or the whole layer when that is
     // cheaper -- here if the layer is small, else by the caller's restart (oneDNN's GEMM).
-    if (rows.size() * cols.size() + terms.size() > F_in * F_out) {
+    if (R * C + terms.size() > F_in * F_out) {
       if (F_in * F_out > kLargestLayerRecomputed) return std::nullopt;
       const auto bias = current(chain_[k], true);
       std::vector<float> next(N * F_out);
-      std::vector<float> x(F_in);
-      for (std::size_t n = 0; n < N; ++n) {
-        std::copy_n(X + n * F_in, F_in, x.begin());
-        for (std::size_t c = 0; c < cols.size(); ++c) x[cols[c]] = vals[n * cols.size() + c];
-        for (std::size_t j = 0; j < F_out; ++j) {
-          double acc = bias.empty() ? 0.0 : static_cast<double>(bias[j]);
-          const float* w = kernel.data() + j * F_in;
-          for (std::size_t i = 0; i < F_in; ++i)
-            acc += static_cast<double>(w[i]) * static_cast<double>(x[i]);
-          const auto v = static_cast<float>(acc);
-          if (!std::isfinite(v)) return std::nullopt;
-          next[n * F_out + j] = v;
+      const bool finite = split_samples(N, threads, [&](std::size_t from, std::size_t to) {
+        std::vector<float> x(F_in);
+        for (std::size_t n = from; n < to; ++n) {
+          for (std::size_t i = 0; i < F_in; ++i) x[i] = X[i * N + n];
+          for (std::size_t c = 0; c < C; ++c) x[cols[c]] = vals[n * C + c];
+          for (std::size_t j = 0; j < F_out; ++j) {
+            double acc = bias.empty() ? 0.0 : static_cast<double>(bias[j]);
+            const float* w = kernel.data() + j * F_in;
+            for (std::size_t i = 0; i < F_in; ++i)
+              acc += static_cast<double>(w[i]) * static_cast<double>(x[i]);
+            const auto v = static_cast<float>(acc);
+            if (!std::isfinite(v)) return false;
+            next[n * F_out + j] = v;
+          }
         }
-      }
+        return true;
+      });
+      if (!finite) return std::nullopt;
       cols.resize(F_out);
       for (std::size_t j = 0; j < F_out; ++j) cols[j] = j;
       vals = std::move(next);
       continue;
     }
-    std::vector<float> next(N * rows.size());
-    std::vector<double> acc(rows.size());
-    const std::size_t C = cols.size();
+    std::vector<float> next(N * R);
     // W' over the changed inputs, [changed input][row]: contiguous for the loop below.
-    std::vector<double> w_cols(C * rows.size());
+    std::vector<float> w_cols(C * R);
     for (std::size_t c = 0; c < C; ++c)
-      for (std::size_t r = 0; r < rows.size(); ++r)
-        w_cols[c * rows.size() + r] = static_cast<double>(kernel[rows[r] * F_in + cols[c]]);
-    for (std::size_t n = 0; n < N; ++n) {
-      const float* x = X + n * F_in;
-      const float* x_new = vals.data() + n * C;
-      for (std::size_t r = 0; r < rows.size(); ++r)
-        acc[r] = static_cast<double>(Y[n * F_out + rows[r]]) + bias_delta[r];
-      // W'(x' - x) over the changed inputs (rows then hold every output).
-      for (std::size_t c = 0; c < C; ++c) {
-        const double dx = static_cast<double>(x_new[c]) - static_cast<double>(x[cols[c]]);
-        if (dx == 0.0) continue;
-        const double* w = w_cols.data() + c * rows.size();
-        for (std::size_t r = 0; r < rows.size(); ++r) acc[r] += w[r] * dx;
+      for (std::size_t r = 0; r < R; ++r) w_cols[c * R + r] = kernel[rows[r] * F_in + cols[c]];
+    // The change of each output, y' - y, summed in float (as the layer's own sums; its
+    // rounding is relative to the change, not to y) and added to y in double.
+    const bool finite = split_samples(N, threads, [&](std::size_t from, std::size_t to) {
+      std::vector<float> change(kBlock * R);
+      for (std::size_t n0 = from; n0 < to; n0 += kBlock) {
+        const std::size_t B = std::min(kBlock, to - n0);
+        std::fill(change.begin(), change.end(), 0.0f);
+        // W'(x' - x) over the changed inputs (rows then hold every output).
+        for (std::size_t c = 0; c < C; ++c) {
+          const float* x = X + cols[c] * N + n0;
+          const float* w = w_cols.data() + c * R;
+          for (std::size_t b = 0; b < B; ++b) {
+            const float dx = vals[(n0 + b) * C + c] - x[b];
+            if (dx == 0.0f) continue;
+            float* a = change.data() + b * R;
+            for (std::size_t r = 0; r < R; ++r) a[r] += w[r] * dx;
+          }
+        }
+        // (W' - W) x over this layer's changed weights: with W'(x' - x) above, y' - y.
+        for (const auto& t : terms) {
+          const float* x = X + t.input * N + n0;
+          const auto delta = static_cast<float>(t.delta);
+          for (std::size_t b = 0; b < B; ++b) change[b * R + t.row_slot] += delta * x[b];
+        }
+        for (std::size_t r = 0; r < R; ++r) {
+          const float* y = Y + rows[r] * N + n0;
+          for (std::size_t b = 0; b < B; ++b) {
+            const auto v = static_cast<float>(static_cast<double>(y[b]) + bias_delta[r] +
+                                              static_cast<double>(change[b * R + r]));
+            if (!std::isfinite(v)) return false;
+            next[(n0 + b) * R + r] = v;
+          }
+        }
       }
-      // (W' - W) x over this layer's changed weights: with W'(x' - x) above, y' - y.
-      for (const auto& t : terms) acc[t.row_slot] += t.delta * static_cast<double>(x[t.input]);
-      for (std::size_t r = 0; r < rows.size(); ++r) {
-        const auto v = static_cast<float>(acc[r]);
-        if (!std::isfinite(v)) return std::nullopt;
-        next[n * rows.size() + r] = v;
-      }
-    }
+      return true;
+    });
+    if (!finite) return std::nullopt;
     cols = std::move(rows);
     vals = std::move(next);
   }
 
   // The logits: samples whose changed scores differ from the recorded ones are ranked again.
   std::size_t correct = golden_correct_total_;
-  std::vector<float> row(classes);
   const std::size_t C = cols.size();
+  const float* golden = activations_.back().data();  // [classes][N]
   for (std::size_t n = 0; n < N; ++n) {
-    const float* golden = logits.data() + n * classes;
     bool changed = false;
-    for (std::size_t c = 0; c < C && !changed; ++c) changed = vals[n * C + c] != golden[cols[c]];
+    for (std::size_t c = 0; c < C && !changed; ++c)
+      changed = vals[n * C + c] != golden[cols[c] * N + n];
     if (!changed) continue;
-    std::copy_n(golden, classes, row.begin());
+    golden_row(n, row);
     for (std::size_t c = 0; c < C; ++c) row[cols[c]] = vals[n * C + c];
     const bool now = rank_of(row, labels[n]) == 0;
     correct = correct - golden_correct_[n] + (now ? 1 : 0);

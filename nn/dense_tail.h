@@ -4,10 +4,13 @@
 // the convolution before it (conv -> relu -> max pool -> flatten -> the tail). Most
 // weights of many networks sit there, so most faults land there.
 //
-// A changed weight of that convolution changes one output channel: the channel is
-// recomputed from the convolution's recorded input (a one-channel oneDNN convolution,
-// Scratch), taken through the activation and pooling, and enters the tail as the
-// changed features it flattens to.
+// A changed weight of that convolution changes one output channel. With the
+// convolution's fault-free output recorded too (set_head_deltas, the default where the
+// activation budget allows it), the channel is updated by deltas from the changed
+// weights alone: y'[c] = y[c] + ΔW[c] ⊛ x, one input channel per changed weight, O(output
+// pixels) each. Without it, the channel is recomputed from the recorded input (a
+// few-channel oneDNN convolution, Scratch). Either way it is taken through the activation
+// and pooling and enters the tail as the changed features it flattens to.
 //
 // A changed weight W[j][i] of a dense layer changes output feature j only, by
 // (W'[j][i] - W[j][i]) * x[i]; an activation keeps the set of changed features; a dense
@@ -28,6 +31,7 @@
 #include <span>
 #include <vector>
 
+#include "common/large_buffer.h"
 #include "nn/inference_engine.h"
 
 namespace weightfault::nn {
@@ -59,13 +63,19 @@ class DenseTail {
     std::vector<std::unique_ptr<Network>> networks_;
     std::vector<std::unique_ptr<InferenceEngine>> engines_;
   };
-  // nullopt: no convolution head. `threads`: oneDNN threads of its convolutions.
-  std::optional<Scratch> make_scratch(int threads) const;
+  // `threads`: threads of one incremental evaluation (and oneDNN threads of the head's
+  // convolutions); results do not depend on it.
+  Scratch make_scratch(int threads) const;
   // The tail's first (dense) layer.
   std::size_t first_layer() const { return chain_.front(); }
   // Whether `layer` is a dense layer of the tail or its convolution head (its weight changes
   // can be evaluated here).
   bool covers(std::size_t layer) const;
+  // Whether a convolution head records its fault-free output as well (before start()):
+  // changed channels are then updated by deltas instead of recomputed, at the cost of
+  // that output's memory (bytes_for counts it). No effect without a head.
+  void set_head_deltas(bool on) { head_deltas_ = on && head_.has_value(); }
+  bool head_deltas() const { return head_deltas_; }
   // The recorded activations' size for `samples` samples.
   std::size_t bytes_for(std::size_t samples) const;
 
@@ -86,7 +96,8 @@ class DenseTail {
   // Correct predictions over the recorded samples with `changes` applied; nullopt when a
   // value computed is not finite (evaluate the plain way then).
   // With `predictions`, also each sample's predicted class (-1: none, a NaN logit).
-  // Changes in the convolution head need `scratch` (make_scratch), else nullopt.
+  // Changes in the convolution head need `scratch` (make_scratch) unless head_deltas(),
+  // else nullopt.
   std::optional<std::size_t> correct_with(std::span<const WeightChange> changes,
                                           const CurrentWeights& current,
                                           std::span<const std::uint8_t> labels,
@@ -102,20 +113,35 @@ class DenseTail {
     std::size_t in_size = 0;           // the convolution's input per sample (C * H * W)
     std::int64_t channels = 0, height = 0, width = 0;  // its output
     std::int64_t pooled_height = 0, pooled_width = 0;  // per channel, entering the flatten
+    std::int64_t in_channels = 0, in_height = 0, in_width = 0;
+    std::int64_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
   };
-  // The new first-dense-input features of output `channels` (at most kMaxChannels) for
-  // every sample: features[k][sample][feature]. False on a non-finite value.
-  bool head_channels(const std::vector<std::size_t>& channels, const CurrentWeights& current,
-                     Scratch& scratch, std::vector<std::vector<float>>& features) const;
+  // The new first-dense-input features of output `channels` for every sample:
+  // features[k][sample][feature]; `changes` holds the head convolution's changed weights.
+  // False on a non-finite value.
+  bool head_channels(const std::vector<std::size_t>& channels,
+                     std::span<const WeightChange> changes, const CurrentWeights& current,
+                     Scratch* scratch, std::vector<std::vector<float>>& features) const;
+  // The convolution's output channels `channels` of samples [first, first + count) by
+  // deltas from its recorded output: [count][K][H][W].
+  std::vector<float> head_deltas_for(const std::vector<std::size_t>& channels,
+                                     std::span<const WeightChange> changes, std::size_t first,
+                                     std::size_t count) const;
 
   const Network* network_ = nullptr;
   std::optional<Head> head_;
-  std::vector<float> head_input_;      // [samples][in_size]
+  LargeBuffer<float> head_input_;  // [in channel][sample][plane]
+  bool head_deltas_ = false;
+  LargeBuffer<float> head_output_;     // with head_deltas_: [channel][sample][H][W]
+  std::vector<float> recording_;       // one batch's output while recording
   std::vector<std::size_t> chain_;     // layers, in order; the last one outputs the logits
   std::vector<std::size_t> features_;  // per chain position: input features; then classes
   std::size_t samples_ = 0;
-  // Per chain position: its input for every sample [samples][features]; last: the logits.
-  std::vector<std::vector<float>> activations_;
+  // A sample's recorded logits.
+  void golden_row(std::size_t sample, std::vector<float>& row) const;
+  // Per chain position: its input for every sample, feature-major [features][samples];
+  // last: the logits.
+  std::vector<LargeBuffer<float>> activations_;
   std::vector<std::uint8_t> golden_correct_;  // per sample
   std::size_t golden_correct_total_ = 0;
 };

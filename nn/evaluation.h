@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "common/large_buffer.h"
 #include "nn/dataset.h"
 #include "nn/dense_tail.h"
 #include "nn/inference_engine.h"
@@ -28,7 +29,7 @@ void load_batch(InferenceEngine& engine, const Dataset& data, std::size_t first,
 struct ResumeCache {
   std::vector<std::size_t> stages;              // ascending
   std::vector<std::size_t> bytes_per_batch;     // per stage
-  std::vector<std::vector<std::uint8_t>> data;  // per stage: all batches back to back
+  std::vector<LargeBuffer<std::uint8_t>> data;  // per stage: all batches back to back
   Metrics metrics;                              // of the recorded (full) evaluation
   std::size_t bytes() const;
 };

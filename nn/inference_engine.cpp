@@ -413,4 +413,18 @@ std::vector<float> InferenceEngine::layer_output(std::size_t layer) {
   return {data, data + plain.get_desc().get_size() / sizeof(float)};
 }
 
+void InferenceEngine::layer_output_to(std::size_t layer, std::span<float> out) {
+  Impl& im = *impl_;
+  memory mem = im.outputs.at(layer);
+  const memory::desc desc = plain_desc(mem.get_desc().dims());
+  if (out.size() < desc.get_size() / sizeof(float)) {
+    const auto values = layer_output(layer);
+    std::copy_n(values.begin(), out.size(), out.begin());
+    return;
+  }
+  memory plain(desc, im.cpu, out.data());
+  dnnl::reorder(mem, plain).execute(im.stream, mem, plain);
+  im.stream.wait();
+}
+
 }  // namespace weightfault::nn

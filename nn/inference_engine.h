@@ -90,6 +90,9 @@ class InferenceEngine {
   // Output of `layer` for the last batch, plain layout [batch][C][H][W] or
   // [batch][F]. With fused activations a conv/dense reports its activated output.
   std::vector<float> layer_output(std::size_t layer);
+  // The same, its first out.size() values written into `out`: reordered in place (no
+  // allocation) when `out` holds the whole batch.
+  void layer_output_to(std::size_t layer, std::span<float> out);
 
  private:
   struct Impl;

@@ -153,7 +153,7 @@ class Worker {
   std::vector<std::pair<std::size_t, std::size_t>> changed_elements_;
   bool engine_dirty_ = false;  // the engine holds this trial's weights (restore puts golden back)
   // Per network variant: the dense tail's few-channel convolutions (nn/dense_tail.h).
-  std::vector<std::optional<nn::DenseTail::Scratch>> tail_scratch_;
+  std::vector<std::optional<nn::DenseTail::Scratch>> tail_scratch_;    // built on first use
   using GroupList = std::vector<std::pair<std::size_t, std::size_t>>;  // (tensor, group)
 
   // One image at one checkpoint: apply the faults active then, decode what they touched,
@@ -363,8 +363,7 @@ class Worker {
         if (role == (bias ? "bias" : "kernel")) return values_[t];
       return {};
     };
-    return tail.correct_with(changes, current, s_.data.labels, nullptr,
-                             tail_scratch_[variant] ? &*tail_scratch_[variant] : nullptr);
+    return tail.correct_with(changes, current, s_.data.labels, nullptr, &*tail_scratch_[variant]);
   }
 
   // layer_drop: the layers (names) to detach because a CRC chunk of theirs fails now.
@@ -634,6 +633,9 @@ void record_references(Shared& shared, ResultsWriter* writer, int threads) {
           // The dense tail first: a trial whose faults all land there costs microseconds
           // per sample; the resume cache gets what is left of the budget.
           auto tail = shared.dense_tail ? nn::DenseTail::plan(engine) : nn::DenseTail{};
+          // Its convolution head's output too (delta updates of changed channels) if it fits.
+          if (!tail.empty() && tail.bytes_for(shared.data.size()) > budget)
+            tail.set_head_deltas(false);
           const std::size_t tail_bytes = tail.empty() ? 0 : tail.bytes_for(shared.data.size());
           const bool with_tail = !tail.empty() && tail_bytes <= budget;
           // A trial that changes only tail layers restarts (if the tail declines it) no later

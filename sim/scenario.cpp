@@ -623,6 +623,8 @@ void read_campaign_settings(TomlReader& r, Scenario& sc, TomlReader::Table& camp
   if (auto v = r.integer(camp, "batch", false, 1, 65536)) sc.batch = static_cast<std::size_t>(*v);
   if (auto v = r.integer(camp, "engine_threads", false, 1, 64))
     sc.engine_threads = static_cast<int>(*v);
+  if (auto v = r.integer(camp, "activation_cache_mib", false, 0, std::int64_t{1} << 20))
+    sc.activation_cache_mib = static_cast<std::size_t>(*v);
   const bool scale_in_memory = r.boolean(camp, "int8_scale_in_memory").value_or(false);
   if (const auto* a = r.array(camp, "save_faultmaps", false)) {
     sc.save_faultmaps.clear();

@@ -72,8 +72,9 @@ struct Scenario {
   std::size_t batch = 1000;
   int engine_threads = 1;
   nn::NanPolicy nan_policy = nn::NanPolicy::propagate;  // [inference] nan_policy
-  std::size_t activation_cache_mib =
-      2048;  // golden activations kept to restart at a layer (all dtypes)
+  // Golden activations kept to restart at a layer and to evaluate the dense tail by deltas
+  // (all dtypes): a cap, each study takes what its images need (docs/performance.md).
+  std::size_t activation_cache_mib = 4096;
   std::vector<int> save_faultmaps{0};
 
   // Simulated time ([timeline]): the memory is read and the network evaluated

@@ -90,6 +90,7 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
   CHECK_FALSE(tail.covers(net.index_of("conv1")));
 
   std::size_t trials = 0, near_ties = 0, declined = 0, changed_predictions = 0, conv_trials = 0;
+  std::size_t declined_recomputing = 0, evaluated_deltas = 0, evaluated_recomputing = 0;
   wf::SplitMix64 rng(2026);
   for (const std::string dtype : {"fp32", "fp16", "int8_sym"}) {
     // The golden weights as the dtype stores them, in the engine and the recorded tail.
@@ -109,9 +110,15 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
         scale[{l, bias}] = s;
       }
     }
+    // Two tails: the head's changed channels by deltas from its recorded output, and
+    // recomputed by a few-channel convolution (what a tight activation budget leaves).
+    REQUIRE(tail.head_deltas());
     wf::nn::record_resume_cache(engine, data, {}, 0, &tail);
-    auto scratch = tail.make_scratch(1);
-    REQUIRE(scratch.has_value());
+    auto recomputing = tail;
+    recomputing.set_head_deltas(false);
+    wf::nn::record_resume_cache(engine, data, {}, 0, &recomputing);
+    auto scratch = recomputing.make_scratch(1);
+    auto threaded = tail.make_scratch(2);  // deltas split the samples in two
     for (const bool clamp : {false, true}) {
       for (const int flips : {1, 3, 10, 60, 400}) {  // ~5e-7 .. 2e-4 of the tail's bits
         for (int repeat = 0; repeat < 8; ++repeat, ++trials) {
@@ -160,34 +167,45 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
             engine.set_param(l, "bias", golden[{l, true}]);
           }
 
-          std::vector<int> incremental;
-          const auto correct = tail.correct_with(
-              changes,
-              [&](std::size_t l, bool bias) -> std::span<const float> {
-                return current.at({l, bias});
-              },
-              data.labels, &incremental, &*scratch);
-          if (!correct) {  // declined: the campaign restarts at the first changed layer
-            ++declined;
-            continue;
-          }
           std::size_t full_correct = 0;
-          for (std::size_t n = 0; n < data.size(); ++n) {
+          for (std::size_t n = 0; n < data.size(); ++n)
             full_correct += full[n] == static_cast<int>(data.labels[n]) ? 1 : 0;
-            if (full[n] == incremental[n]) continue;
-            // The full evaluation's own rounding error on this sample's logits.
-            const auto row = std::span<const float>(full_logits).subspan(n * 10, 10);
-            const auto exact = reference_logits(net, data, n, current);
-            double error = 0.0;
-            for (std::size_t c = 0; c < 10; ++c)
-              error = std::max(
-                  error, std::abs(static_cast<double>(row[c]) - static_cast<double>(exact[c])));
-            const double gap = top2_gap(row);
-            INFO(dtype, " clamp ", clamp, " flips ", flips, " sample ", n, " gap ", gap,
-                 " rounding error of the full evaluation ", error);
-            CHECK(gap <= 2.0 * error + 1e-5);
-            ++near_ties;
+          bool evaluated = false;
+          for (const auto* way : {&tail, &recomputing}) {
+            std::vector<int> incremental;
+            const auto correct = way->correct_with(
+                changes,
+                [&](std::size_t l, bool bias) -> std::span<const float> {
+                  return current.at({l, bias});
+                },
+                data.labels, &incremental, way == &tail ? &threaded : &scratch);
+            if (!correct) {  // declined: the campaign restarts at the first changed layer
+              ++(way == &tail ? declined : declined_recomputing);
+              continue;
+            }
+            evaluated = true;
+            ++(way == &tail ? evaluated_deltas : evaluated_recomputing);
+            std::size_t counted = 0;
+            for (std::size_t n = 0; n < data.size(); ++n) {
+              counted += incremental[n] == static_cast<int>(data.labels[n]) ? 1 : 0;
+              if (full[n] == incremental[n]) continue;
+              // The full evaluation's own rounding error on this sample's logits.
+              const auto row = std::span<const float>(full_logits).subspan(n * 10, 10);
+              const auto exact = reference_logits(net, data, n, current);
+              double error = 0.0;
+              for (std::size_t c = 0; c < 10; ++c)
+                error = std::max(
+                    error, std::abs(static_cast<double>(row[c]) - static_cast<double>(exact[c])));
+              const double gap = top2_gap(row);
+              INFO(dtype, " clamp ", clamp, " flips ", flips, " sample ", n, " gap ", gap,
+                   " rounding error of the full evaluation ", error,
+                   way == &tail ? " (head deltas)" : " (head recomputed)");
+              CHECK(gap <= 2.0 * error + 1e-5);
+              ++near_ties;
+            }
+            CHECK(counted == *correct);  // the count is the predictions' count
           }
+          if (!evaluated) continue;
           changed_predictions += full_correct != tail.correct_with({}, {}, data.labels) ? 1 : 0;
           conv_trials += std::any_of(changes.begin(), changes.end(),
                                      [&](const auto& c) { return c.layer == conv2; })
@@ -197,18 +215,24 @@ TEST_CASE("the dense tail predicts what a full evaluation predicts, sample by sa
       }
     }
   }
-  MESSAGE(trials, " trials x 1000 samples: ", near_ties,
+  MESSAGE(trials,
+          " trials x 1000 samples, each evaluated incrementally two ways (conv2's "
+          "changed channels by deltas / recomputed): ",
+          evaluated_deltas, " / ", evaluated_recomputing, " evaluated, ", declined, " / ",
+          declined_recomputing,
+          " declined (a non-finite value, or a change too large to pay: the campaign restarts "
+          "those); ",
+          near_ties,
           " predictions differed (each where the full evaluation's own rounding error reaches "
           "the gap of its top two logits), ",
-          declined,
-          " trials declined (a non-finite value, or more changed conv2 channels than "
-          "one pass recomputes: the campaign restarts those), ",
           changed_predictions, " trials changed the accuracy, ", conv_trials,
           " evaluated trials changed conv2 weights");
   CHECK(trials == 240);
-  CHECK(declined < trials / 2);     // the tail takes most trials
-  CHECK(changed_predictions > 10);  // and they are not all harmless
-  CHECK(conv_trials > 10);          // the convolution head is exercised
+  CHECK(declined < trials / 2);  // the tail takes most trials
+  CHECK(declined_recomputing < trials / 2);
+  CHECK(evaluated_deltas >= evaluated_recomputing);  // deltas take every channel count
+  CHECK(changed_predictions > 10);                   // and they are not all harmless
+  CHECK(conv_trials > 10);                           // the convolution head is exercised
 }
 
 TEST_CASE("a campaign evaluated incrementally counts what --full-eval counts") {

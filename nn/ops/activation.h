@@ -41,6 +41,10 @@ class ActivationOp : public Op {
   virtual void check_attributes(const Layer& layer) const { (void)layer; }
   // The activation of one value (the plain-loop reference).
   virtual float apply(const Layer& layer, float x) const = 0;
+  // apply() on every value (an op overrides it to save a call per value).
+  virtual void apply_all(const Layer& layer, std::span<float> values) const {
+    for (auto& v : values) v = apply(layer, v);
+  }
   virtual Eltwise eltwise(const Layer& layer) const = 0;
 
   std::optional<Eltwise> post_op(const Layer& layer) const override { return eltwise(layer); }
@@ -72,7 +76,7 @@ class ActivationOp : public Op {
 
   std::vector<float> reference(const Layer& layer, const ReferenceInputs& in) const override {
     std::vector<float> y = *in.values.at(0);
-    for (auto& v : y) v = apply(layer, v);
+    apply_all(layer, y);
     return y;
   }
 };

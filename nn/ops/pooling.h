@@ -122,28 +122,37 @@ class PoolingOp : public Op {
     const std::int64_t pt = global_ ? 0 : l.padding[0], pl = global_ ? 0 : l.padding[1];
     const auto in_volume = static_cast<std::size_t>(c * ih * iw);
     std::vector<float> y(in.batch * static_cast<std::size_t>(c * oh * ow));
+    float* out = y.data();
     for (std::size_t n = 0; n < in.batch; ++n)
-      for (std::int64_t ch = 0; ch < c; ++ch)
-        for (std::int64_t oy = 0; oy < oh; ++oy)
-          for (std::int64_t ox = 0; ox < ow; ++ox) {
-            double acc = is_max_ ? -std::numeric_limits<double>::infinity() : 0.0;
-            int cells = 0;
-            for (std::int64_t ky = 0; ky < kh; ++ky)
-              for (std::int64_t kx = 0; kx < kw; ++kx) {
-                const std::int64_t yy = oy * sh - pt + ky, xx = ox * sw - pl + kx;
-                if (yy < 0 || yy >= ih || xx < 0 || xx >= iw) continue;  // padding never counts
-                const double v =
-                    x[n * in_volume + static_cast<std::size_t>((ch * ih + yy) * iw + xx)];
-                // The reference propagates NaN, as IEEE and PyTorch (docs/inference.md).
-                acc = !is_max_                             ? acc + v
-                      : (std::isnan(v) || std::isnan(acc)) ? std::nan("")
-                                                           : std::max(acc, v);
-                ++cells;
-              }
-            y[n * static_cast<std::size_t>(c * oh * ow) +
-              static_cast<std::size_t>((ch * oh + oy) * ow + ox)] =
-                static_cast<float>(is_max_ ? acc : acc / cells);
+      for (std::int64_t ch = 0; ch < c; ++ch) {
+        const float* plane = x.data() + n * in_volume + static_cast<std::size_t>(ch * ih * iw);
+        for (std::int64_t oy = 0; oy < oh; ++oy) {
+          // The window's rows and columns inside the input: padding never counts.
+          const std::int64_t y0 = std::max<std::int64_t>(0, oy * sh - pt),
+                             y1 = std::min(ih, oy * sh - pt + kh);
+          for (std::int64_t ox = 0; ox < ow; ++ox, ++out) {
+            const std::int64_t x0 = std::max<std::int64_t>(0, ox * sw - pl),
+                               x1 = std::min(iw, ox * sw - pl + kw);
+            if (is_max_) {
+              // The reference propagates NaN, as IEEE and PyTorch (docs/inference.md).
+              float m = -std::numeric_limits<float>::infinity();
+              bool nan = false;
+              for (std::int64_t yy = y0; yy < y1; ++yy)
+                for (std::int64_t xx = x0; xx < x1; ++xx) {
+                  const float v = plane[yy * iw + xx];
+                  nan = nan || std::isnan(v);
+                  m = std::max(m, v);
+                }
+              *out = nan ? std::numeric_limits<float>::quiet_NaN() : m;
+            } else {
+              double sum = 0.0;
+              for (std::int64_t yy = y0; yy < y1; ++yy)
+                for (std::int64_t xx = x0; xx < x1; ++xx) sum += plane[yy * iw + xx];
+              *out = static_cast<float>(sum / static_cast<double>((y1 - y0) * (x1 - x0)));
+            }
           }
+        }
+      }
     return y;
   }
 

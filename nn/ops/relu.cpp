@@ -16,6 +16,9 @@ class ReluOp final : public ActivationOp {
   float apply(const Layer&, float x) const override {
     return std::isnan(x) ? x : x > 0.0f ? x : 0.0f;
   }
+  void apply_all(const Layer& layer, std::span<float> values) const override {
+    for (auto& v : values) v = apply(layer, v);  // ReluOp is final: no call per value
+  }
   Eltwise eltwise(const Layer&) const override {
     return {dnnl::algorithm::eltwise_relu, 0.0f, 0.0f};
   }
