@@ -29,7 +29,7 @@ constexpr std::size_t kMaxChannels = 4;
 // How many times faster oneDNN's convolution and GEMM run per multiply-add than the delta
 // loops here (double sums, one changed input at a time): the head takes a trial by deltas
 // only while their multiply-adds are fewer than the restart's divided by this.
-constexpr std::size_t kRestartSpeedup = 8;
+constexpr std::size_t kRestartSpeedup = 16;
 
 const ActivationOp* activation_of(const Layer& layer) {
   return dynamic_cast<const ActivationOp*>(&op_of(layer));

@@ -18,10 +18,15 @@
 // y' = y + W'(x' - x) + (W' - W)x. From the fault-free activations of every sample
 // (recorded once per weight image, the same pass that records the resume cache), a trial
 // costs O(samples x (changed weights + changed features x outputs)) instead of a full
-// evaluation. Sums are taken in double from the recorded float values, so a result
-// equals recomputation up to float rounding (tests/test_dense_tail.cpp measures how many
+// evaluation. The change y' - y is summed in float (its rounding is relative to the
+// change, not to y) and added to the recorded y in double, so a result equals
+// recomputation up to float rounding (tests/test_dense_tail.cpp measures how many
 // predictions that can change). A non-finite value anywhere declines: the caller
 // evaluates the plain way, which applies the NaN policy (docs/inference.md).
+//
+// Recordings are feature-major ([feature][sample]; the head's [channel][sample][plane]),
+// so a changed feature's values over the samples are read contiguously; samples are taken
+// in blocks, split over the scratch's threads (results do not depend on the split).
 #pragma once
 
 #include <cstdint>
