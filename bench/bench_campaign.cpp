@@ -8,7 +8,8 @@
 // differ by float rounding (it counts the trials where it does).
 //
 // Usage (from the repository root, after scripts/setup.sh):
-//   build/bench/bench_campaign [--trials 3] [--threads 1]
+//   build/bench/bench_campaign [--trials 3] [--threads 1] [--ber-exponent E] [--network N]
+// (--ber-exponent -6: only BER 1e-6; --network 1: only the MNIST CNN, 2: only the wide CNN.)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -79,9 +80,14 @@ output = "{}"
 }  // namespace
 
 int main(int argc, char** argv) {
-  int trials = 3, threads = 1;
-  if (!wf::bench::parse_int_options(argc, argv, {{"--trials", &trials}, {"--threads", &threads}}))
+  int trials = 3, threads = 1, ber_exponent = 0, network = 0;
+  if (!wf::bench::parse_int_options(argc, argv,
+                                    {{"--trials", &trials},
+                                     {"--threads", &threads},
+                                     {"--ber-exponent", &ber_exponent},
+                                     {"--network", &network}}))
     return 2;
+  int network_index = 0;
   const auto dir = std::filesystem::temp_directory_path() / "weightfault-bench-campaign";
   std::filesystem::create_directories(dir);
   int mismatches = 0;
@@ -89,6 +95,7 @@ int main(int argc, char** argv) {
     for (const auto& [model, dataset] :
          {std::pair<std::string, std::string>{"data/models/mnist_cnn.h5", "mnist"},
           {"data/models/wide_cnn_fashion.h5", "fashion-mnist"}}) {
+      if (network != 0 && network != ++network_index) continue;
       fmt::print(
           "\n{} on 10,000 {} test images, fp32, {} trials per BER, {} trial worker(s) x 2 "
           "engine threads\n",
@@ -97,6 +104,7 @@ int main(int argc, char** argv) {
                  "restart s/tr.", "full s/trial", "full/incr", "full/rest", "setup s",
                  "setup full");
       for (const double ber : {1e-8, 1e-7, 1e-6, 1e-5, 1e-4}) {
+        if (ber_exponent != 0 && std::abs(std::log10(ber) - ber_exponent) > 0.01) continue;
         const auto incremental =
             run_once(dir, model, dataset, ber, trials, threads, Mode::incremental);
         const auto restart = run_once(dir, model, dataset, ber, trials, threads, Mode::restart);
@@ -105,6 +113,7 @@ int main(int argc, char** argv) {
                    ber, incremental.per_trial_s, restart.per_trial_s, full.per_trial_s,
                    full.per_trial_s / incremental.per_trial_s,
                    full.per_trial_s / restart.per_trial_s, incremental.setup_s, full.setup_s);
+        std::fflush(stdout);
         if (restart.accuracy != full.accuracy) {
           ++mismatches;
           fmt::print("  MISMATCH: restart and full evaluation gave different accuracies\n");

@@ -33,6 +33,7 @@
 #include "memory_models/cell_polarity.h"
 #include "memory_models/fault_model.h"
 #include "memory_models/normal_cdf.h"
+#include "memory_models/weak_lines.h"
 
 namespace weightfault::memory {
 namespace {
@@ -226,39 +227,14 @@ class DramRetention final : public FaultModel {
 
   void add_weak_lines(const FaultModelContext& ctx, double theta_s, Rng& rng,
                       std::vector<Candidate>& cells) const {
-    const Geometry& g = ctx.mapping.geometry();
-    const double bits = static_cast<double>(ctx.extent_bits);
     const double extra_density =
         p_.tail.density * (p_.weak_line_factor - 1.0) * p_.tail.cdf(theta_s);
-    boost::random::uniform_int_distribution<std::uint64_t> where(0, ctx.extent_bits - 1);
-    const auto pick = [&](std::uint64_t n) {
-      return boost::random::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng);
-    };
     for (const bool row : {true, false}) {
-      const double fraction = row ? p_.weak_row_fraction : p_.weak_column_fraction;
-      // A wordline of one chip holds columns x device_width cells; a bitline holds rows cells.
-      const double line_cells =
-          row ? static_cast<double>(g.columns * g.device_width) : static_cast<double>(g.rows);
-      if (!(fraction > 0.0) || !(extra_density > 0.0)) continue;
-      const std::uint64_t lines = boost::random::poisson_distribution<std::uint64_t, double>(
-          fraction * bits / line_cells)(rng);
-      for (std::uint64_t l = 0; l < lines; ++l) {
-        const PhysicalAddress anchor = ctx.mapping.to_physical(where(rng));
-        const std::uint64_t n = boost::random::poisson_distribution<std::uint64_t, double>(
-            line_cells * extra_density)(rng);
-        for (std::uint64_t k = 0; k < n; ++k) {
-          PhysicalAddress a = anchor;
-          if (row) {
-            a.set(Field::column, pick(g.columns));
-            a.set(Field::bit, anchor.chip(g) * g.device_width + pick(g.device_width));
-          } else {
-            a.set(Field::row, pick(g.rows));
-          }
-          const std::uint64_t bit = ctx.mapping.to_linear(a);
-          if (bit >= ctx.extent_bits) continue;
-          cells.push_back({bit, p_.tail.draw_below(theta_s, rng), &p_.tail, 0.0, false});
-        }
-      }
+      draw_weak_line_cells(
+          ctx.mapping, ctx.extent_bits, row, row ? p_.weak_row_fraction : p_.weak_column_fraction,
+          extra_density, rng, [&](std::uint64_t bit) {
+            cells.push_back({bit, p_.tail.draw_below(theta_s, rng), &p_.tail, 0.0, false});
+          });
     }
   }
 

@@ -24,6 +24,7 @@
 
 #include "memory_models/fault_model.h"
 #include "memory_models/normal_cdf.h"
+#include "memory_models/weak_lines.h"
 
 namespace weightfault::memory {
 namespace {
@@ -69,21 +70,10 @@ class SramCell final : public FaultModel {
       emit(bit, vmin_above(p_.vmin_mean_v, worst));
     }
     // Weak columns: bitlines (rows cells each) with a higher mean Vmin.
-    const Geometry& g = ctx.mapping.geometry();
     const double shifted = p_.vmin_mean_v + p_.weak_column_shift_v;
     const double q_weak = normal_cdf((shifted - worst) / p_.vmin_sigma_v);
-    const std::uint64_t columns =
-        poisson(p_.weak_column_fraction * bits / static_cast<double>(g.rows));
-    for (std::uint64_t c = 0; c < columns; ++c) {
-      PhysicalAddress a = ctx.mapping.to_physical(where(rng));
-      for (std::uint64_t k = poisson(static_cast<double>(g.rows) * q_weak); k > 0; --k) {
-        a.set(Field::row,
-              boost::random::uniform_int_distribution<std::uint64_t>(0, g.rows - 1)(rng));
-        const std::uint64_t bit = ctx.mapping.to_linear(a);
-        const double vmin_v = vmin_above(shifted, worst);
-        if (bit < ctx.extent_bits) emit(bit, vmin_v);
-      }
-    }
+    draw_weak_line_cells(ctx.mapping, ctx.extent_bits, false, p_.weak_column_fraction, q_weak, rng,
+                         [&](std::uint64_t bit) { emit(bit, vmin_above(shifted, worst)); });
   }
 
   // Cells that can fail at the worst margin of the mission (the ones drawn).

@@ -16,9 +16,12 @@
 //
 // dram: every write of the charged state restores charge within the
 // write-recovery time t_WR; a cell needs t_req ~ N(mean, sigma) (design-
-// induced and process variation; DIVA/FLY-DRAM form [R/E]) and fails with
-// P = Phi((mean - t_WR) / sigma), reading the discharged value until its next
-// write (each write is a fresh draw).
+// induced and process variation; DIVA/FLY-DRAM form [R/E]). The manufacturer's test
+// writes at the specified tWR less a guardband (t_screen) and repairs every cell that
+// needs longer, so in the field a cell fails iff t_WR < t_req <= t_screen:
+// P = [Phi((t_screen - mean) / sigma) - Phi((t_WR - mean) / sigma)] / Phi((t_screen - mean) /
+// sigma) (0 at t_WR >= t_screen, i.e. at nominal timing), reading the discharged value
+// until its next write (each write is a fresh draw).
 //
 // Errors sit in [write, next write) per cell; only write windows some
 // checkpoint reads are materialized.
@@ -44,17 +47,34 @@ struct WriteParams {
   double current_ratio_0to1 = 2.0;  // overdrive I/Ic0 for switching 0 -> 1
   double current_ratio_1to0 = 2.0;  // and 1 -> 0 (P->AP and AP->P differ in real junctions)
   std::string erased_value = "0";   // "0", "1" or "random" (each cell 0 or 1, 1/2 each)
-  double t_wr_ns = 15.0, t_req_mean_ns = 8.0, t_req_sigma_ns = 1.2;
+  double t_wr_ns = 15.0, t_req_mean_ns = 8.0, t_req_sigma_ns = 1.2, t_wr_screen_ns = 12.0;
   CellPolarity polarity;
 };
 
+// Smallest energy barrier (in kT) for which thermally activated (Arrhenius / Neel-Brown)
+// switching is a valid description (Brown, Phys. Rev. 1963: barrier >> kT) [E: 5].
+constexpr double kMinThermalBarrier = 5.0;
+
+// A switching write fails when neither mechanism switches the cell within the pulse:
+// WER = WER_precessional(i, t_p) x WER_thermal(i, t_p). The precessional closed form is
+// used for every i > 0 (for i <= 1 it tends to 1 - exp(-pi^2 Delta (1 - i) / 4), no
+// precessional switching); thermal activation over the barrier Delta (1 - i), floored at
+// kMinThermalBarrier where the Arrhenius form stops holding -- so as the barrier vanishes
+// at i = 1 the switching time no longer collapses to tau_0 (which made the rate jump from
+// ~1e-9 at i = 1 to ~1 just above it). Both factors fall with i and with t_p, so WER is
+// continuous and monotonic in current and pulse width (tests/test_fault_models.cpp).
 double stt_write_error_rate(double delta, double i, double pulse_ns, double tau_d_ns,
                             double tau_0_ns) {
-  if (i <= 1.0) return std::exp(-pulse_ns / (tau_0_ns * std::exp(delta * (1.0 - i))));
   const double pi2 = std::numbers::pi * std::numbers::pi;
-  const double x =
-      (pi2 * delta / 4.0) * (i - 1.0) / (i * std::exp(2.0 * (i - 1.0) * pulse_ns / tau_d_ns) - 1.0);
-  return -std::expm1(-x);
+  const double u = i - 1.0;
+  const double a = 2.0 * pulse_ns / tau_d_ns;
+  // (i - 1) / (i e^{a (i - 1)} - 1), with its limit 1 / (1 + a) at i = 1 (expm1 keeps the
+  // difference exact near there).
+  const double ratio = std::abs(u) < 1e-12 ? 1.0 / (1.0 + a) : u / (i * std::expm1(a * u) + u);
+  const double precessional = -std::expm1(-(pi2 * delta / 4.0) * ratio);
+  const double barrier = std::max(delta * (1.0 - i), kMinThermalBarrier);
+  const double thermal = std::exp(-pulse_ns / (tau_0_ns * std::exp(barrier)));
+  return precessional * thermal;
 }
 
 class WriteError final : public FaultModel {
@@ -73,8 +93,11 @@ class WriteError final : public FaultModel {
     return share * stt_rate(value == 0 ? p_.current_ratio_0to1 : p_.current_ratio_1to0);
   }
   double per_bit_rate() const {
-    if (p_.technology == "dram")
-      return normal_cdf((p_.t_req_mean_ns - p_.t_wr_ns) / p_.t_req_sigma_ns);
+    if (p_.technology == "dram") {
+      if (p_.t_wr_ns >= p_.t_wr_screen_ns) return 0.0;  // every such cell was repaired
+      const double kept = normal_cdf((p_.t_wr_screen_ns - p_.t_req_mean_ns) / p_.t_req_sigma_ns);
+      return (kept - normal_cdf((p_.t_wr_ns - p_.t_req_mean_ns) / p_.t_req_sigma_ns)) / kept;
+    }
     return stt_rate_from(0) + stt_rate_from(1);
   }
 
@@ -171,6 +194,10 @@ FaultModelInfo write_error_info() {
                     {"0", "1", "random"}, "0"),
        number_param("t_wr_ns", "ns", "DRAM write-recovery time given (JEDEC tWR 15 ns [R])", 0.01,
                     1e4, 15.0, true),
+       number_param("t_wr_screen_ns", "ns",
+                    "DRAM write-recovery time of the manufacturer's test (tWR 15 ns less a 20 % "
+                    "guardband [E]): cells needing longer were repaired",
+                    0.01, 1e4, 12.0, true),
        number_param("t_req_mean_ns", "ns", "DRAM mean write time a cell needs [E]", 0.01, 1e4, 8.0,
                     true),
        number_param("t_req_sigma_ns", "ns", "DRAM spread of the needed write time [E]", 1e-3, 1e4,
@@ -189,6 +216,7 @@ FaultModelInfo write_error_info() {
         p.erased_value = v.text("erased_value");
         p.t_wr_ns = v.number("t_wr_ns");
         p.t_req_mean_ns = v.number("t_req_mean_ns");
+        p.t_wr_screen_ns = v.number("t_wr_screen_ns");
         p.t_req_sigma_ns = v.number("t_req_sigma_ns");
         p.polarity = {v.text("cell_layout"), 512};
         return std::make_unique<WriteError>(std::move(p));

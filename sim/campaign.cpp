@@ -632,9 +632,18 @@ void record_references(Shared& shared, ResultsWriter* writer, int threads) {
           }
           // The dense tail first: a trial whose faults all land there costs microseconds
           // per sample; the resume cache gets what is left of the budget.
-          auto tail = shared.dense_tail ? nn::DenseTail::plan(engine) : nn::DenseTail{};
+          // Recording costs set-up time (filling GBs on 10,000 images: about one full
+          // evaluation for the tail, four more for the head's output) that trials win back
+          // (a head trial saves about one evaluation, half the trials are head trials): a
+          // campaign of fewer trials per image than these skips them.
+          const std::size_t trials_per_image = sc.points() * static_cast<std::size_t>(sc.trials);
+          constexpr std::size_t kTailPaysAfter = 2, kHeadDeltasPayAfter = 8;
+          auto tail = shared.dense_tail && trials_per_image >= kTailPaysAfter
+                          ? nn::DenseTail::plan(engine)
+                          : nn::DenseTail{};
           // Its convolution head's output too (delta updates of changed channels) if it fits.
-          if (!tail.empty() && tail.bytes_for(shared.data.size()) > budget)
+          if (!tail.empty() && (tail.bytes_for(shared.data.size()) > budget ||
+                                trials_per_image < kHeadDeltasPayAfter))
             tail.set_head_deltas(false);
           const std::size_t tail_bytes = tail.empty() ? 0 : tail.bytes_for(shared.data.size());
           const bool with_tail = !tail.empty() && tail_bytes <= budget;
