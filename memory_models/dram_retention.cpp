@@ -70,6 +70,11 @@ struct Population {
                        kBoltzmannEvPerK / ea_ev * std::log(refresh_s / retention_s);
     return inv > 0.0 ? 1.0 / inv - kKelvin : INFINITY;
   }
+  // The reference retention at cdf value u.
+  double quantile(double u) const {
+    const double p = std::clamp(u, 1e-300, std::nextafter(1.0, 0.0));
+    return std::exp(std::log(median_s) + sigma_ln * normal_quantile(p));
+  }
   // A retention drawn from the population truncated below threshold_s.
   double draw_below(double threshold_s, Rng& rng) const {
     const double top = cdf(threshold_s);
@@ -190,12 +195,7 @@ class DramRetention final : public FaultModel {
     const double w = ctx.last_write_at_or_before(t_s);
     const double hot_c = temperature.max_over(w, t_s);
     const double theta = p_.tail.threshold_s(hot_c, refresh_s);
-    // VRT: exact for a constant temperature over the window (docs/physics.md).
-    const double rate_h = 1.0 / p_.vrt_dwell_high_s, rate_l = 1.0 / p_.vrt_dwell_low_s;
-    const double pi_low = rate_h / (rate_h + rate_l);
-    const double visited_low = pi_low + (1.0 - pi_low) * (1.0 - std::exp(-(t_s - w) * rate_h));
-    const double vrt =
-        p_.tail.cdf(theta) + (p_.tail.cdf(theta * p_.vrt_ratio) - p_.tail.cdf(theta)) * visited_low;
+    const double vrt = vrt_failing_cdf(temperature, w, t_s, refresh_s);
     double expected = bits * p_.tail.density *
                           ((1.0 - p_.vrt_fraction) * p_.tail.cdf(theta) + p_.vrt_fraction * vrt) +
                       bits * p_.main.density * p_.main.cdf(p_.main.threshold_s(hot_c, refresh_s)) +
@@ -218,6 +218,59 @@ class DramRetention final : public FaultModel {
     return static_cast<double>(ctx.extent_bits) * p_.tail.density * p_.tail_growth_per_year /
            kSecondsPerYear;
   }
+  // VRT tail cells failing by t_s in the write window from w, as a share of the tail
+  // population: a cell whose high state fails at the window's hottest moment fails in
+  // either state; a cell whose low state alone can fail, iff the telegraph process is low
+  // at some moment at least as hot as that state's critical temperature -- the exact
+  // two-state probability over the window's hot stretches, integrated over retention by
+  // 64-point midpoint quadrature in the cdf. (Using the window's peak temperature for the
+  // whole window overstated it under a cycling temperature: z = -3.2 in the datacenter
+  // scenario's report.)
+  double vrt_failing_cdf(const Profile& temperature, double w, double t_s, double refresh_s) const {
+    const double theta_high = p_.tail.threshold_s(temperature.max_over(w, t_s), refresh_s);
+    const double u_high = p_.tail.cdf(theta_high);
+    const double u_low = p_.tail.cdf(theta_high * p_.vrt_ratio);
+    if (!(u_low > u_high)) return u_high;
+    constexpr int kNodes = 64;
+    double low_only = 0.0;
+    for (int k = 0; k < kNodes; ++k) {
+      const double retention_s = p_.tail.quantile(u_high + (k + 0.5) / kNodes * (u_low - u_high));
+      const double critical_low_c = p_.tail.critical_c(retention_s / p_.vrt_ratio, refresh_s);
+      low_only += visits_low_while_above(temperature, w, t_s, critical_low_c);
+    }
+    return u_high + (u_low - u_high) * low_only / kNodes;
+  }
+
+  // Probability that the stationary telegraph process is low at some moment of [w, t_s]
+  // at which the temperature exceeds `critical_c`: 1 - P(high throughout those stretches),
+  // carried as the joint (state, no visit yet) probabilities through cool and hot
+  // stretches in turn.
+  double visits_low_while_above(const Profile& temperature, double w, double t_s,
+                                double critical_c) const {
+    const double rate_h = 1.0 / p_.vrt_dwell_high_s, rate_l = 1.0 / p_.vrt_dwell_low_s;
+    const double pi_low = rate_h / (rate_h + rate_l);
+    double high = 1.0 - pi_low, low = pi_low;   // no visit yet, by state
+    const auto cool = [&](double duration_s) {  // free two-state evolution
+      const double moved = -std::expm1(-(rate_h + rate_l) * duration_s);
+      const double to_low = high * pi_low * moved, to_high = low * (1.0 - pi_low) * moved;
+      high += to_high - to_low;
+      low += to_low - to_high;
+    };
+    double at = w;
+    while (at < t_s) {
+      const auto hot_from = temperature.first_above(at, t_s, critical_c);
+      cool((hot_from ? *hot_from : t_s) - at);
+      if (!hot_from) break;
+      const auto hot_until = temperature.first_below(*hot_from, t_s, critical_c);
+      const double end = hot_until ? *hot_until : t_s;
+      low = 0.0;  // low on entering a hot stretch: visited
+      high *= std::exp(-rate_h * (end - *hot_from));
+      if (!hot_until) break;
+      at = end;
+    }
+    return 1.0 - (high + low);
+  }
+
   // Extra tail-density cells on weak rows and columns (per unit of tail cdf).
   double weak_line_cells(const FaultModelContext& ctx) const {
     const double bits = static_cast<double>(ctx.extent_bits);

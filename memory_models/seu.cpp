@@ -43,7 +43,7 @@ struct SeuParams {
   std::uint64_t mcu_max_bits = 16;
   double bitline_bias = 0.7;
   std::uint64_t interleave = 4;
-  double vdd_reference_v = 0.8;
+  double vdd_reference_v = 0.9;  // the SRAM nominal supply (sram_cell vdd_nominal_v)
   double low_voltage_slope_v = 0.25;
 };
 
@@ -230,8 +230,8 @@ FaultModelInfo seu_info() {
                     1.0, 64.0, 4.0, true),
        number_param("vdd_reference_v", "V",
                     "supply voltage at which fit_per_mbit holds (used when the environment gives "
-                    "vdd_v) [E]",
-                    0.1, 5.0, 0.8, false),
+                    "vdd_v; 0.9 V, the SRAM nominal of sram_cell [E])",
+                    0.1, 5.0, 0.9, false),
        number_param("low_voltage_slope_v", "V",
                     "SER grows by e per this much supply reduction: exp((V0 - V) / slope) "
                     "(Hazucha & Svensson 2000 form [R/E])",

@@ -151,10 +151,11 @@ TEST_CASE("seu: a low-voltage step raises the rate by exp(dV / slope), drawn by 
   const std::uint64_t bits = std::uint64_t{8} << 20;
   Timeline tl;
   tl.checkpoints = {3.6e7};
-  tl.env.vdd_v = Profile({{0, 0.8}, {1.8e7, 0.55}}, Profile::Shape::steps, 0.0);
+  tl.env.vdd_v = Profile({{0, 0.9}, {1.8e7, 0.65}}, Profile::Shape::steps, 0.0);
   const auto ctx = context(m, bits, tl);
   const double fit = 50000.0;
-  const double base = fit * 8.0 * (3.6e7 / 3600.0) / 1e9;  // events at 0.8 V over the window
+  const double base =
+      fit * 8.0 * (3.6e7 / 3600.0) / 1e9;  // events at 0.9 V (the reference) over the window
   const double expected = base * 0.5 * (1.0 + std::exp(0.25 / 0.25));
   const auto model = wf::test::fault_model("seu").create(
       model_params(wf::test::fault_model("seu"), {{"fit_per_mbit", fit}}));
@@ -261,6 +262,43 @@ TEST_CASE("dram_retention: VRT cells fail once they visit the low state (telegra
   }
   // Negative control: a static 50 % low-state fraction misses the growth over 10 dwell times.
   CHECK_FALSE(mean_matches(active_counts(maps, 360000.0), n * (f1 + (f4 - f1) * 0.5)));
+}
+
+TEST_CASE(
+    "dram_retention: VRT cells under a cycling temperature fail as the two-state expectation "
+    "says") {
+  // A daily linear cycle 70 C -> 85 C -> 70 C: a cell whose low state fails only near the
+  // peak must be low at such a moment. The expectation walks the hot stretches of each
+  // critical temperature with the telegraph process; using the peak temperature for the
+  // whole window (any low visit counts) overstates it -- the negative control.
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const std::uint64_t bits = std::uint64_t{1} << 30;
+  Timeline tl;
+  tl.checkpoints = {0.5 * kDay, 1.5 * kDay, 3 * kDay};  // each window has reached the peak
+  tl.env.temperature_c = Profile({{0.0, 70.0}, {0.5 * kDay, 85.0}}, Profile::Shape::linear, kDay);
+  const auto model =
+      wf::test::fault_model("dram_retention")
+          .create(model_params(wf::test::fault_model("dram_retention"),
+                               {{"vrt_fraction", 1.0}, {"tail_growth_per_year", 0.0}}));
+  const auto ctx = context(m, bits, tl);
+  const auto maps = draws(*model, ctx, 200, 75);
+  const double k = 8.617333e-5;
+  const double af = std::exp(0.6 / k * (1.0 / 318.15 - 1.0 / 358.15));  // at the 85 C peak
+  const double f1 = phi((std::log(0.064 * af) - std::log(100.0)) / 1.47);
+  const double f4 = phi((std::log(4 * 0.064 * af) - std::log(100.0)) / 1.47);
+  const double n = static_cast<double>(bits) * 6.3e-5;
+  for (const double t : tl.checkpoints) {
+    INFO("t = ", t / kDay, " days");
+    const double expected = model->expected_active(ctx, t);
+    const double at_peak = n * (f1 + (f4 - f1) * (0.5 + 0.5 * (1.0 - std::exp(-t / 36000.0))));
+    MESSAGE("t = ", t / kDay, " days: expected ", expected, " (at the peak all along: ", at_peak,
+            ")");
+    CHECK(expected < at_peak);
+    CHECK(expected > n * f1);
+    const auto counts = active_counts(maps, t);
+    CHECK(mean_matches(counts, expected));
+    CHECK_FALSE(mean_matches(counts, at_peak));
+  }
 }
 
 TEST_CASE("dram_retention: new weak cells appear with age at the configured tail growth") {
