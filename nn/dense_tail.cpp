@@ -189,8 +189,8 @@ std::vector<float> DenseTail::head_deltas_for(const std::vector<std::size_t>& ch
   const std::size_t K = channels.size();
   const auto H = static_cast<std::size_t>(h.height), W = static_cast<std::size_t>(h.width);
   const auto KH = static_cast<std::size_t>(h.kernel_h), KW = static_cast<std::size_t>(h.kernel_w);
-  const std::size_t per_channel = h.in_size / static_cast<std::size_t>(h.in_height * h.in_width) *
-                                  KH * KW;  // kernel elements per output channel
+  // Kernel elements per output channel.
+  const std::size_t per_channel = static_cast<std::size_t>(h.in_channels) * KH * KW;
   const auto IH = h.in_height, IW = h.in_width;
   // Per channel: its bias delta and its kernel deltas as (input plane, ky, kx, delta).
   struct Tap {
@@ -466,11 +466,10 @@ std::optional<std::size_t> DenseTail::correct_with(std::span<const WeightChange>
       for (const auto& c : changes) taps += c.layer == h.conv ? 1 : 0;
       const std::size_t pooled = static_cast<std::size_t>(h.pooled_height * h.pooled_width);
       const std::size_t deltas = (taps + K) * pixels + K * pooled * features_[1];
-      const std::size_t restart =
-          pixels * static_cast<std::size_t>(h.channels) *
-              (h.in_size / static_cast<std::size_t>(h.in_height * h.in_width)) *
-              static_cast<std::size_t>(h.kernel_h * h.kernel_w) +
-          features_[0] * features_[1];
+      const std::size_t restart = pixels * static_cast<std::size_t>(h.channels) *
+                                      static_cast<std::size_t>(h.in_channels) *
+                                      static_cast<std::size_t>(h.kernel_h * h.kernel_w) +
+                                  features_[0] * features_[1];
       if (deltas * kRestartSpeedup > restart) return std::nullopt;
     } else if (K > kMaxChannels || K * 16 > static_cast<std::size_t>(h.channels)) {
       // One pass recomputes up to kMaxChannels channels, a share of the convolution; past
