@@ -75,17 +75,38 @@ struct Population {
     const double p = std::clamp(u, 1e-300, std::nextafter(1.0, 0.0));
     return std::exp(std::log(median_s) + sigma_ln * normal_quantile(p));
   }
-  // A retention drawn from the population truncated below threshold_s.
-  double draw_below(double threshold_s, Rng& rng) const {
-    const double top = cdf(threshold_s);
-    const double u = boost::random::uniform_real_distribution<double>(0.0, 1.0)(rng) * top;
-    const double p = std::clamp(u, 1e-300, std::nextafter(1.0, 0.0));
-    return std::exp(std::log(median_s) + sigma_ln * normal_quantile(p));
+  // Fraction of the population with reference retention in [low_s, high_s).
+  double band(double low_s, double high_s) const {
+    return high_s > low_s ? cdf(high_s) - cdf(low_s) : 0.0;
+  }
+  // A retention drawn from the population truncated to [low_s, high_s).
+  double draw_between(double low_s, double high_s, Rng& rng) const {
+    const double bottom = cdf(low_s);
+    const double u = bottom + boost::random::uniform_real_distribution<double>(0.0, 1.0)(rng) *
+                                  (cdf(high_s) - bottom);
+    return quantile(u);
+  }
+};
+
+// Manufacturer screening: cells that fail a retention test at screen_temperature_c with a
+// window of screen_refresh_s * screen_guardband are repaired (remapped to spare rows and
+// columns) before shipping and never fail in the field. A VRT cell is tested in the state it
+// happens to be in; one in its high state passes and can fail later when low (Khan et al.,
+// SIGMETRICS 2014). Cells born after shipping (aging) were never tested.
+struct Screening {
+  double temperature_c = 85.0;
+  double refresh_s = 0.064;
+  double guardband = 4.0;  // 0: no screening (the raw population)
+
+  // Reference retention below which a cell of `population` fails the test (0: none).
+  double threshold_s(const Population& population) const {
+    return guardband > 0.0 ? population.threshold_s(temperature_c, refresh_s * guardband) : 0.0;
   }
 };
 
 struct RetentionParams {
   Population tail, main;
+  Screening screening;
   double vrt_fraction = 0.3;
   double vrt_ratio = 4.0;
   double vrt_dwell_high_s = 36000.0, vrt_dwell_low_s = 36000.0;
@@ -129,6 +150,16 @@ class DramRetention final : public FaultModel {
   double refresh_of(const FaultModelContext& ctx) const {
     return p_.refresh_override_s > 0.0 ? p_.refresh_override_s : ctx.refresh_interval_s;
   }
+  // Stationary probability that a VRT cell is in its low state.
+  double pi_low() const { return p_.vrt_dwell_low_s / (p_.vrt_dwell_high_s + p_.vrt_dwell_low_s); }
+  // VRT tail cells (as a share of the tail) that survive screening and can fail below
+  // `low_state_theta_s` in their low state: those above the test threshold s, less those
+  // below vrt_ratio * s that were low (and so failed) at the test.
+  double vrt_shipped_share(double low_state_theta_s) const {
+    const double s = p_.screening.threshold_s(p_.tail);
+    return p_.tail.band(s, low_state_theta_s) -
+           pi_low() * p_.tail.band(s, std::min(low_state_theta_s, p_.vrt_ratio * s));
+  }
 
   void generate(const FaultModelContext& ctx, Rng& rng, FaultMap& sink) const override {
     if (ctx.extent_bits == 0) return;
@@ -145,31 +176,46 @@ class DramRetention final : public FaultModel {
       return boost::random::poisson_distribution<std::uint64_t, double>(mean)(rng);
     };
     // Cells that can fail at the hottest temperature (VRT cells in their low state).
+    // Shipped cells lie above the screening threshold.
     const double tail_theta = p_.tail.threshold_s(hottest_c, refresh_s);
     const double vrt_theta = tail_theta * p_.vrt_ratio;
-    const auto add_tail = [&](std::uint64_t n, bool vrt, double born_s) {
-      for (std::uint64_t k = 0; k < n; ++k) {
-        const std::uint64_t bit = where(rng);
-        cells.push_back(
-            {bit, p_.tail.draw_below(vrt ? vrt_theta : tail_theta, rng), &p_.tail, born_s, vrt});
-      }
-    };
+    const double tail_screen = p_.screening.threshold_s(p_.tail);
+    boost::random::uniform_real_distribution<double> unit(0.0, 1.0);
     const double tail_cells = bits * p_.tail.density;
-    add_tail(poisson(tail_cells * (1.0 - p_.vrt_fraction) * p_.tail.cdf(tail_theta)), false, 0.0);
-    add_tail(poisson(tail_cells * p_.vrt_fraction * p_.tail.cdf(vrt_theta)), true, 0.0);
-    const double main_theta = p_.main.threshold_s(hottest_c, refresh_s);
-    for (std::uint64_t k = poisson(bits * p_.main.density * p_.main.cdf(main_theta)); k > 0; --k) {
+    for (std::uint64_t k =
+             poisson(tail_cells * (1.0 - p_.vrt_fraction) * p_.tail.band(tail_screen, tail_theta));
+         k > 0; --k) {
       const std::uint64_t bit = where(rng);
-      cells.push_back({bit, p_.main.draw_below(main_theta, rng), &p_.main, 0.0, false});
+      cells.push_back(
+          {bit, p_.tail.draw_between(tail_screen, tail_theta, rng), &p_.tail, 0.0, false});
     }
-    add_weak_lines(ctx, tail_theta, rng, cells);
-    // New weak cells: the tail grows with age; a newborn cell's retention is a tail draw.
+    // VRT cells above the test threshold; those that would have failed it in their low
+    // state were low at the test with probability pi_low and were repaired.
+    for (std::uint64_t k =
+             poisson(tail_cells * p_.vrt_fraction * p_.tail.band(tail_screen, vrt_theta));
+         k > 0; --k) {
+      const std::uint64_t bit = where(rng);
+      const double retention_s = p_.tail.draw_between(tail_screen, vrt_theta, rng);
+      if (retention_s < p_.vrt_ratio * tail_screen && unit(rng) < pi_low()) continue;
+      cells.push_back({bit, retention_s, &p_.tail, 0.0, true});
+    }
+    const double main_theta = p_.main.threshold_s(hottest_c, refresh_s);
+    const double main_screen = p_.screening.threshold_s(p_.main);
+    for (std::uint64_t k = poisson(bits * p_.main.density * p_.main.band(main_screen, main_theta));
+         k > 0; --k) {
+      const std::uint64_t bit = where(rng);
+      cells.push_back(
+          {bit, p_.main.draw_between(main_screen, main_theta, rng), &p_.main, 0.0, false});
+    }
+    add_weak_lines(ctx, tail_screen, tail_theta, rng, cells);
+    // New weak cells: the tail grows with age; a newborn cell's retention is a tail draw and
+    // was never screened.
     const double born_mean = born_per_s(ctx) * (ctx.t1_s - ctx.t0_s) * p_.tail.cdf(tail_theta);
     boost::random::uniform_real_distribution<double> when(ctx.t0_s, ctx.t1_s);
     for (std::uint64_t k = poisson(born_mean); k > 0; --k) {
       const std::uint64_t bit = where(rng);
       const double born_s = when(rng);
-      cells.push_back({bit, p_.tail.draw_below(tail_theta, rng), &p_.tail, born_s, false});
+      cells.push_back({bit, p_.tail.draw_between(0.0, tail_theta, rng), &p_.tail, born_s, false});
     }
     for (const auto& cell : cells) emit(ctx, cell, windows, rng, sink);
   }
@@ -180,11 +226,14 @@ class DramRetention final : public FaultModel {
     const double refresh_s = refresh_of(ctx);
     const double bits = static_cast<double>(ctx.extent_bits);
     const double theta = p_.tail.threshold_s(hottest_c, refresh_s);
+    const double screen = p_.screening.threshold_s(p_.tail);
     return bits * p_.tail.density *
-               ((1.0 - p_.vrt_fraction) * p_.tail.cdf(theta) +
-                p_.vrt_fraction * p_.tail.cdf(theta * p_.vrt_ratio)) +
-           bits * p_.main.density * p_.main.cdf(p_.main.threshold_s(hottest_c, refresh_s)) +
-           weak_line_cells(ctx) * p_.tail.cdf(theta) +
+               ((1.0 - p_.vrt_fraction) * p_.tail.band(screen, theta) +
+                p_.vrt_fraction * vrt_shipped_share(theta * p_.vrt_ratio)) +
+           bits * p_.main.density *
+               p_.main.band(p_.screening.threshold_s(p_.main),
+                            p_.main.threshold_s(hottest_c, refresh_s)) +
+           weak_line_cells(ctx) * p_.tail.band(screen, theta) +
            born_per_s(ctx) * (ctx.t1_s - ctx.t0_s) * p_.tail.cdf(theta);
   }
 
@@ -195,11 +244,14 @@ class DramRetention final : public FaultModel {
     const double w = ctx.last_write_at_or_before(t_s);
     const double hot_c = temperature.max_over(w, t_s);
     const double theta = p_.tail.threshold_s(hot_c, refresh_s);
-    const double vrt = vrt_failing_cdf(temperature, w, t_s, refresh_s);
-    double expected = bits * p_.tail.density *
-                          ((1.0 - p_.vrt_fraction) * p_.tail.cdf(theta) + p_.vrt_fraction * vrt) +
-                      bits * p_.main.density * p_.main.cdf(p_.main.threshold_s(hot_c, refresh_s)) +
-                      weak_line_cells(ctx) * p_.tail.cdf(theta);
+    const double screen = p_.screening.threshold_s(p_.tail);
+    const double vrt = vrt_failing_share(temperature, w, t_s, refresh_s);
+    double expected =
+        bits * p_.tail.density *
+            ((1.0 - p_.vrt_fraction) * p_.tail.band(screen, theta) + p_.vrt_fraction * vrt) +
+        bits * p_.main.density *
+            p_.main.band(p_.screening.threshold_s(p_.main), p_.main.threshold_s(hot_c, refresh_s)) +
+        weak_line_cells(ctx) * p_.tail.band(screen, theta);
     // Born cells: those born before the window see all of it; later ones from birth on.
     const double per_s = born_per_s(ctx);
     double born = (w - ctx.t0_s) * p_.tail.cdf(theta);
@@ -218,27 +270,47 @@ class DramRetention final : public FaultModel {
     return static_cast<double>(ctx.extent_bits) * p_.tail.density * p_.tail_growth_per_year /
            kSecondsPerYear;
   }
-  // VRT tail cells failing by t_s in the write window from w, as a share of the tail
-  // population: a cell whose high state fails at the window's hottest moment fails in
+  // VRT tail cells shipped and failing by t_s in the write window from w, as a share of the
+  // tail population: a cell whose high state fails at the window's hottest moment fails in
   // either state; a cell whose low state alone can fail, iff the telegraph process is low
   // at some moment at least as hot as that state's critical temperature -- the exact
   // two-state probability over the window's hot stretches, integrated over retention by
-  // 64-point midpoint quadrature in the cdf. (Using the window's peak temperature for the
-  // whole window overstated it under a cycling temperature: z = -3.2 in the datacenter
-  // scenario's report.)
-  double vrt_failing_cdf(const Profile& temperature, double w, double t_s, double refresh_s) const {
+  // 64-point midpoint quadrature in the cdf. Screening removes cells below the test
+  // threshold s and, with probability pi_low, those below vrt_ratio * s. (Using the
+  // window's peak temperature for the whole window overstated it under a cycling
+  // temperature: z = -3.2 in the datacenter scenario's report.)
+  double vrt_failing_share(const Profile& temperature, double w, double t_s,
+                           double refresh_s) const {
     const double theta_high = p_.tail.threshold_s(temperature.max_over(w, t_s), refresh_s);
-    const double u_high = p_.tail.cdf(theta_high);
-    const double u_low = p_.tail.cdf(theta_high * p_.vrt_ratio);
-    if (!(u_low > u_high)) return u_high;
-    constexpr int kNodes = 64;
-    double low_only = 0.0;
-    for (int k = 0; k < kNodes; ++k) {
-      const double retention_s = p_.tail.quantile(u_high + (k + 0.5) / kNodes * (u_low - u_high));
-      const double critical_low_c = p_.tail.critical_c(retention_s / p_.vrt_ratio, refresh_s);
-      low_only += visits_low_while_above(temperature, w, t_s, critical_low_c);
+    const double screen = p_.screening.threshold_s(p_.tail);
+    const double top = theta_high * p_.vrt_ratio;
+    if (!(top > screen)) return 0.0;  // every cell that could fail was repaired
+    // Pieces of [screen, top) on which the shipped share and the failure rule are fixed.
+    std::vector<double> edges{screen, top};
+    for (const double e : {p_.vrt_ratio * screen, theta_high}) {
+      if (e > screen && e < top) edges.push_back(e);
     }
-    return u_high + (u_low - u_high) * low_only / kNodes;
+    std::sort(edges.begin(), edges.end());
+    double share = 0.0;
+    for (std::size_t i = 0; i + 1 < edges.size(); ++i) {
+      const double a = edges[i], b = edges[i + 1];
+      if (!(b > a)) continue;
+      const double shipped = a < p_.vrt_ratio * screen ? 1.0 - pi_low() : 1.0;
+      const double u_a = p_.tail.cdf(a), u_b = p_.tail.cdf(b);
+      if (b <= theta_high) {
+        share += shipped * (u_b - u_a);
+        continue;
+      }
+      constexpr int kNodes = 64;
+      double low_only = 0.0;
+      for (int k = 0; k < kNodes; ++k) {
+        const double retention_s = p_.tail.quantile(u_a + (k + 0.5) / kNodes * (u_b - u_a));
+        const double critical_low_c = p_.tail.critical_c(retention_s / p_.vrt_ratio, refresh_s);
+        low_only += visits_low_while_above(temperature, w, t_s, critical_low_c);
+      }
+      share += shipped * (u_b - u_a) * low_only / kNodes;
+    }
+    return share;
   }
 
   // Probability that the stationary telegraph process is low at some moment of [w, t_s]
@@ -248,11 +320,11 @@ class DramRetention final : public FaultModel {
   double visits_low_while_above(const Profile& temperature, double w, double t_s,
                                 double critical_c) const {
     const double rate_h = 1.0 / p_.vrt_dwell_high_s, rate_l = 1.0 / p_.vrt_dwell_low_s;
-    const double pi_low = rate_h / (rate_h + rate_l);
-    double high = 1.0 - pi_low, low = pi_low;   // no visit yet, by state
+    const double pi_l = pi_low();
+    double high = 1.0 - pi_l, low = pi_l;       // no visit yet, by state
     const auto cool = [&](double duration_s) {  // free two-state evolution
       const double moved = -std::expm1(-(rate_h + rate_l) * duration_s);
-      const double to_low = high * pi_low * moved, to_high = low * (1.0 - pi_low) * moved;
+      const double to_low = high * pi_l * moved, to_high = low * (1.0 - pi_l) * moved;
       high += to_high - to_low;
       low += to_low - to_high;
     };
@@ -278,16 +350,17 @@ class DramRetention final : public FaultModel {
            (p_.weak_line_factor - 1.0);
   }
 
-  void add_weak_lines(const FaultModelContext& ctx, double theta_s, Rng& rng,
+  void add_weak_lines(const FaultModelContext& ctx, double screen_s, double theta_s, Rng& rng,
                       std::vector<Candidate>& cells) const {
     const double extra_density =
-        p_.tail.density * (p_.weak_line_factor - 1.0) * p_.tail.cdf(theta_s);
+        p_.tail.density * (p_.weak_line_factor - 1.0) * p_.tail.band(screen_s, theta_s);
     for (const bool row : {true, false}) {
-      draw_weak_line_cells(
-          ctx.mapping, ctx.extent_bits, row, row ? p_.weak_row_fraction : p_.weak_column_fraction,
-          extra_density, rng, [&](std::uint64_t bit) {
-            cells.push_back({bit, p_.tail.draw_below(theta_s, rng), &p_.tail, 0.0, false});
-          });
+      draw_weak_line_cells(ctx.mapping, ctx.extent_bits, row,
+                           row ? p_.weak_row_fraction : p_.weak_column_fraction, extra_density, rng,
+                           [&](std::uint64_t bit) {
+                             cells.push_back({bit, p_.tail.draw_between(screen_s, theta_s, rng),
+                                              &p_.tail, 0.0, false});
+                           });
     }
   }
 
@@ -304,13 +377,13 @@ class DramRetention final : public FaultModel {
                  : critical_high;
     // Telegraph state of a VRT cell: known at `state_s`.
     const double rate_h = 1.0 / p_.vrt_dwell_high_s, rate_l = 1.0 / p_.vrt_dwell_low_s;
-    const double pi_low = rate_h / (rate_h + rate_l);
+    const double pi_l = pi_low();
     boost::random::uniform_real_distribution<double> unit(0.0, 1.0);
     double state_s = cell.born_s;
-    bool low = cell.vrt && unit(rng) < pi_low;
+    bool low = cell.vrt && unit(rng) < pi_l;
     const auto advance = [&](double to_s) {
       const double p_low =
-          pi_low + ((low ? 1.0 : 0.0) - pi_low) * std::exp(-(rate_h + rate_l) * (to_s - state_s));
+          pi_l + ((low ? 1.0 : 0.0) - pi_l) * std::exp(-(rate_h + rate_l) * (to_s - state_s));
       low = unit(rng) < p_low;
       state_s = to_s;
     };
@@ -351,13 +424,13 @@ FaultModelInfo dram_retention_info() {
       "DRAM retention failures: main + leaky-tail log-normal retention, Arrhenius temperature, "
       "refresh window, true/anti cells, VRT, new weak cells with age, weak rows/columns",
       {number_param("tail_density", "cells/bit",
-                    "fraction of cells in the leaky tail (6.3e-5: fit of the log-normal tail to "
-                    "RAIDR and RAPID anchors [E])",
-                    0.0, 1.0, 6.3e-5, true),
+                    "fraction of cells in the leaky tail (9.8e-5: fit of the log-normal tail with "
+                    "its VRT cells to the RAIDR and RAPID anchors, docs/validation.md [E])",
+                    0.0, 1.0, 9.8e-5, true),
        number_param("tail_median_s", "s", "median tail retention at tail_reference_c (fit [E])",
-                    1e-6, 1e9, 100.0, true),
+                    1e-6, 1e9, 13.5, true),
        number_param("tail_sigma_ln", "", "log-normal sigma of tail retention (fit [E])", 0.01, 10.0,
-                    1.47, true),
+                    0.75, true),
        number_param("tail_ea_ev", "eV",
                     "activation energy of tail cells (0.6, Hamamoto 1998 [R]; ~2x per 10 C)", 0.05,
                     3.0, 0.6, true),
@@ -390,6 +463,19 @@ FaultModelInfo dram_retention_info() {
                     "fraction of bitlines that are weak (EDEN model 1 [E])", 0.0, 1.0, 0.0, true),
        number_param("weak_line_factor", "", "tail density on a weak line relative to elsewhere [E]",
                     1.0, 1e6, 100.0, false),
+       number_param("screen_temperature_c", "C",
+                    "temperature of the manufacturer's retention test (85 C: top of the JEDEC "
+                    "normal range, JESD79 [R]; 105 C for automotive grade 2 parts [R])",
+                    -60.0, 200.0, 85.0, true),
+       number_param("screen_refresh_s", "s",
+                    "refresh window the parts are specified for at screen_temperature_c "
+                    "(JEDEC 0.064 [R])",
+                    1e-4, 1e4, 0.064, true),
+       number_param("screen_guardband", "",
+                    "the test holds data screen_guardband x screen_refresh_s; failing cells are "
+                    "repaired before shipping (4 [E]: >= vrt_ratio, so no VRT cell escapes at "
+                    "spec); 0 = unscreened (the raw population of the anchors)",
+                    0.0, 1e3, 4.0, true),
        number_param("refresh_interval_s", "s",
                     "refresh window for this memory; 0 = the timeline's refresh_interval_s "
                     "(sweep it to compare refresh choices; JEDEC 0.064, 0.032 above 85 C)",
@@ -405,6 +491,8 @@ FaultModelInfo dram_retention_info() {
                   v.number("tail_ea_ev"), v.number("tail_reference_c")};
         p.main = {1.0 - v.number("tail_density"), v.number("main_median_s"),
                   v.number("main_sigma_ln"), v.number("main_ea_ev"), v.number("main_reference_c")};
+        p.screening = {v.number("screen_temperature_c"), v.number("screen_refresh_s"),
+                       v.number("screen_guardband")};
         p.vrt_fraction = v.number("vrt_fraction");
         p.vrt_ratio = v.number("vrt_ratio");
         p.vrt_dwell_high_s = v.number("vrt_dwell_high_s");

@@ -16,58 +16,30 @@
 #include "sim/network_storage.h"
 #include "sim/scrub.h"
 #include "tests/fixtures.h"
+#include "tests/physics_fixtures.h"
 #include "tests/statistics_checks.h"
 
 namespace wf = weightfault;
 using namespace wf::memory;
+using wf::test::active_counts;
+using wf::test::context;
 using wf::test::counts_match_poisson;
+using wf::test::draws;
+using wf::test::kDay;
+using wf::test::kYear;
 using wf::test::mean_matches;
 using wf::test::model_params;
+using wf::test::phi;
+using wf::test::Timeline;
 using wf::test::uniform_enough;
 
 namespace {
 
-double phi(double z) {
-  return 0.5 * std::erfc(-z / std::sqrt(2.0));
-}
-
-struct Timeline {
-  std::vector<double> writes{0.0};
-  std::vector<double> checkpoints;
-  Environment env;
-};
-
-FaultModelContext context(const AddressMapping& m, std::uint64_t extent, const Timeline& tl) {
-  FaultModelContext ctx{m, extent, 0.0, tl.checkpoints.back(), 0};
-  ctx.environment = &tl.env;
-  ctx.write_times_s = tl.writes;
-  ctx.checkpoints_s = tl.checkpoints;
-  return ctx;
-}
-
-std::vector<FaultMap> draws(const FaultModel& model, const FaultModelContext& ctx, int n,
-                            std::uint64_t seed) {
-  std::vector<FaultMap> out;
-  for (int k = 0; k < n; ++k) {
-    Rng rng(wf::stream_seed({seed, static_cast<std::uint64_t>(k)}));
-    out.emplace_back();
-    model.generate(ctx, rng, out.back());
-  }
-  return out;
-}
-
-std::vector<double> active_counts(const std::vector<FaultMap>& maps, double t_s) {
-  std::vector<double> counts;
-  for (const auto& map : maps) {
-    double n = 0;
-    for (const auto& f : map.bit_faults()) n += f.active_at(t_s) ? 1 : 0;
-    counts.push_back(n);
-  }
-  return counts;
-}
-
-constexpr double kDay = 86400.0;
-constexpr double kYear = 365.25 * kDay;
+// dram_retention's leaky-tail defaults (docs/physics.md): the formulas are checked on the
+// unscreened population (screen_guardband = 0); screening has its own tests.
+constexpr double kTailDensity = 9.8e-5;
+constexpr double kTailMedianS = 13.5;
+constexpr double kTailSigmaLn = 0.75;
 
 }  // namespace
 
@@ -178,17 +150,20 @@ TEST_CASE("seu: a low-voltage step raises the rate by exp(dV / slope), drawn by 
 TEST_CASE("dram_retention: failing cells at two temperatures follow the Arrhenius factor") {
   const AddressMapping m(Geometry{}, "RoBaRaCoCh");
   const std::uint64_t bits = Geometry{}.total_bits();
-  const auto model =
-      wf::test::fault_model("dram_retention")
-          .create(model_params(wf::test::fault_model("dram_retention"),
-                               {{"vrt_fraction", 0.0}, {"tail_growth_per_year", 0.0}}));
+  const auto model = wf::test::fault_model("dram_retention")
+                         .create(model_params(wf::test::fault_model("dram_retention"),
+                                              {{"screen_guardband", 0.0},
+                                               {"vrt_fraction", 0.0},
+                                               {"tail_growth_per_year", 0.0},
+                                               {"refresh_interval_s", 0.512}}));
   // Expected failing cells: N rho Phi((ln(tREF * AF) - ln median) / sigma), AF by Arrhenius.
+  // (A relaxed 512 ms window: enough failing cells at 65 C for a sharp ratio.)
   const auto analytic = [&](double temperature_c, double ea_ev) {
     const double k = 8.617333e-5;
     const double af =
         std::exp(ea_ev / k * (1.0 / (45.0 + 273.15) - 1.0 / (temperature_c + 273.15)));
-    return static_cast<double>(bits) * 6.3e-5 *
-           phi((std::log(0.064 * af) - std::log(100.0)) / 1.47);
+    return static_cast<double>(bits) * kTailDensity *
+           phi((std::log(0.512 * af) - std::log(kTailMedianS)) / kTailSigmaLn);
   };
   std::map<double, double> means;
   for (const double temperature_c : {65.0, 85.0}) {
@@ -225,7 +200,8 @@ TEST_CASE("dram_retention: all-true cells only ever read 0 when they fail") {
   tl.env.temperature_c = Profile(85.0);
   const auto model = wf::test::fault_model("dram_retention")
                          .create(model_params(wf::test::fault_model("dram_retention"),
-                                              {{"cell_layout", std::string("all_true")}}));
+                                              {{"screen_guardband", 0.0},
+                                               {"cell_layout", std::string("all_true")}}));
   std::size_t faults = 0;
   for (const auto& map : draws(*model, context(m, Geometry{}.total_bits(), tl), 5, 72)) {
     for (const auto& f : map.bit_faults()) {
@@ -244,17 +220,18 @@ TEST_CASE("dram_retention: VRT cells fail once they visit the low state (telegra
   tl.env.temperature_c = Profile(85.0);
   const auto model =
       wf::test::fault_model("dram_retention")
-          .create(model_params(wf::test::fault_model("dram_retention"),
-                               {{"vrt_fraction", 1.0}, {"tail_growth_per_year", 0.0}}));
+          .create(model_params(
+              wf::test::fault_model("dram_retention"),
+              {{"screen_guardband", 0.0}, {"vrt_fraction", 1.0}, {"tail_growth_per_year", 0.0}}));
   const auto ctx = context(m, bits, tl);
   const auto maps = draws(*model, ctx, 100, 73);
   // Failing: cells weak even when high (F(theta)), plus cells weak only when low (F(4 theta) -
   // F(theta)) that were low at some point of [0, t]: pi + (1 - pi)(1 - exp(-t / dwell)), pi = 1/2.
   const double k = 8.617333e-5;
   const double af = std::exp(0.6 / k * (1.0 / 318.15 - 1.0 / 358.15));
-  const double f1 = phi((std::log(0.064 * af) - std::log(100.0)) / 1.47);
-  const double f4 = phi((std::log(4 * 0.064 * af) - std::log(100.0)) / 1.47);
-  const double n = static_cast<double>(bits) * 6.3e-5;
+  const double f1 = phi((std::log(0.064 * af) - std::log(kTailMedianS)) / kTailSigmaLn);
+  const double f4 = phi((std::log(4 * 0.064 * af) - std::log(kTailMedianS)) / kTailSigmaLn);
+  const double n = static_cast<double>(bits) * kTailDensity;
   for (const double t : tl.checkpoints) {
     const double visited = 0.5 + 0.5 * (1.0 - std::exp(-t / 36000.0));
     CHECK(mean_matches(active_counts(maps, t), n * (f1 + (f4 - f1) * visited)));
@@ -278,15 +255,16 @@ TEST_CASE(
   tl.env.temperature_c = Profile({{0.0, 70.0}, {0.5 * kDay, 85.0}}, Profile::Shape::linear, kDay);
   const auto model =
       wf::test::fault_model("dram_retention")
-          .create(model_params(wf::test::fault_model("dram_retention"),
-                               {{"vrt_fraction", 1.0}, {"tail_growth_per_year", 0.0}}));
+          .create(model_params(
+              wf::test::fault_model("dram_retention"),
+              {{"screen_guardband", 0.0}, {"vrt_fraction", 1.0}, {"tail_growth_per_year", 0.0}}));
   const auto ctx = context(m, bits, tl);
   const auto maps = draws(*model, ctx, 200, 75);
   const double k = 8.617333e-5;
   const double af = std::exp(0.6 / k * (1.0 / 318.15 - 1.0 / 358.15));  // at the 85 C peak
-  const double f1 = phi((std::log(0.064 * af) - std::log(100.0)) / 1.47);
-  const double f4 = phi((std::log(4 * 0.064 * af) - std::log(100.0)) / 1.47);
-  const double n = static_cast<double>(bits) * 6.3e-5;
+  const double f1 = phi((std::log(0.064 * af) - std::log(kTailMedianS)) / kTailSigmaLn);
+  const double f4 = phi((std::log(4 * 0.064 * af) - std::log(kTailMedianS)) / kTailSigmaLn);
+  const double n = static_cast<double>(bits) * kTailDensity;
   for (const double t : tl.checkpoints) {
     INFO("t = ", t / kDay, " days");
     const double expected = model->expected_active(ctx, t);
@@ -307,22 +285,87 @@ TEST_CASE("dram_retention: new weak cells appear with age at the configured tail
   Timeline tl;
   tl.checkpoints = {0.5 * kYear, 2 * kYear};
   tl.env.temperature_c = Profile(85.0);
-  const auto model =
-      wf::test::fault_model("dram_retention")
-          .create(model_params(
-              wf::test::fault_model("dram_retention"),
-              {{"tail_density", 0.01}, {"vrt_fraction", 0.0}, {"tail_growth_per_year", 1.0}}));
+  const auto model = wf::test::fault_model("dram_retention")
+                         .create(model_params(wf::test::fault_model("dram_retention"),
+                                              {{"screen_guardband", 0.0},
+                                               {"tail_density", 0.01},
+                                               {"vrt_fraction", 0.0},
+                                               {"tail_growth_per_year", 1.0}}));
   const auto ctx = context(m, bits, tl);
   const auto maps = draws(*model, ctx, 100, 74);
   // Standing tail cells failing at 85 C, times (1 + growth * age).
   const double k = 8.617333e-5;
   const double af = std::exp(0.6 / k * (1.0 / 318.15 - 1.0 / 358.15));
-  const double standing =
-      static_cast<double>(bits) * 0.01 * phi((std::log(0.064 * af) - std::log(100.0)) / 1.47);
+  const double standing = static_cast<double>(bits) * 0.01 *
+                          phi((std::log(0.064 * af) - std::log(kTailMedianS)) / kTailSigmaLn);
   CHECK(counts_match_poisson(active_counts(maps, 0.5 * kYear), standing * 1.5));
   CHECK(counts_match_poisson(active_counts(maps, 2 * kYear), standing * 3.0));
   CHECK_FALSE(counts_match_poisson(active_counts(maps, 2 * kYear), standing));  // no growth
   CHECK(model->expected_active(ctx, 2 * kYear) == doctest::Approx(standing * 3.0).epsilon(0.01));
+}
+
+TEST_CASE("dram_retention: manufacturer screening repairs cells that fail the guardbanded test") {
+  // Screening at 85 C holds data 4 x 64 ms: a cell ships only if its retention at 45 C
+  // exceeds s = 0.256 s x AF(85 C). At 85 C in the field with a 512 ms window (theta = 2 s):
+  //   plain tail cells in [s, theta) fail;
+  //   VRT cells in [s, 4s) were low at the test (pi_L = 1/2) half the time and were
+  //   repaired; the rest fail in [s, theta) always and in [theta, 4 theta) once low.
+  const AddressMapping m(Geometry{}, "RoBaRaCoCh");
+  const std::uint64_t bits = std::uint64_t{1} << 30;
+  const double k = 8.617333e-5;
+  const double af = std::exp(0.6 / k * (1.0 / 318.15 - 1.0 / 358.15));
+  const auto F = [](double reference_s) {
+    return phi((std::log(reference_s) - std::log(kTailMedianS)) / kTailSigmaLn);
+  };
+  const double s = 0.256 * af, theta = 0.512 * af;
+  const double n = static_cast<double>(bits) * kTailDensity;
+  Timeline tl;
+  tl.checkpoints = {kDay, 10 * kDay};
+  tl.env.temperature_c = Profile(85.0);
+  const auto ctx = context(m, bits, tl);
+  const auto make = [](double vrt_fraction) {
+    return wf::test::fault_model("dram_retention")
+        .create(
+            model_params(wf::test::fault_model("dram_retention"), {{"vrt_fraction", vrt_fraction},
+                                                                   {"tail_growth_per_year", 0.0},
+                                                                   {"refresh_interval_s", 0.512}}));
+  };
+  {
+    const auto plain = make(0.0);
+    const double expected = n * (F(theta) - F(s));
+    const auto counts = active_counts(draws(*plain, ctx, 100, 76), kDay);
+    CHECK(plain->expected_active(ctx, kDay) == doctest::Approx(expected));
+    CHECK(counts_match_poisson(counts, expected));
+    CHECK_FALSE(counts_match_poisson(counts, n * F(theta)));  // negative control: unscreened
+  }
+  {
+    const auto vrt = make(1.0);
+    const auto maps = draws(*vrt, ctx, 100, 77);
+    for (const double t : tl.checkpoints) {
+      INFO("t = ", t / kDay, " days");
+      const double visited = 0.5 + 0.5 * (1.0 - std::exp(-t / 36000.0));
+      const double expected = n * (0.5 * (F(theta) - F(s)) + 0.5 * visited * (F(4 * s) - F(theta)) +
+                                   visited * (F(4 * theta) - F(4 * s)));
+      CHECK(vrt->expected_active(ctx, t) == doctest::Approx(expected).epsilon(1e-6));
+      CHECK(mean_matches(active_counts(maps, t), expected));
+      // Negative control: every VRT cell above s shipped (the test state ignored).
+      CHECK_FALSE(mean_matches(active_counts(maps, t),
+                               n * ((F(theta) - F(s)) + visited * (F(4 * theta) - F(theta)))));
+    }
+  }
+  // At the specified window (64 ms) and up to the test temperature nothing ships that can
+  // fail: not a plain cell, not a VRT cell in either state.
+  Timeline spec;
+  spec.checkpoints = {kYear};
+  spec.env.temperature_c = Profile({{0.0, 45.0}, {0.5 * kDay, 85.0}}, Profile::Shape::linear, kDay);
+  const auto spec_model =
+      wf::test::fault_model("dram_retention")
+          .create(model_params(wf::test::fault_model("dram_retention"),
+                               {{"tail_growth_per_year", 0.0}, {"weak_row_fraction", 0.01}}));
+  const auto spec_ctx = context(m, std::uint64_t{1} << 36, spec);
+  CHECK(spec_model->expected_faults(spec_ctx) == 0.0);
+  CHECK(spec_model->expected_active(spec_ctx, kYear) == 0.0);
+  for (const auto& map : draws(*spec_model, spec_ctx, 5, 78)) CHECK(map.bit_faults().empty());
 }
 
 TEST_CASE("sram_cell: the failing fraction at a voltage is the probit, and grows with aging") {
@@ -391,17 +434,19 @@ TEST_CASE("weak columns and rows: their cells land in the stored image at the in
   for (const char* line : {"weak_column_fraction", "weak_row_fraction"}) {
     const auto dram = wf::test::fault_model("dram_retention")
                           .create(model_params(wf::test::fault_model("dram_retention"),
-                                               {{"vrt_fraction", 0.0},
+                                               {{"screen_guardband", 0.0},
+                                                {"vrt_fraction", 0.0},
                                                 {"tail_growth_per_year", 0.0},
                                                 {"tail_density", 0.01},
                                                 {line, 0.05}}));
     const auto dram_ctx = context(m, bits, hot);
     const double expected = dram->expected_active(dram_ctx, kDay);
-    const auto plain =
-        wf::test::fault_model("dram_retention")
-            .create(model_params(
-                wf::test::fault_model("dram_retention"),
-                {{"vrt_fraction", 0.0}, {"tail_growth_per_year", 0.0}, {"tail_density", 0.01}}));
+    const auto plain = wf::test::fault_model("dram_retention")
+                           .create(model_params(wf::test::fault_model("dram_retention"),
+                                                {{"screen_guardband", 0.0},
+                                                 {"vrt_fraction", 0.0},
+                                                 {"tail_growth_per_year", 0.0},
+                                                 {"tail_density", 0.01}}));
     const double without = plain->expected_active(dram_ctx, kDay);
     INFO(line);
     REQUIRE(expected > 4.0 * without);  // mostly weak-line cells
