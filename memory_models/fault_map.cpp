@@ -42,10 +42,11 @@ void FaultMap::clear_flips_at_rewrites(double interval_s) {
 ApplyResult FaultMap::apply(double t_s, const AddressMapping& mapping, const Placement& placement,
                             std::span<std::uint8_t> image) const {
   ApplyResult result;
-  const std::uint64_t extent = std::min<std::uint64_t>(placement.extent_bits(), 8 * image.size());
-  const auto write = [&](std::uint64_t linear, FaultKind kind) {
-    auto& byte = image[linear / 8];
-    const auto mask = static_cast<std::uint8_t>(1u << (linear % 8));
+  const std::uint64_t extent = placement.extent_bits();
+  // `at` is an image bit (memory bits are translated by the placement).
+  const auto write = [&](std::uint64_t at, FaultKind kind) {
+    auto& byte = image[at / 8];
+    const auto mask = static_cast<std::uint8_t>(1u << (at % 8));
     switch (kind) {
       case FaultKind::flip:
         byte ^= mask;
@@ -57,23 +58,25 @@ ApplyResult FaultMap::apply(double t_s, const AddressMapping& mapping, const Pla
         byte |= mask;
         break;
     }
-    result.touched_bits.push_back(linear);
+    result.touched_bits.push_back(at);
   };
   // Two passes: flips, then stuck-at cells (a stuck cell reads its stuck value).
   for (const bool stuck_pass : {false, true}) {
     const auto in_pass = [&](FaultKind k) { return (k != FaultKind::flip) == stuck_pass; };
     for (const auto& f : bits_) {
       if (!in_pass(f.kind) || !f.active_at(t_s) || f.linear_bit >= extent) continue;
-      if (!placement.locate(f.linear_bit)) continue;  // padding between segments
-      write(f.linear_bit, f.kind);
+      const auto at = placement.image_bit_at(f.linear_bit);
+      if (!at) continue;  // padding between segments, an unused ECC lane
+      write(*at, f.kind);
       ++result.records_touching;
     }
     for (const auto& r : records_) {
       if (!in_pass(r.kind) || !r.active_at(t_s)) continue;
       bool touched = false;
       for_each_matching_bit(r, mapping, extent, [&](std::uint64_t linear) {
-        if (!placement.locate(linear)) return;
-        write(linear, r.kind);
+        const auto at = placement.image_bit_at(linear);
+        if (!at) return;
+        write(*at, r.kind);
         touched = true;
       });
       if (touched) ++result.records_touching;
@@ -91,7 +94,7 @@ ApplyResult FaultMap::apply(double t_s, const AddressMapping& mapping, const Pla
             fmt::format("fault on '{}' element {} bit {}: outside the tensor ({} words of {} bits)",
                         f.segment, f.element, f.bit, s.words, s.word_bits));
       }
-      write(placement.linear_bit(*segment, f.element, f.bit), f.kind);
+      write(placement.image_bit(*segment, f.element, f.bit), f.kind);
       ++result.records_touching;
     }
   }

@@ -78,7 +78,7 @@ class FieldFaults final : public FaultModel {
     };
     for (std::uint64_t channel = 0; channel < g.channels; ++channel) {
       for (std::uint64_t rank = 0; rank < g.ranks; ++rank) {
-        for (std::uint64_t chip = 0; chip < g.chips; ++chip) {
+        for (std::uint64_t chip = 0; chip < g.devices_per_rank(); ++chip) {
           for (const auto& mode : jaguar_modes()) {
             for (const bool permanent : {false, true}) {
               if ((permanent && kinds_ == "transient") || (!permanent && kinds_ == "permanent"))
@@ -119,7 +119,7 @@ class FieldFaults final : public FaultModel {
       if (kinds_ != "transient")
         expected += expected_in(mode.permanent_fit * fit_scale_, true, ctx.t0_s, ctx.t1_s);
     }
-    return expected * static_cast<double>(g.channels * g.ranks * g.chips);
+    return expected * static_cast<double>(g.channels * g.ranks * g.devices_per_rank());
   }
 
   // Transient faults since the last rewrite plus every permanent fault so far.
@@ -133,7 +133,7 @@ class FieldFaults final : public FaultModel {
       if (kinds_ != "transient")
         expected += expected_in(mode.permanent_fit * fit_scale_, true, ctx.t0_s, t_s);
     }
-    return expected * static_cast<double>(g.channels * g.ranks * g.chips);
+    return expected * static_cast<double>(g.channels * g.ranks * g.devices_per_rank());
   }
 
  private:

@@ -17,13 +17,17 @@ std::string_view to_string(Field field);
 struct Geometry {
   std::uint64_t channels = 1;
   std::uint64_t ranks = 1;
-  std::uint64_t chips = 8;         // devices per rank
+  std::uint64_t chips = 8;         // data devices per rank
+  std::uint64_t ecc_chips = 0;     // ECC devices per rank beside them (check symbols only)
   std::uint64_t device_width = 8;  // bits per device (x4, x8, x16)
   std::uint64_t banks = 8;
   std::uint64_t rows = 65536;
   std::uint64_t columns = 1024;
 
-  std::uint64_t bus_width() const { return chips * device_width; }
+  // A bus word: the data devices' bits, then the ECC devices' (ECC lanes).
+  std::uint64_t bus_width() const { return (chips + ecc_chips) * device_width; }
+  std::uint64_t data_width() const { return chips * device_width; }
+  std::uint64_t devices_per_rank() const { return chips + ecc_chips; }
   std::uint64_t words() const { return channels * ranks * banks * rows * columns; }
   std::uint64_t total_bits() const { return words() * bus_width(); }
   std::uint64_t size(Field field) const;

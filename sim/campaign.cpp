@@ -234,7 +234,7 @@ class Worker {
       const auto& seg = image.placement().segments()[segment];
       bool changed = false;
       for (std::uint32_t b = 0; b < seg.word_bits; ++b) {
-        const std::uint64_t at = image.placement().linear_bit(segment, word, b);
+        const std::uint64_t at = image.placement().image_bit(segment, word, b);
         if (((bytes[at / 8] ^ golden[at / 8]) >> (at % 8)) & 1u) {
           changed = true;
           ++rec.bits_changed;
@@ -256,7 +256,15 @@ class Worker {
                                          std::span<const std::uint8_t> bytes, TrialRecord& rec) {
     std::vector<std::size_t> changed_slots;
     for (const auto& [t, g] : groups) {
-      image.decode_group(t, g, bytes, values_[t]);
+      storage::GroupRead read;
+      image.decode_group(t, g, bytes, values_[t], &read);
+      if (read.status == storage::ReadStatus::detected) {
+        ++rec.codewords_detected;
+      } else if (read.bits != image.golden_group_bits(t, g)) {
+        ++rec.codewords_silent;
+      } else if (read.status == storage::ReadStatus::corrected) {
+        ++rec.codewords_corrected;
+      }
       const auto& gold = image.golden_values(t);
       const auto [first, last] = image.tensors()[t].group_bounds(g);
       for (std::size_t e = first; e < last; ++e) {

@@ -79,8 +79,10 @@ double rows_holding(const storage::StoredImage& image, const memory::AddressMapp
   std::uint64_t rows_used = 1;
   const auto& placement = image.placement();
   for (std::size_t s = 0; s < placement.segments().size(); ++s) {
-    rows_used = std::max(rows_used,
-                         mapping.to_physical(placement.first_bit(s)).get(memory::Field::row) + 1);
+    rows_used = std::max(
+        rows_used,
+        mapping.to_physical(placement.memory_bit(placement.first_bit(s))).get(memory::Field::row) +
+            1);
   }
   rows_used = std::max(rows_used, mapping.to_physical(extent - 1).get(memory::Field::row) + 1);
   return static_cast<double>(std::min<std::uint64_t>(mapping.geometry().rows, rows_used));
@@ -92,7 +94,7 @@ void draw_boundaries(PngImage& img, const Canvas& c, const storage::StoredImage&
   int label_y = Canvas::kTop;
   const auto& placement = image.placement();
   for (std::size_t s = 0; s < placement.segments().size(); ++s) {
-    const auto a = mapping.to_physical(placement.first_bit(s));
+    const auto a = mapping.to_physical(placement.memory_bit(placement.first_bit(s)));
     const int y = c.y_of(a.get(memory::Field::row));
     img.fill(Canvas::kLeft, y, Canvas::kLeft + c.bank_w * static_cast<int>(c.g.banks) - 1, y,
              kBoundary);

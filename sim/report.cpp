@@ -268,6 +268,75 @@ Section layer_drop_section(const h5::Object& results, const ReportInput& in) {
   return s;
 }
 
+// Codewords the faults reached, by outcome: mean per finished trial of corrected,
+// detected-uncorrectable (DUE) and silently wrong (SDC) decode groups, and the share of
+// trials with any DUE or SDC. Only where some trial reached a codeword.
+Section codeword_section(const h5::Object& results, const ReportInput& in) {
+  Section s;
+  for (const auto& prot : in.protections) {
+    const auto pgroup = h5::open_group(results, prot);
+    for (const auto& dtype : in.dtypes) {
+      const auto cell = h5::open_group(pgroup, dtype);
+      if (!h5::has_child(cell, "codewords")) continue;  // a file from before the dataset
+      const auto ds = h5::open_dataset(cell, "codewords");
+      const auto dims = h5::dataset_dims(ds);  // P, N, T, 3
+      const auto acc = h5::read_doubles(h5::open_dataset(cell, "accuracy"));
+      check_dims(ds, dims,
+                 {static_cast<std::int64_t>(in.points),
+                  static_cast<std::int64_t>(acc.size() /
+                                            std::max<std::size_t>(1, in.points * in.times.size())),
+                  static_cast<std::int64_t>(in.times.size()), 3},
+                 "sweep points, trials, checkpoints, outcomes");
+      const auto counts = h5::read_int64s(ds);
+      const std::size_t P = dims.at(0), N = dims.at(1), T = dims.at(2);
+      if (std::all_of(counts.begin(), counts.end(), [](std::int64_t c) { return c == 0; }))
+        continue;
+      if (s.table.empty()) {
+        s.table = fmt::format(
+                      "\ncodewords the faults reached, mean per finished trial: corrected, "
+                      "detected-uncorrectable (DUE), silently wrong (SDC); and the share of "
+                      "trials with any DUE / SDC\n{:<{}} {:<9}",
+                      "protection", in.pw, "dtype") +
+                  in.axes_header();
+        s.table += fmt::format("{} {:>10} {:>10} {:>10} {:>7} {:>7}\n",
+                               in.timed ? fmt::format(" {:>10}", "time_s") : "", "corrected", "DUE",
+                               "SDC", "anyDUE", "anySDC");
+      }
+      for (std::size_t pt = 0; pt < P * T; ++pt) {
+        const std::size_t p = pt / T, t = pt % T;
+        if (!in.timed && t + 1 < T) continue;
+        double finished = 0, sums[3] = {0, 0, 0}, any_due = 0, any_sdc = 0;
+        for (std::size_t k = 0; k < N; ++k) {
+          if (std::isnan(acc[(p * N + k) * T + t])) continue;
+          ++finished;
+          const std::int64_t* c = &counts[((p * N + k) * T + t) * 3];
+          for (int o = 0; o < 3; ++o) sums[o] += static_cast<double>(c[o]);
+          any_due += c[1] > 0 ? 1 : 0;
+          any_sdc += c[2] > 0 ? 1 : 0;
+        }
+        const auto mean = [&](double v) { return finished > 0 ? v / finished : NAN; };
+        nlohmann::json row{{"protection", prot},
+                           {"dtype", dtype},
+                           {"trials_finished", finished},
+                           {"corrected_mean", mean(sums[0])},
+                           {"due_mean", mean(sums[1])},
+                           {"sdc_mean", mean(sums[2])},
+                           {"any_due_fraction", mean(any_due)},
+                           {"any_sdc_fraction", mean(any_sdc)}};
+        std::string line = fmt::format("{:<{}} {:<9}", prot, in.pw, dtype);
+        in.add_axes(row, line, p, t);
+        line +=
+            fmt::format(" {:>10.4g} {:>10.4g} {:>10.4g} {:>6.0f}% {:>6.0f}%", mean(sums[0]),
+                        mean(sums[1]), mean(sums[2]), 100.0 * mean(any_due), 100.0 * mean(any_sdc));
+        null_nans(row);
+        s.rows.push_back(row);
+        s.table += line + "\n";
+      }
+    }
+  }
+  return s;
+}
+
 // Expected vs simulated active faults per fault model and checkpoint: a model that
 // silently draws nothing cannot pass unnoticed.
 Section fault_count_section(const h5::Object& file, const ReportInput& in) {
@@ -344,14 +413,13 @@ std::string report_results(const std::filesystem::path& path, const std::string&
   const auto results = h5::open_group(file, "results");
   const auto accuracy = accuracy_section(results, in);
   const auto drops = layer_drop_section(results, in);
+  const auto codewords = codeword_section(results, in);
   const auto faults = fault_count_section(file, in);
   if (format == "csv") return accuracy.csv;
   if (format == "json")
-    return nlohmann::json{{"file", path.string()},
-                          {"status", in.status},
-                          {"rows", accuracy.rows},
-                          {"layer_drop", drops.rows},
-                          {"fault_counts", faults.rows}}
+    return nlohmann::json{{"file", path.string()},       {"status", in.status},
+                          {"rows", accuracy.rows},       {"layer_drop", drops.rows},
+                          {"codewords", codewords.rows}, {"fault_counts", faults.rows}}
                .dump(2) +
            "\n";
   return fmt::format(
@@ -359,7 +427,7 @@ std::string report_results(const std::filesystem::path& path, const std::string&
              "below "
              "reference - {})\n",
              path.string(), in.status, in.critical_drop) +
-         accuracy.table + drops.table + faults.table;
+         accuracy.table + drops.table + codewords.table + faults.table;
 }
 
 }  // namespace weightfault::sim

@@ -66,6 +66,9 @@ std::vector<std::uint8_t> encode_trial(const std::vector<TrialRecord>& records) 
     put(r.correct);
     put(r.faults_active);
     put(r.bits_changed);
+    put(r.codewords_corrected);
+    put(r.codewords_detected);
+    put(r.codewords_silent);
     put_list(r.weights_changed);
     put_list(r.layers_dropped);
     put_list(r.flips_by_position);
@@ -102,6 +105,9 @@ std::vector<TrialRecord> decode_trial(const std::vector<std::uint8_t>& bytes) {
     get(r.correct);
     get(r.faults_active);
     get(r.bits_changed);
+    get(r.codewords_corrected);
+    get(r.codewords_detected);
+    get(r.codewords_silent);
     get_list(r.weights_changed);
     get_list(r.layers_dropped);
     get_list(r.flips_by_position);
@@ -247,6 +253,7 @@ void ResultsWriter::open_cell(std::size_t p, std::size_t d) {
   c.correct = h5::open_dataset(c.group, "correct");
   c.faults_active = h5::open_dataset(c.group, "faults_active");
   c.bits_changed = h5::open_dataset(c.group, "bits_changed");
+  c.codewords = h5::open_dataset(c.group, "codewords");
   c.weights_changed = h5::open_dataset(c.group, "weights_changed");
   c.layers_dropped = h5::open_dataset(c.group, "layers_dropped");
   c.flips = h5::open_dataset(c.group, "bit_flips_by_position_per_trial");
@@ -285,6 +292,9 @@ void ResultsWriter::create_cell(std::size_t p, std::size_t d, const h5::Object& 
   c.correct = make_int(c.group, "correct", {P, N, T}, "count");
   c.faults_active = make_int(c.group, "faults_active", {P, N, T}, "count");
   c.bits_changed = make_int(c.group, "bits_changed", {P, N, T}, "count");
+  c.codewords = make_int(c.group, "codewords", {P, N, T, 3}, "count");
+  h5::write_string_list_attribute(c.codewords, "outcomes",
+                                  {"corrected", "detected_uncorrectable", "silent"});
   c.weights_changed = make_int(c.group, "weights_changed", {P, N, T, L}, "count");
   h5::write_string_list_attribute(c.weights_changed, "layers", layout.layers);
   c.layers_dropped = make_int(c.group, "layers_dropped", {P, N, T, L}, "flag");
@@ -395,6 +405,9 @@ void ResultsWriter::write_trial(const TrialRecord& r) {
   h5::write_block(c.correct, H5T_NATIVE_INT64, {p, k, t}, {1, 1, 1}, &r.correct);
   h5::write_block(c.faults_active, H5T_NATIVE_INT64, {p, k, t}, {1, 1, 1}, &r.faults_active);
   h5::write_block(c.bits_changed, H5T_NATIVE_INT64, {p, k, t}, {1, 1, 1}, &r.bits_changed);
+  const std::int64_t codewords[3] = {r.codewords_corrected, r.codewords_detected,
+                                     r.codewords_silent};
+  h5::write_block(c.codewords, H5T_NATIVE_INT64, {p, k, t, 0}, {1, 1, 1, 3}, codewords);
   h5::write_block(c.weights_changed, H5T_NATIVE_INT64, {p, k, t, 0},
                   {1, 1, 1, r.weights_changed.size()}, r.weights_changed.data());
   if (!r.layers_dropped.empty()) {

@@ -36,6 +36,9 @@ struct TrialRecord {
   std::int64_t correct = 0;
   std::int64_t faults_active = 0;
   std::int64_t bits_changed = 0;
+  // Decode groups (codewords) that read differently from golden or needed the code, by
+  // outcome: corrected, detected-uncorrectable (DUE) and silently wrong (SDC).
+  std::int64_t codewords_corrected = 0, codewords_detected = 0, codewords_silent = 0;
   std::vector<std::int64_t> weights_changed;    // per layer
   std::vector<std::int64_t> layers_dropped;     // per layer: 1 if layer_drop detached it
   std::vector<std::int64_t> flips_by_position;  // per bit position of the dtype's word
@@ -92,7 +95,7 @@ class ResultsWriter {
   void sum_kept_flips();
   std::vector<bool> finished_;  // [P][N], resume only
   struct Cell {
-    h5::Object group, accuracy, correct, faults_active, bits_changed, weights_changed,
+    h5::Object group, accuracy, correct, faults_active, bits_changed, codewords, weights_changed,
         layers_dropped, flips, finished, reference;
     std::vector<double> accuracy_values;    // [P][N], NaN = unfinished
     std::vector<std::int64_t> flips_total;  // [P][bits]

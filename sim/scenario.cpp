@@ -234,6 +234,8 @@ void read_memory(TomlReader& r, const toml::table& root, std::set<std::string>& 
   dim("channels", sc.geometry.channels, 16);
   dim("ranks", sc.geometry.ranks, 16);
   dim("chips", sc.geometry.chips, 72);
+  if (auto v = r.integer(mem, "ecc_chips", false, 0, 8))
+    sc.geometry.ecc_chips = static_cast<std::uint64_t>(*v);
   dim("banks", sc.geometry.banks, 256);
   dim("rows", sc.geometry.rows, std::int64_t{1} << 24);
   dim("columns", sc.geometry.columns, std::int64_t{1} << 16);
@@ -577,6 +579,11 @@ void read_protections(TomlReader& r, Scenario& sc, TomlReader::Table& camp,
       }
       spec.name = s->get();
       spec.params = stage_params;
+      for (const auto* stage : spec.stages) {
+        if (!stage->memory_problem) continue;
+        if (const auto problem = stage->memory_problem(sc.geometry, spec.stage_params(*stage)))
+          r.error(item.source(), "campaign.protections", *problem, show(item));
+      }
       sc.protections.push_back(spec);
     }
     // `none` is always the baseline every protection is compared with (docs/protections.md).

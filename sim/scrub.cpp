@@ -59,8 +59,9 @@ std::set<std::pair<std::size_t, std::size_t>> codewords_with_flips(const memory:
   std::set<std::pair<std::size_t, std::size_t>> candidates;
   for (const auto& f : map.bit_faults()) {
     if (f.kind != memory::FaultKind::flip) continue;
-    const auto at = image.placement().locate(f.linear_bit);
-    if (!at) continue;
+    const auto image_bit = image.placement().image_bit_at(f.linear_bit);
+    if (!image_bit) continue;
+    const auto at = image.placement().locate(*image_bit);
     const auto range = image.groups_of(at->segment, at->word);
     if (range.tensor == SIZE_MAX || image.tensors()[range.tensor].code == nullptr ||
         !image.tensors()[range.tensor].code->corrects() || range.last != range.first + 1)

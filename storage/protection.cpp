@@ -16,6 +16,7 @@
   X(clamp)                               \
   X(parity_zero)                         \
   X(secded)                              \
+  X(chipkill)                            \
   X(clip_act)                            \
   X(saf)                                 \
   X(layer_drop)
@@ -50,6 +51,14 @@ std::vector<std::string> protection_names() {
 std::size_t TensorPlan::add_segment(const std::string& suffix, std::uint64_t words,
                                     std::uint32_t word_bits) const {
   segments.push_back({tensor.name + "/" + suffix, words, word_bits});
+  return segments.size() - 1;
+}
+
+std::size_t TensorPlan::add_sideband_segment(const std::string& suffix,
+                                             std::uint32_t word_bits) const {
+  const std::uint64_t data_bits = tensor.elements * static_cast<std::uint64_t>(tensor.dtype.bits());
+  const std::uint64_t bus_words = (data_bits + geometry.data_width() - 1) / geometry.data_width();
+  segments.push_back({tensor.name + "/" + suffix, bus_words, word_bits, tensor.segment});
   return segments.size() - 1;
 }
 

@@ -134,9 +134,13 @@ struct TensorPlan {
   StoredTensor& tensor;
   std::span<const float> values;           // trained values
   std::vector<memory::Segment>& segments;  // the image's segments so far
+  const memory::Geometry& geometry;        // the memory the image goes to
   // Adds segment "<tensor>/<suffix>" and returns its index.
   std::size_t add_segment(const std::string& suffix, std::uint64_t words,
                           std::uint32_t word_bits) const;
+  // Adds segment "<tensor>/<suffix>" in the ECC lanes beside the tensor's data: one word
+  // of `word_bits` per bus word the data fills (memory_models/placement.h).
+  std::size_t add_sideband_segment(const std::string& suffix, std::uint32_t word_bits) const;
 };
 
 struct ProtectionStageInfo {
@@ -148,6 +152,10 @@ struct ProtectionStageInfo {
   // Binds the stage to one tensor (its parameters without the "<stage>." prefix); nullptr
   // when the stage does not apply to that tensor.
   std::function<std::unique_ptr<TensorStage>(const TensorPlan&, const ParamValues&)> bind;
+  // What the stage needs of the memory and cannot get from `geometry` (nullopt: fine), so a
+  // scenario names it before anything runs; bind checks the same.
+  std::function<std::optional<std::string>(const memory::Geometry&, const ParamValues&)>
+      memory_problem;
   // After every tensor was bound (one factor for the whole model, model-level checks).
   std::function<void(std::span<TensorStage* const>, const ParamValues&, const ModelFacts&,
                      const std::string& protection)>

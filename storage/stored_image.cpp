@@ -49,17 +49,17 @@ StoredImage::StoredImage(std::span<const TensorToStore> tensors, const ModelFact
                          memory::PlacementPolicy policy, const memory::AddressMapping& mapping)
     : label_(dtype.label()), protection_(protection.name), placement_([&] {
         std::vector<memory::Segment> segments;
-        plan(tensors, model, protection, dtype, segments);
+        plan(tensors, model, protection, dtype, mapping.geometry(), segments);
         return memory::Placement(std::move(segments), policy, mapping);
       }()) {
-  bytes_.assign((placement_.extent_bits() + 7) / 8, 0);
+  bytes_.assign((placement_.image_bits() + 7) / 8, 0);
   encode(tensors);
   decode_golden();
 }
 
 void StoredImage::plan(std::span<const TensorToStore> tensors, const ModelFacts& model,
                        const ProtectionSpec& protection, const DTypeSpec& dtype,
-                       std::vector<memory::Segment>& segments) {
+                       const memory::Geometry& geometry, std::vector<memory::Segment>& segments) {
   const auto own = [&](std::size_t t, SegmentRole role, const TensorStage* stage) {
     segment_owner_.resize(segments.size());
     segment_owner_.back() = {t, role, stage};
@@ -85,7 +85,7 @@ void StoredImage::plan(std::span<const TensorToStore> tensors, const ModelFacts&
       segments.push_back({in.name + "/scale", 1, 32});
       own(t, SegmentRole::tensor_scale, nullptr);
     }
-    const TensorPlan plan{model, protection.name, st, in.values, segments};
+    const TensorPlan plan{model, protection.name, st, in.values, segments, geometry};
     for (std::size_t s = 0; s < protection.stages.size(); ++s) {
       const auto& info = *protection.stages[s];
       auto stage = info.bind(plan, params[s]);
@@ -228,11 +228,12 @@ GroupRead StoredImage::read_group(std::size_t t, std::size_t group,
 }
 
 std::size_t StoredImage::decode_group(std::size_t t, std::size_t group,
-                                      std::span<const std::uint8_t> image,
-                                      std::span<float> values) const {
+                                      std::span<const std::uint8_t> image, std::span<float> values,
+                                      GroupRead* read_out) const {
   const auto& st = tensors_[t];
   const auto [first, last] = st.group_bounds(group);
   const GroupRead read = read_group(t, group, image);
+  if (read_out != nullptr) *read_out = read;
   const float scale = tensor_scale_in(st, image);
   const int wb = st.dtype.bits();
   for (std::size_t e = first; e < last; ++e) {
@@ -253,12 +254,12 @@ std::vector<std::uint64_t> StoredImage::codeword_bits(std::size_t t, std::size_t
   const auto word_bits = static_cast<std::uint32_t>(st.dtype.bits());
   for (std::size_t e = first; e < last; ++e) {
     for (std::uint32_t b = 0; b < word_bits; ++b)
-      bits.push_back(placement_.linear_bit(st.segment, e, b));
+      bits.push_back(placement_.memory_bit(placement_.image_bit(st.segment, e, b)));
   }
   if (st.code != nullptr) {
     const auto [word, count] = st.code->check_word_of(group);
     for (std::uint32_t b = 0; b < count; ++b)
-      bits.push_back(placement_.linear_bit(st.code->segment, word, b));
+      bits.push_back(placement_.memory_bit(placement_.image_bit(st.code->segment, word, b)));
   }
   return bits;
 }

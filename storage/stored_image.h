@@ -74,6 +74,11 @@ class StoredImage {
   const std::string& protection() const { return protection_; }
   const memory::Placement& placement() const { return placement_; }
   const std::vector<std::uint8_t>& golden_bytes() const { return bytes_; }
+  // Data bits of group `group` of tensor `t` in the golden image (what a fault-free read
+  // delivers).
+  std::uint64_t golden_group_bits(std::size_t t, std::size_t group) const {
+    return raw_group_bits(tensors_[t], group, bytes_);
+  }
   const std::vector<StoredTensor>& tensors() const { return tensors_; }
   // What a fault-free read decodes to (quantized, and after the protection's decode).
   const std::vector<float>& golden_values(std::size_t tensor) const {
@@ -99,12 +104,13 @@ class StoredImage {
   bool chunk_intact(std::size_t t, std::size_t chunk, std::span<const std::uint8_t> image) const;
 
   // Decodes group `group` of tensor `t` from `image` into values[t-elements].
-  // Returns how many detected (uncorrectable or zeroed) errors the read met.
+  // Returns how many detected (uncorrectable or zeroed) errors the read met; `read`, when
+  // given, receives the group as the code delivered it.
   std::size_t decode_group(std::size_t t, std::size_t group, std::span<const std::uint8_t> image,
-                           std::span<float> values) const;
+                           std::span<float> values, GroupRead* read = nullptr) const;
   // Group `group` of tensor `t` as the code delivers it (raw when there is no code).
   GroupRead read_group(std::size_t t, std::size_t group, std::span<const std::uint8_t> image) const;
-  // Linear bits of one codeword: the group's data bits and its check word.
+  // Memory bits of one codeword: the group's data bits and its check word.
   std::vector<std::uint64_t> codeword_bits(std::size_t t, std::size_t group) const;
 
   // For stages: the first byte of a segment, and a tensor's per-tensor scale as stored.
@@ -122,7 +128,7 @@ class StoredImage {
   };
   void plan(std::span<const TensorToStore> tensors, const ModelFacts& model,
             const ProtectionSpec& protection, const DTypeSpec& dtype,
-            std::vector<memory::Segment>& segments);
+            const memory::Geometry& geometry, std::vector<memory::Segment>& segments);
   void encode(std::span<const TensorToStore> tensors);
   void decode_golden();
 

@@ -79,13 +79,15 @@ TEST_CASE("placement: packed and row-aligned offsets, located both ways") {
   const Placement aligned(segments, PlacementPolicy::row_aligned, m);
   const std::uint64_t row = m.row_alignment_bits();
   CHECK(row == 8 * 2 * 32);  // columns x channels x bus width
-  CHECK(aligned.first_bit(1) == row);
-  CHECK(m.to_physical(aligned.first_bit(2)).get(Field::column) == 0);
+  CHECK(aligned.memory_bit(aligned.first_bit(1)) == row);
+  CHECK(m.to_physical(aligned.memory_bit(aligned.first_bit(2))).get(Field::column) == 0);
   for (const Placement* p : {&packed, &aligned}) {
     for (std::size_t s = 0; s < segments.size(); ++s) {
       for (std::uint64_t w = 0; w < segments[s].words; ++w) {
         for (std::uint32_t b = 0; b < segments[s].word_bits; ++b) {
-          const auto at = p->locate(p->linear_bit(s, w, b));
+          const auto image_bit = p->image_bit(s, w, b);
+          REQUIRE(p->image_bit_at(p->memory_bit(image_bit)) == image_bit);
+          const auto at = p->locate(image_bit);
           REQUIRE(at.has_value());
           REQUIRE(at->segment == s);
           REQUIRE(at->word == w);
@@ -94,7 +96,7 @@ TEST_CASE("placement: packed and row-aligned offsets, located both ways") {
       }
     }
   }
-  CHECK_FALSE(aligned.locate(aligned.first_bit(0) + 96).has_value());  // padding after "a"
+  CHECK_FALSE(aligned.image_bit_at(aligned.memory_bit(aligned.first_bit(0)) + 96));  // padding
   CHECK_THROWS_WITH_AS(Placement({{"big", g.words() * 2, 32}}, PlacementPolicy::packed, m),
                        doctest::Contains("enlarge the geometry"), wf::InputError);
 }

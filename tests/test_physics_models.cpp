@@ -621,7 +621,8 @@ TEST_CASE("scrub with SEC-DED write-back clears lone flips at the next scrub, no
                                             PlacementPolicy::packed, m);
   const auto bit_of = [&](const wf::storage::StoredImage& image, std::uint64_t word,
                           std::uint32_t b) {
-    return image.placement().linear_bit(image.tensors()[0].segment, word, b);
+    return image.placement().memory_bit(
+        image.placement().image_bit(image.tensors()[0].segment, word, b));
   };
   FaultMap map;
   // Codeword 0 (fp32 words 0 and 1): one flip at 10 s -> corrected at the 100 s scrub; a

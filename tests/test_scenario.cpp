@@ -121,9 +121,10 @@ TEST_CASE("scenario: an unknown dtype lists the valid ones") {
 TEST_CASE("scenario: an unknown protection lists the known ones") {
   CHECK_THROWS_WITH_AS(
       load_text(replace(kValid, "trials = 3", "trials = 3\nprotections = [\"ecc\"]")),
-      doctest::Contains("campaign.protections: unknown protection stage 'ecc' (known: none, scale, "
-                        "clamp, parity_zero, secded, clip_act, saf, layer_drop; chain stages with "
-                        "'+'); got 'ecc'"),
+      doctest::Contains(
+          "campaign.protections: unknown protection stage 'ecc' (known: none, scale, "
+          "clamp, parity_zero, secded, chipkill, clip_act, saf, layer_drop; chain stages with "
+          "'+'); got 'ecc'"),
       wf::InputError);
 }
 

@@ -1,7 +1,12 @@
 // secded: Hamming SEC-DED (72,64) over 64-bit codewords of weights (storage/secded_code.h),
-// one check byte per codeword in the same fault-prone memory. A detected-uncorrectable
+// one check byte per codeword in the same fault-prone memory: on the rank's ECC device
+// beside its bus word when the memory has one (an ECC DIMM; [memory] ecc_chips), else in a
+// segment of the data devices. A detected-uncorrectable
 // codeword reads as zeros (policy zero) or as its raw bits (policy keep). Scrubs write the
 // corrections back (sim/scrub.h).
+#include <fmt/format.h>
+
+#include "common/input_error.h"
 #include "storage/protection.h"
 #include "storage/secded_code.h"
 #include "storage/stored_image.h"
@@ -45,6 +50,18 @@ class Secded final : public TensorStage {
   bool zero_uncorrectable_;
 };
 
+// With ECC devices, a codeword is one bus word: 64 data bits and the check byte beside them.
+std::optional<std::string> memory_problem(const memory::Geometry& g, const ParamValues&) {
+  if (g.bus_width() == g.data_width() ||
+      (g.data_width() == 64 && g.bus_width() - g.data_width() >= 8))
+    return std::nullopt;
+  return fmt::format(
+      "secded on a memory with ECC devices puts a codeword's 64 data bits and its check byte "
+      "in one bus word: it needs chips x device_width = 64 and at least 8 ECC bits; the memory "
+      "has {} data and {} ECC bits per bus word",
+      g.data_width(), g.bus_width() - g.data_width());
+}
+
 }  // namespace
 
 ProtectionStageInfo secded_stage_info() {
@@ -56,11 +73,25 @@ ProtectionStageInfo secded_stage_info() {
       "policy", "a detected-uncorrectable word: zero its weights, or keep the raw bits",
       {"zero", "keep"}, "zero")};
   info.is_code = true;
+  info.memory_problem = memory_problem;
   info.bind = [](const TensorPlan& plan, const ParamValues& params) {
     auto& st = plan.tensor;
     st.group_elements = static_cast<std::size_t>(64 / st.dtype.bits());
     auto stage = std::make_unique<Secded>(params.text("policy") == "zero");
-    stage->segment = plan.add_segment("ecc", st.groups(), 8);
+    const auto& g = plan.geometry;
+    if (g.bus_width() == g.data_width()) {
+      stage->segment = plan.add_segment("ecc", st.groups(), 8);
+      return stage;
+    }
+    if (const auto problem = memory_problem(g, params))
+      throw InputError(fmt::format("protection '{}': {}", plan.protection, *problem));
+    if (64 % st.dtype.bits() != 0) {
+      throw InputError(fmt::format(
+          "protection '{}': secded on a memory with ECC devices packs whole weights into one bus "
+          "word's 64 data bits; '{}' is stored in {} bits, which do not divide 64",
+          plan.protection, st.name, st.dtype.bits()));
+    }
+    stage->segment = plan.add_sideband_segment("ecc", 8);
     return stage;
   };
   return info;
