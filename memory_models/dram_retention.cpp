@@ -34,6 +34,7 @@
 #include "memory_models/fault_model.h"
 #include "memory_models/normal_cdf.h"
 #include "memory_models/weak_lines.h"
+#include "memory_models/write_windows.h"
 
 namespace weightfault::memory {
 namespace {
@@ -115,25 +116,6 @@ struct RetentionParams {
   CellPolarity polarity;
   double refresh_override_s = 0.0;  // 0: the timeline's refresh window
 };
-
-// A write window [start, end) that at least one checkpoint reads; last = its last checkpoint.
-struct Window {
-  double start_s, end_s, last_checkpoint_s;
-};
-
-std::vector<Window> observed_windows(const FaultModelContext& ctx) {
-  std::vector<Window> out;
-  for (const double c : ctx.checkpoints_s) {
-    if (c < ctx.t0_s || c > ctx.t1_s) continue;
-    const double w = ctx.last_write_at_or_before(c);
-    if (!out.empty() && out.back().start_s == w) {
-      out.back().last_checkpoint_s = c;
-    } else {
-      out.push_back({w, ctx.next_write_after(c), c});
-    }
-  }
-  return out;
-}
 
 struct Candidate {
   std::uint64_t bit = 0;
@@ -366,8 +348,8 @@ class DramRetention final : public FaultModel {
 
   // One record per observed write window in which the cell fails: from the first
   // failing moment to the next write.
-  void emit(const FaultModelContext& ctx, const Candidate& cell, const std::vector<Window>& windows,
-            Rng& rng, FaultMap& sink) const {
+  void emit(const FaultModelContext& ctx, const Candidate& cell,
+            const std::vector<WriteWindow>& windows, Rng& rng, FaultMap& sink) const {
     const Profile& temperature = ctx.env().temperature_c;
     const double refresh_s = refresh_of(ctx);
     const FaultKind kind = p_.polarity.discharged(ctx.mapping.to_physical(cell.bit));

@@ -15,7 +15,8 @@
   X(field_faults)                   \
   X(dram_retention)                 \
   X(sram_cell)                      \
-  X(write_error)
+  X(write_error)                    \
+  X(row_hammer)
 
 namespace weightfault::memory {
 

@@ -33,6 +33,18 @@ struct FaultRecord {
 
   bool is_wild(Field f) const { return (wildcard >> static_cast<int>(f)) & 1u; }
   bool active_at(double t_s) const { return onset_s <= t_s && t_s < clear_s; }
+  // Whether the record covers physical bit `a` (a wildcard bit: any bit of its device).
+  bool covers(const PhysicalAddress& a, const Geometry& g) const {
+    for (int f = 0; f < kFieldCount; ++f) {
+      const auto field = static_cast<Field>(f);
+      if (field == Field::bit && is_wild(field)) {
+        if (a.chip(g) != address.chip(g)) return false;
+        continue;
+      }
+      if (!is_wild(field) && a.get(field) != address.get(field)) return false;
+    }
+    return true;
+  }
 };
 
 inline constexpr std::uint8_t wildcard_of(std::initializer_list<Field> fields) {

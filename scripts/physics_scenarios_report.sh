@@ -8,7 +8,7 @@
 # SCENARIOS="a b" regenerates only those (default: all of them, ~15 minutes here).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-read -r -a scenarios <<< "${SCENARIOS:-dram_datacenter_aging automotive_dram_105c edge_sram_voltage_scaling leo_satellite_sram stt_mram_write_errors field_faults_7y field_faults_7y_scrub leo_sram_layer_drop}"
+read -r -a scenarios <<< "${SCENARIOS:-dram_datacenter_aging automotive_dram_105c edge_sram_voltage_scaling leo_satellite_sram stt_mram_write_errors field_faults_7y field_faults_7y_scrub field_faults_chipkill dram_row_hammer leo_sram_layer_drop}"
 for s in "${scenarios[@]}"; do
   start=$(date +%s)
   build/weightfault run "scenarios/$s.toml" --overwrite "$@"

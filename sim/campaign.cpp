@@ -209,6 +209,14 @@ class Worker {
         return true;
       });
     }
+    // Stages inside the devices (on-die ECC) correct what the devices read.
+    const auto& protection = s_.protections[i / s_.scenario.dtypes.size()];
+    for (const auto* stage : protection.stages) {
+      if (stage->device_read) {
+        stage->device_read(image, s_.mapping, map, s_.scenario.checkpoints_s[checkpoint],
+                           protection.stage_params(*stage), bytes, applied.touched_bits);
+      }
+    }
     return applied;
   }
 

@@ -11,21 +11,10 @@ namespace {
 
 using storage::StoredImage;
 
-bool golden_bit(const StoredImage& image, std::uint64_t linear) {
-  return (image.golden_bytes()[linear / 8] >> (linear % 8)) & 1u;
-}
-
-bool record_matches(const memory::FaultRecord& r, const memory::PhysicalAddress& a,
-                    const memory::Geometry& g) {
-  for (int f = 0; f < memory::kFieldCount; ++f) {
-    const auto field = static_cast<memory::Field>(f);
-    if (field == memory::Field::bit && r.is_wild(field)) {
-      if (a.chip(g) != r.address.chip(g)) return false;
-      continue;
-    }
-    if (!r.is_wild(field) && a.get(field) != r.address.get(field)) return false;
-  }
-  return true;
+// The golden value of the stored bit at memory bit `memory_bit` (a codeword's bit).
+bool golden_bit(const StoredImage& image, std::uint64_t memory_bit) {
+  const std::uint64_t at = image.placement().image_bit_at(memory_bit).value_or(0);
+  return (image.golden_bytes()[at / 8] >> (at % 8)) & 1u;
 }
 
 // One fault on one bit of a codeword.
@@ -87,7 +76,7 @@ std::vector<CodewordFault> codeword_faults(const memory::FaultMap& map, const St
     if (!map.records().empty()) {
       const auto a = mapping.to_physical(bit);
       for (const auto& r : map.records()) {
-        if (record_matches(r, a, mapping.geometry()))
+        if (r.covers(a, mapping.geometry()))
           faults.push_back({bit, r.kind, r.onset_s, r.clear_s, SIZE_MAX});
       }
     }

@@ -12,6 +12,7 @@
 // Every protection stage, in natural order (the order a chain applies them):
 // one line per stage file in storage/stages/ (docs/extending.md).
 #define WEIGHTFAULT_PROTECTION_STAGES(X) \
+  X(ondie_ecc)                           \
   X(scale)                               \
   X(clamp)                               \
   X(parity_zero)                         \

@@ -36,6 +36,10 @@
 namespace weightfault {
 struct WeightTransform;
 }
+namespace weightfault::memory {
+class AddressMapping;
+class FaultMap;
+}  // namespace weightfault::memory
 
 namespace weightfault::storage {
 
@@ -156,6 +160,14 @@ struct ProtectionStageInfo {
   // scenario names it before anything runs; bind checks the same.
   std::function<std::optional<std::string>(const memory::Geometry&, const ParamValues&)>
       memory_problem;
+  // A stage inside the memory devices (on-die ECC): after the faults active at t_s are
+  // applied to `bytes` (a copy of the image's golden bytes), corrects each device's
+  // internal words as the device would on a read, before any bus-level code sees them.
+  // Bits it changes are added to `touched_bits` (image bits).
+  std::function<void(const StoredImage& image, const memory::AddressMapping& mapping,
+                     const memory::FaultMap& map, double t_s, const ParamValues& params,
+                     std::span<std::uint8_t> bytes, std::vector<std::uint64_t>& touched_bits)>
+      device_read;
   // After every tensor was bound (one factor for the whole model, model-level checks).
   std::function<void(std::span<TensorStage* const>, const ParamValues&, const ModelFacts&,
                      const std::string& protection)>

@@ -305,6 +305,7 @@ name = "mnist"
 limit = 200
 [memory]
 rows = 2048
+ecc_chips = 2
 [timeline]
 checkpoints_s = [86400, 3.15e7, 3.15e8]
 rewrite_interval_s = 1e8
@@ -321,16 +322,27 @@ fit_per_mbit = 100
 mcu_fraction = 0.3
 [campaign]
 dtypes = ["fp32"]
-protections = ["none", "secded"]
+protections = ["none", "secded", "ondie_ecc+secded", "chipkill"]
 trials = 3
 batch = 200
 output = "unused.h5"
 )");
+  // (With ECC devices: secded's check bytes and chipkill's symbols in the ECC lanes.)
   run_with_1_and_2_threads(sc, dir);
-  for (const char* path : {"results/none/fp32/accuracy", "results/secded/fp32/accuracy"})
-    CHECK(doubles(dir / "one.h5", path) == doubles(dir / "two.h5", path));
-  for (const char* path : {"results/secded/fp32/bits_changed", "faults/active"})
-    CHECK(ints(dir / "one.h5", path) == ints(dir / "two.h5", path));
+  for (const char* prot : {"none", "secded", "ondie_ecc+secded", "chipkill"}) {
+    const std::string cell = std::string("results/") + prot + "/fp32/";
+    CHECK(doubles(dir / "one.h5", cell + "accuracy") == doubles(dir / "two.h5", cell + "accuracy"));
+    for (const char* name : {"bits_changed", "codewords"})
+      CHECK(ints(dir / "one.h5", cell + name) == ints(dir / "two.h5", cell + name));
+  }
+  CHECK(ints(dir / "one.h5", "faults/active") == ints(dir / "two.h5", "faults/active"));
+  // Codes meet the faults: chipkill and secded correct codewords.
+  for (const char* prot : {"secded", "chipkill"}) {
+    const auto codewords = ints(dir / "one.h5", std::string("results/") + prot + "/fp32/codewords");
+    std::int64_t corrected = 0;
+    for (std::size_t k = 0; k < codewords.size(); k += 3) corrected += codewords[k];
+    CHECK(corrected > 0);
+  }
   // [P=1][N=3][T=3][M=2][3 kinds]: retention only reads the discharged value; seu only flips.
   const auto active = ints(dir / "one.h5", "faults/active");
   const auto expected = doubles(dir / "one.h5", "faults/expected_active");

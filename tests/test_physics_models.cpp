@@ -5,6 +5,8 @@
 // a negative control that a wrong expectation fails.
 #include <doctest/doctest.h>
 
+#include <boost/math/distributions/normal.hpp>
+
 #include <cmath>
 #include <map>
 #include <numbers>
@@ -650,4 +652,68 @@ TEST_CASE("scrub with SEC-DED write-back clears lone flips at the next scrub, no
   FaultMap lone;
   lone.add(BitFault{bit_of(plain, 0, 3), FaultKind::flip, 0, 10.0, kNever});
   CHECK(wf::sim::scrubbed(lone, plain, m, 100.0).bit_faults()[0].clear_s == kNever);
+}
+
+TEST_CASE("row_hammer: weight rows hammer their neighbours; counts follow the threshold law") {
+  // An image over the first 40 rows of bank 0 (one rank, 8 x8 devices, RoBaRaCoCh walks a
+  // row's columns first, then banks, then rows -- so bank 0 holds every 8th row's worth:
+  // the image's rows are rows 0..4 of banks 0..7). Each held row is activated
+  // A = rate x per_inference x tREF times per window; an inner row's hammer count is
+  // 2A + 2 w2 A, an edge row's less. Cells below threshold H: N Phi((ln H - ln m) / s),
+  // with ln m = ln HCfirst - s Phi^-1(1 / 2^33).
+  Geometry g;
+  g.rows = 1024;
+  g.columns = 256;
+  const AddressMapping m(g, "RoBaRaCoCh");
+  const std::uint64_t row_bits = 256 * 64;
+  const std::uint64_t extent = 40 * row_bits;  // 5 rows in each of 8 banks
+  Timeline tl;
+  tl.checkpoints = {0.03, 1.0, 100.0};
+  tl.writes = {0.0, 50.0};
+  const auto make = [](double rate, double trr) {
+    return wf::test::fault_model("row_hammer")
+        .create(model_params(wf::test::fault_model("row_hammer"),
+                             {{"inference_rate_hz", rate},
+                              {"activations_per_inference", 1000.0},
+                              {"trr_tracked_rows", trr},
+                              {"cell_layout", std::string("all_true")}}));
+  };
+  const double s = 1.0;
+  const double log_m =
+      std::log(10000.0) - s * boost::math::quantile(boost::math::normal(), 1.0 / 8589934592.0);
+  const auto below = [&](double h) { return phi((std::log(h) - log_m) / s); };
+  const double a = 2000.0 * 1000.0 * 0.064;  // 128,000 activations per window
+  // Per bank: rows 0..4 hold weights. Row 0: A(1) + w2 A(2); row 1: A(0) + A(2) + w2 A(3);
+  // rows 2: 2A + 2 w2 A; row 3: 2A + w2 A; row 4: A(3) + w2 A(2).
+  const double per_bank =
+      static_cast<double>(row_bits) *
+      (below(a * 1.1) + below(a * 2.1) + below(a * 2.2) + below(a * 2.1) + below(a * 1.1));
+  const double expected = 8.0 * per_bank;
+  const auto ctx = context(m, extent, tl);
+  const auto hammer = make(2000.0, 0.0);
+  CHECK(hammer->expected_faults(ctx) == doctest::Approx(expected));
+  CHECK(hammer->expected_active(ctx, 1.0) == doctest::Approx(expected));
+  const auto maps = draws(*hammer, ctx, 200, 95);
+  CHECK(counts_match_poisson(active_counts(maps, 1.0), expected));
+  CHECK_FALSE(counts_match_poisson(active_counts(maps, 1.0), 8.0 * 5 * row_bits * below(a * 2.2)));
+  // Within the first window only cells with thresholds below the count reached so far.
+  const auto early = active_counts(maps, 0.03);
+  MESSAGE("at 0.03 s: simulated ", std::accumulate(early.begin(), early.end(), 0.0) / 200,
+          " expected ", hammer->expected_active(ctx, 0.03), " of ", expected);
+  CHECK(mean_matches(active_counts(maps, 0.03), hammer->expected_active(ctx, 0.03)));
+  CHECK(hammer->expected_active(ctx, 0.03) < 0.5 * expected);
+  // All-true cells read 0; a rewrite clears and the same cells flip again.
+  for (const auto& map : maps) {
+    for (const auto& f : map.bit_faults()) REQUIRE(f.kind == FaultKind::stuck_at_0);
+  }
+  CHECK(counts_match_poisson(active_counts(maps, 100.0), expected));
+  // A weight read once per inference at 100 inferences/s is far below HCfirst: nothing.
+  const auto gentle = wf::test::fault_model("row_hammer")
+                          .create(model_params(wf::test::fault_model("row_hammer"), {}));
+  CHECK(gentle->expected_faults(ctx) < 1e-6);
+  // A TRR tracker as large as the hammered rows of a bank shields them all; half as large,
+  // half the activations.
+  CHECK(make(2000.0, 5.0)->expected_faults(ctx) == 0.0);
+  const auto half = make(4000.0, 2.5);
+  CHECK(half->expected_faults(ctx) == doctest::Approx(expected));
 }

@@ -218,8 +218,9 @@ TEST_CASE(
             .find("choose one") != std::string::npos);
   CHECK(wf::storage::parse_protection_chain("scale+scale", stages).value().find("twice") !=
         std::string::npos);
-  CHECK(wf::storage::parse_protection_chain("ecc", stages).value().find("known: none, scale") !=
-        std::string::npos);
+  CHECK(wf::storage::parse_protection_chain("ecc", stages)
+            .value()
+            .find("known: none, ondie_ecc, scale") != std::string::npos);
 }
 
 TEST_CASE("memory overhead: secded adds 8 bits per 64, parity one bit per weight") {

@@ -122,7 +122,7 @@ TEST_CASE("scenario: an unknown protection lists the known ones") {
   CHECK_THROWS_WITH_AS(
       load_text(replace(kValid, "trials = 3", "trials = 3\nprotections = [\"ecc\"]")),
       doctest::Contains(
-          "campaign.protections: unknown protection stage 'ecc' (known: none, scale, "
+          "campaign.protections: unknown protection stage 'ecc' (known: none, ondie_ecc, scale, "
           "clamp, parity_zero, secded, chipkill, clip_act, saf, layer_drop; chain stages with "
           "'+'); got 'ecc'"),
       wf::InputError);

@@ -33,7 +33,7 @@ bad_scenario(unknown_table "unknown_table.toml:17:2: campain: unknown table or k
 bad_scenario(unknown_fault_model "fault_model\\[0\\].name: unknown fault model \\(known: uniform_ber, .*\\); got 'uniform_bre'")
 bad_scenario(fault_model_unknown_key "fault_model\\[0\\].rate: unknown key \\(known: ber, name\\)")
 bad_scenario(unknown_dtype "campaign.dtypes: expected one of: fp32, fp16, bf16, q<m>.<n> .*; got 'fp33'")
-bad_scenario(unknown_protection "campaign.protections: unknown protection stage 'tanhh' \\(known: none, scale, clamp,")
+bad_scenario(unknown_protection "campaign.protections: unknown protection stage 'tanhh' \\(known: none, ondie_ecc, scale, clamp,")
 bad_scenario(unknown_chain_stage "unknown protection stage 'secdd' .*; got 'scale\\+secdd'")
 bad_scenario(ber_negative "ber_negative.toml:12:1: sweep.ber: a number in \\[0, 1\\]; got '-1e-06'")
 bad_scenario(ber_above_one "sweep.ber: a number in \\[0, 1\\]; got '2'")
