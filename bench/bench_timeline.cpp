@@ -37,9 +37,9 @@ int main(int argc, char** argv) {
   constexpr double kYear = 365.25 * 86400.0;
   fmt::print("{:<28} {:>7} {:>10} {:>12} {:>12} {:>12} {:>12}\n", "scenario", "years", "faults/map",
              "map ms", "physics y/s", "read ms/map", "run y/s");
-  for (const char* name : {"dram_datacenter_aging", "automotive_dram_105c",
-                           "edge_sram_voltage_scaling", "leo_satellite_sram",
-                           "stt_mram_write_errors", "field_faults_7y", "field_faults_7y_scrub"}) {
+  for (const char* name :
+       {"dram_datacenter_aging", "automotive_dram_105c", "edge_sram_voltage_scaling",
+        "leo_satellite_sram", "stt_mram_write_errors", "field_faults_7y", "sram_seu_scrub"}) {
     auto sc = wf::sim::load_scenario(fmt::format("scenarios/{}.toml", name), registry);
     const double years = sc.checkpoints_s.back() / kYear;
     const wf::memory::AddressMapping mapping(sc.geometry, sc.mapping);

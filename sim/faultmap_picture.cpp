@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "common/input_error.h"
 #include "nn/model_file.h"
@@ -158,10 +160,49 @@ void draw_texts(PngImage& img, const Canvas& c, const Scenario& sc, const Faultm
   img.text(kLeft, kTop + kPanel + 26, "ROWS SHOWN: THOSE HOLDING THE STORED WEIGHTS", kInk, 2);
 }
 
+// The picture's content as JSON (docs/results-format.md, "fault-map data").
+void write_faultmap_data(const std::filesystem::path& path, const Scenario& sc,
+                         const FaultmapRequest& req, const storage::StoredImage& image,
+                         const memory::AddressMapping& mapping, double rows_shown,
+                         const std::vector<Mark>& marks, std::uint64_t focus) {
+  const auto& g = sc.geometry;
+  nlohmann::json segments = nlohmann::json::array();
+  const auto& placement = image.placement();
+  for (std::size_t s = 0; s < placement.segments().size(); ++s) {
+    const auto t = image.tensor_of_segment(s);
+    const auto a = mapping.to_physical(placement.memory_bit(placement.first_bit(s)));
+    segments.push_back({{"name", placement.segments()[s].name},
+                        {"first_row", a.get(memory::Field::row)},
+                        {"first_bank", a.get(memory::Field::bank)},
+                        {"tensor_data", t != SIZE_MAX && image.tensors()[t].segment == s}});
+  }
+  nlohmann::json faults = nlohmann::json::array();
+  for (const auto& m : marks) {
+    faults.push_back({{"kind", std::string(memory::to_string(m.kind))},
+                      {"bank", {m.bank_lo, m.bank_hi}},
+                      {"row", {m.row_lo, m.row_hi}},
+                      {"column", {m.col_lo, m.col_hi}}});
+  }
+  const nlohmann::json doc{
+      {"scenario", sc.file},
+      {"point", req.point},
+      {"trial", req.trial},
+      {"at_s", req.at_s},
+      {"geometry", {{"banks", g.banks}, {"rows", g.rows}, {"columns", g.columns}}},
+      {"rows_shown", static_cast<std::uint64_t>(rows_shown)},
+      {"focus_bank", focus},
+      {"segments", segments},
+      {"faults", faults}};
+  std::ofstream out(path);
+  out << doc.dump() << "\n";
+  if (!out) throw InputError(fmt::format("{}: could not write the fault-map data", path.string()));
+}
+
 }  // namespace
 
 std::string draw_faultmap(const Scenario& sc, const FaultmapRequest& req,
-                          const std::filesystem::path& png) {
+                          const std::filesystem::path& png,
+                          const std::filesystem::path* data_json) {
   if (req.point >= sc.points())
     throw InputError(
         fmt::format("--point {}: the scenario has points 0..{}", req.point, sc.points() - 1));
@@ -214,6 +255,8 @@ std::string draw_faultmap(const Scenario& sc, const FaultmapRequest& req,
   draw_marks(img, c, marks, focus);
   draw_texts(img, c, sc, req, marks.size(), by_kind, focus);
   img.write(png);
+  if (data_json != nullptr)
+    write_faultmap_data(*data_json, sc, req, images.front(), mapping, c.rows_shown, marks, focus);
   return fmt::format("{}: {} faults active at {} s (flip {}, stuck_at_0 {}, stuck_at_1 {})",
                      png.string(), marks.size(), req.at_s, by_kind[0], by_kind[1], by_kind[2]);
 }

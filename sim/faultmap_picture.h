@@ -17,8 +17,11 @@ struct FaultmapRequest {
   double at_s = 0.0;
 };
 
-// Writes the PNG; returns a one-line summary of what it shows.
+// Writes the PNG and, when `data_json` is given, the same content as data for a plotting
+// script (examples/plot_faultmap.py): the geometry, the tensors' first rows and every
+// active fault as bank/row/column ranges with its kind. Returns a one-line summary.
 std::string draw_faultmap(const Scenario& scenario, const FaultmapRequest& request,
-                          const std::filesystem::path& png);
+                          const std::filesystem::path& png,
+                          const std::filesystem::path* data_json = nullptr);
 
 }  // namespace weightfault::sim

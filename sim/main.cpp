@@ -576,7 +576,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& train) {
 }
 
 struct FaultmapArgs {
-  std::string scenario, png = "faultmap.png";
+  std::string scenario, png = "faultmap.png", data;
   bool overwrite = false;
   wf::sim::FaultmapRequest request;
 };
@@ -591,7 +591,9 @@ CLI::App* add_faultmap_command(CLI::App& app, FaultmapArgs& args) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--output,-o", args.png, "PNG file")->capture_default_str();
-  cmd->add_flag("--overwrite", args.overwrite, "replace the output file if it exists");
+  cmd->add_option("--data", args.data,
+                  "also write the picture's content as JSON (for examples/plot_faultmap.py)");
+  cmd->add_flag("--overwrite", args.overwrite, "replace the output files if they exist");
   return cmd;
 }
 
@@ -720,8 +722,13 @@ int main(int argc, char** argv) {
     if (*faultmap_cmd) {
       const auto sc = wf::sim::load_scenario(faultmap.scenario, registry);
       wf::OutputFile file(faultmap.png, faultmap.overwrite, sc.input_files());
-      auto summary = wf::sim::draw_faultmap(sc, faultmap.request, file.partial());
+      std::optional<wf::OutputFile> data;
+      if (!faultmap.data.empty()) data.emplace(faultmap.data, faultmap.overwrite, sc.input_files());
+      const std::filesystem::path data_partial = data ? data->partial() : std::filesystem::path();
+      auto summary = wf::sim::draw_faultmap(sc, faultmap.request, file.partial(),
+                                            data ? &data_partial : nullptr);
       file.commit();
+      if (data) data->commit();
       const auto at = summary.find(file.partial().string());
       if (at != std::string::npos)
         summary.replace(at, file.partial().string().size(), faultmap.png);

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Draws a fault map from `weightfault faultmap ... --data map.json`.
+
+Left: the whole memory, bank by row (rows holding the stored weights); right: row by
+column of the bank with the most faults. Faults are coloured by kind; the first row of
+each stored tensor is marked and named. Usage:
+
+    build/weightfault faultmap scenarios/dram_datacenter_aging.toml --point 2 --at 3e8 \
+        -o map.png --data map.json
+    /usr/bin/python3 examples/plot_faultmap.py map.json map_matplotlib.png
+"""
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch, Rectangle  # noqa: E402
+
+COLOURS = {"flip": "#d62728", "stuck_at_0": "#1f77b4", "stuck_at_1": "#2ca02c"}
+LABELS = {"flip": "flip", "stuck_at_0": "stuck at 0 / reads 0", "stuck_at_1": "stuck at 1 / reads 1"}
+
+
+def span(pair):
+    lo, hi = pair
+    return lo, hi - lo + 1
+
+
+def main(data_path, png_path):
+    with open(data_path) as f:
+        d = json.load(f)
+    g = d["geometry"]
+    rows = max(1, d["rows_shown"])
+    focus = d["focus_bank"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 6.2), gridspec_kw={"width_ratios": [1, 1.25]})
+    counts = {k: 0 for k in COLOURS}
+    for fault in d["faults"]:
+        kind = fault["kind"]
+        counts[kind] += 1
+        b0, nb = span(fault["bank"])
+        r0, nr = span(fault["row"])
+        c0, nc = span(fault["column"])
+        single = nb == 1 and nr == 1 and nc == 1
+        colour = COLOURS[kind]
+        if single:
+            # A cell: a dot placed by its column inside its bank's band.
+            left.plot(b0 + 0.05 + 0.9 * c0 / g["columns"], r0 + 0.5, ".", ms=3, color=colour)
+        else:
+            left.add_patch(Rectangle((b0 + 0.05, r0), nb - 0.1, nr, color=colour, alpha=0.7, lw=0))
+        if b0 <= focus < b0 + nb:
+            if single:
+                right.plot(c0 + 0.5, r0 + 0.5, ".", ms=3, color=colour)
+            else:
+                right.add_patch(Rectangle((c0, r0), nc, nr, color=colour, alpha=0.7, lw=0))
+    # Tensor boundaries: the first row of each stored tensor (its name on the right panel).
+    named = [s for s in d["segments"] if s["tensor_data"]]
+    for s in d["segments"]:
+        for ax in (left, right):
+            ax.axhline(s["first_row"], color="#5a6ec8", lw=0.6, alpha=0.6)
+    # Names right of the panel, moved apart where tensors start in nearby rows.
+    label_row, gap = -rows, rows * 0.035
+    for s in sorted(named, key=lambda s: s["first_row"]):
+        label_row = max(s["first_row"], label_row + gap)
+        right.annotate(s["name"], xy=(g["columns"], s["first_row"]),
+                       xytext=(g["columns"] * 1.03, label_row), fontsize=7, color="#3b4a9a",
+                       va="center", annotation_clip=False,
+                       arrowprops={"arrowstyle": "-", "color": "#5a6ec8", "lw": 0.5})
+    for ax in (left, right):
+        ax.set_ylim(rows, 0)  # row 0 at the top, as memory is drawn
+        ax.set_facecolor("#eef1f5")
+    left.set_xlim(0, g["banks"])
+    left.set_xticks([b + 0.5 for b in range(g["banks"])])
+    left.set_xticklabels([str(b) for b in range(g["banks"])])
+    for b in range(1, g["banks"]):
+        left.axvline(b, color="white", lw=1.5)
+    left.set_xlabel("bank (cells placed by column inside the bank)")
+    left.set_ylabel("row")
+    left.set_title("whole memory: bank x row")
+    right.set_xlim(0, g["columns"])
+    right.set_xlabel("column")
+    right.set_ylabel("row")
+    right.set_title(f"bank {focus} (most faults): column x row")
+    handles = [Patch(color=COLOURS[k], label=f"{LABELS[k]} ({counts[k]})") for k in COLOURS]
+    handles.append(Patch(color="#5a6ec8", label="first row of a stored tensor"))
+    fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False)
+    total = sum(counts.values())
+    fig.suptitle(f"{d['scenario']}: point {d['point']}, trial {d['trial']}, "
+                 f"t = {d['at_s']:.4g} s: {total} active faults (rows holding weights: 0..{rows - 1})")
+    fig.tight_layout(rect=(0, 0.06, 0.9, 0.95))
+    fig.savefig(png_path, dpi=110)
+    print(f"{png_path}: {total} faults")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: plot_faultmap.py map.json out.png")
+    main(sys.argv[1], sys.argv[2])
