@@ -35,24 +35,31 @@ def main(data_path, png_path):
     focus = d["focus_bank"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 6.2), gridspec_kw={"width_ratios": [1, 1.25]})
     counts = {k: 0 for k in COLOURS}
+    # Cells as one scatter per kind and panel (hundreds of thousands draw fast that way);
+    # rows, columns, banks and devices as rectangles.
+    cells = {k: ([], [], [], []) for k in COLOURS}  # left x, left y, right x, right y
     for fault in d["faults"]:
         kind = fault["kind"]
         counts[kind] += 1
         b0, nb = span(fault["bank"])
         r0, nr = span(fault["row"])
         c0, nc = span(fault["column"])
-        single = nb == 1 and nr == 1 and nc == 1
         colour = COLOURS[kind]
-        if single:
+        if nb == 1 and nr == 1 and nc == 1:
             # A cell: a dot placed by its column inside its bank's band.
-            left.plot(b0 + 0.05 + 0.9 * c0 / g["columns"], r0 + 0.5, ".", ms=3, color=colour)
-        else:
-            left.add_patch(Rectangle((b0 + 0.05, r0), nb - 0.1, nr, color=colour, alpha=0.7, lw=0))
+            cells[kind][0].append(b0 + 0.05 + 0.9 * c0 / g["columns"])
+            cells[kind][1].append(r0 + 0.5)
+            if b0 == focus:
+                cells[kind][2].append(c0 + 0.5)
+                cells[kind][3].append(r0 + 0.5)
+            continue
+        left.add_patch(Rectangle((b0 + 0.05, r0), nb - 0.1, nr, color=colour, alpha=0.7, lw=0))
         if b0 <= focus < b0 + nb:
-            if single:
-                right.plot(c0 + 0.5, r0 + 0.5, ".", ms=3, color=colour)
-            else:
-                right.add_patch(Rectangle((c0, r0), nc, nr, color=colour, alpha=0.7, lw=0))
+            right.add_patch(Rectangle((c0, r0), nc, nr, color=colour, alpha=0.7, lw=0))
+    for kind, (lx, ly, rx, ry) in cells.items():
+        size = 4 if len(lx) < 20000 else 1
+        left.scatter(lx, ly, s=size, color=COLOURS[kind], marker=".", linewidths=0)
+        right.scatter(rx, ry, s=size, color=COLOURS[kind], marker=".", linewidths=0)
     # Tensor boundaries: the first row of each stored tensor (its name on the right panel).
     named = [s for s in d["segments"] if s["tensor_data"]]
     for s in d["segments"]:

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/parameter.h"
 #include "memory_models/fault_record.h"
 
 namespace weightfault::memory {
@@ -27,6 +28,19 @@ struct CellPolarity {
   // What a discharged cell reads.
   FaultKind discharged(const PhysicalAddress& a) const {
     return is_anti(a) ? FaultKind::stuck_at_1 : FaultKind::stuck_at_0;
+  }
+
+  // The layout parameters of a model whose cells lose charge (cell_layout,
+  // polarity_block_rows), and the layout they give.
+  static std::vector<ParamDecl> params() {
+    return {choice_param("cell_layout", "true/anti cells (EINSim layouts; Kraft DATE 2018)",
+                         layouts(), "row_blocks"),
+            number_param("polarity_block_rows", "rows",
+                         "rows per true or anti block in the row_blocks layout (512 [R/E])", 1.0,
+                         1e9, 512.0, false)};
+  }
+  static CellPolarity from(const ParamValues& v) {
+    return {v.text("cell_layout"), static_cast<std::uint64_t>(v.number("polarity_block_rows"))};
   }
 };
 

@@ -401,72 +401,71 @@ class DramRetention final : public FaultModel {
 
 FaultModelInfo dram_retention_info() {
   const double ten_hours_s = 36000.0;
+  std::vector<ParamDecl> params{
+      number_param("tail_density", "cells/bit",
+                   "fraction of cells in the leaky tail (9.8e-5: fit of the log-normal tail with "
+                   "its VRT cells to the RAIDR and RAPID anchors, docs/validation.md [E])",
+                   0.0, 1.0, 9.8e-5, true),
+      number_param("tail_median_s", "s", "median tail retention at tail_reference_c (fit [E])",
+                   1e-6, 1e9, 13.5, true),
+      number_param("tail_sigma_ln", "", "log-normal sigma of tail retention (fit [E])", 0.01, 10.0,
+                   0.75, true),
+      number_param("tail_ea_ev", "eV",
+                   "activation energy of tail cells (0.6, Hamamoto 1998 [R]; ~2x per 10 C)", 0.05,
+                   3.0, 0.6, true),
+      number_param("tail_reference_c", "C", "temperature of the tail anchors (RAIDR 45 C [R])",
+                   -60.0, 200.0, 45.0, false),
+      number_param("main_median_s", "s",
+                   "median retention of the main population (> 40 s, Kim & Lee 2009 [V-abs])", 1e-3,
+                   1e12, 40.0, true),
+      number_param("main_sigma_ln", "", "log-normal sigma of main retention [E]", 0.01, 10.0, 0.25,
+                   false),
+      number_param("main_ea_ev", "eV", "activation energy of main cells (~1.0 [R])", 0.05, 3.0, 1.0,
+                   false),
+      number_param("main_reference_c", "C", "temperature of the main-population median [E]", -60.0,
+                   200.0, 85.0, false),
+      number_param("vrt_fraction", "", "fraction of tail cells with variable retention time [E]",
+                   0.0, 1.0, 0.3, true),
+      number_param("vrt_ratio", "", "high / low retention of a VRT cell (4, range 2-10 [E])", 1.0,
+                   1000.0, 4.0, false),
+      number_param("vrt_dwell_high_s", "s", "mean time in the high-retention state (10 h [E])", 1.0,
+                   1e12, ten_hours_s, false),
+      number_param("vrt_dwell_low_s", "s", "mean time in the low-retention state (10 h [E])", 1.0,
+                   1e12, ten_hours_s, false),
+      number_param("tail_growth_per_year", "1/year",
+                   "new leaky cells appearing with age, as a fraction of the tail per year "
+                   "(weak cells 'emerge slowly over time', AVATAR DSN 2015 [V-abs]; 0.1 [E])",
+                   0.0, 1e3, 0.1, true),
+      number_param("weak_row_fraction", "",
+                   "fraction of wordlines that are weak (EDEN model 2 [E])", 0.0, 1.0, 0.0, true),
+      number_param("weak_column_fraction", "",
+                   "fraction of bitlines that are weak (EDEN model 1 [E])", 0.0, 1.0, 0.0, true),
+      number_param("weak_line_factor", "", "tail density on a weak line relative to elsewhere [E]",
+                   1.0, 1e6, 100.0, false),
+      number_param("screen_temperature_c", "C",
+                   "temperature of the manufacturer's retention test (85 C: top of the JEDEC "
+                   "normal range, JESD79 [R]; 105 C for automotive grade 2 parts [R])",
+                   -60.0, 200.0, 85.0, true),
+      number_param("screen_refresh_s", "s",
+                   "refresh window the parts are specified for at screen_temperature_c "
+                   "(JEDEC 0.064 [R])",
+                   1e-4, 1e4, 0.064, true),
+      number_param("screen_guardband", "",
+                   "the test holds data screen_guardband x screen_refresh_s; failing cells are "
+                   "repaired before shipping (4 [E]: >= vrt_ratio, so no VRT cell escapes at "
+                   "spec); 0 = unscreened (the raw population of the anchors)",
+                   0.0, 1e3, 4.0, true),
+      number_param("refresh_interval_s", "s",
+                   "refresh window for this memory; 0 = the timeline's refresh_interval_s "
+                   "(sweep it to compare refresh choices; JEDEC 0.064, 0.032 above 85 C)",
+                   0.0, 1e4, 0.0, true)};
+  const auto polarity = CellPolarity::params();
+  params.insert(params.end(), polarity.begin(), polarity.end());
   return {
       "dram_retention",
       "DRAM retention failures: main + leaky-tail log-normal retention, Arrhenius temperature, "
       "refresh window, true/anti cells, VRT, new weak cells with age, weak rows/columns",
-      {number_param("tail_density", "cells/bit",
-                    "fraction of cells in the leaky tail (9.8e-5: fit of the log-normal tail with "
-                    "its VRT cells to the RAIDR and RAPID anchors, docs/validation.md [E])",
-                    0.0, 1.0, 9.8e-5, true),
-       number_param("tail_median_s", "s", "median tail retention at tail_reference_c (fit [E])",
-                    1e-6, 1e9, 13.5, true),
-       number_param("tail_sigma_ln", "", "log-normal sigma of tail retention (fit [E])", 0.01, 10.0,
-                    0.75, true),
-       number_param("tail_ea_ev", "eV",
-                    "activation energy of tail cells (0.6, Hamamoto 1998 [R]; ~2x per 10 C)", 0.05,
-                    3.0, 0.6, true),
-       number_param("tail_reference_c", "C", "temperature of the tail anchors (RAIDR 45 C [R])",
-                    -60.0, 200.0, 45.0, false),
-       number_param("main_median_s", "s",
-                    "median retention of the main population (> 40 s, Kim & Lee 2009 [V-abs])",
-                    1e-3, 1e12, 40.0, true),
-       number_param("main_sigma_ln", "", "log-normal sigma of main retention [E]", 0.01, 10.0, 0.25,
-                    false),
-       number_param("main_ea_ev", "eV", "activation energy of main cells (~1.0 [R])", 0.05, 3.0,
-                    1.0, false),
-       number_param("main_reference_c", "C", "temperature of the main-population median [E]", -60.0,
-                    200.0, 85.0, false),
-       number_param("vrt_fraction", "", "fraction of tail cells with variable retention time [E]",
-                    0.0, 1.0, 0.3, true),
-       number_param("vrt_ratio", "", "high / low retention of a VRT cell (4, range 2-10 [E])", 1.0,
-                    1000.0, 4.0, false),
-       number_param("vrt_dwell_high_s", "s", "mean time in the high-retention state (10 h [E])",
-                    1.0, 1e12, ten_hours_s, false),
-       number_param("vrt_dwell_low_s", "s", "mean time in the low-retention state (10 h [E])", 1.0,
-                    1e12, ten_hours_s, false),
-       number_param("tail_growth_per_year", "1/year",
-                    "new leaky cells appearing with age, as a fraction of the tail per year "
-                    "(weak cells 'emerge slowly over time', AVATAR DSN 2015 [V-abs]; 0.1 [E])",
-                    0.0, 1e3, 0.1, true),
-       number_param("weak_row_fraction", "",
-                    "fraction of wordlines that are weak (EDEN model 2 [E])", 0.0, 1.0, 0.0, true),
-       number_param("weak_column_fraction", "",
-                    "fraction of bitlines that are weak (EDEN model 1 [E])", 0.0, 1.0, 0.0, true),
-       number_param("weak_line_factor", "", "tail density on a weak line relative to elsewhere [E]",
-                    1.0, 1e6, 100.0, false),
-       number_param("screen_temperature_c", "C",
-                    "temperature of the manufacturer's retention test (85 C: top of the JEDEC "
-                    "normal range, JESD79 [R]; 105 C for automotive grade 2 parts [R])",
-                    -60.0, 200.0, 85.0, true),
-       number_param("screen_refresh_s", "s",
-                    "refresh window the parts are specified for at screen_temperature_c "
-                    "(JEDEC 0.064 [R])",
-                    1e-4, 1e4, 0.064, true),
-       number_param("screen_guardband", "",
-                    "the test holds data screen_guardband x screen_refresh_s; failing cells are "
-                    "repaired before shipping (4 [E]: >= vrt_ratio, so no VRT cell escapes at "
-                    "spec); 0 = unscreened (the raw population of the anchors)",
-                    0.0, 1e3, 4.0, true),
-       number_param("refresh_interval_s", "s",
-                    "refresh window for this memory; 0 = the timeline's refresh_interval_s "
-                    "(sweep it to compare refresh choices; JEDEC 0.064, 0.032 above 85 C)",
-                    0.0, 1e4, 0.0, true),
-       choice_param("cell_layout", "true/anti cells (EINSim layouts; Kraft DATE 2018)",
-                    CellPolarity::layouts(), "row_blocks"),
-       number_param("polarity_block_rows", "rows",
-                    "rows per true or anti block in the row_blocks layout (512 [R/E])", 1.0, 1e9,
-                    512.0, false)},
+      std::move(params),
       [](const ParamValues& v) {
         RetentionParams p;
         p.tail = {v.number("tail_density"), v.number("tail_median_s"), v.number("tail_sigma_ln"),
@@ -484,8 +483,7 @@ FaultModelInfo dram_retention_info() {
         p.weak_column_fraction = v.number("weak_column_fraction");
         p.weak_line_factor = v.number("weak_line_factor");
         p.refresh_override_s = v.number("refresh_interval_s");
-        p.polarity = {v.text("cell_layout"),
-                      static_cast<std::uint64_t>(v.number("polarity_block_rows"))};
+        p.polarity = CellPolarity::from(v);
         return std::make_unique<DramRetention>(std::move(p));
       },
       true};

@@ -180,55 +180,53 @@ class RowHammer final : public FaultModel {
 }  // namespace
 
 FaultModelInfo row_hammer_info() {
-  return {
-      "row_hammer",
-      "read disturbance (RowHammer) from the weight rows' own activations: hammer count per "
-      "refresh window from the inference rate, log-normal cell thresholds anchored at HCfirst, "
-      "+-1/+-2 row blast radius, charged cells only, TRR",
-      {number_param("inference_rate_hz", "1/s", "inferences per second reading the weights [E]",
-                    0.0, 1e9, 100.0, true),
-       number_param("activations_per_inference", "",
-                    "times each weight row is opened per inference (1: read once; tiled "
-                    "layers reopen rows per tile [E])",
-                    0.0, 1e9, 1.0, true),
-       number_param("hc_first", "activations",
-                    "hammer count (both neighbours together) at which the first cell of a "
-                    "device of hc_first_device_bits flips: 10,000 (DDR4/LPDDR4, as few as 9,600 "
-                    "in Kim et al. ISCA 2020 [V-page]; DDR3 ~139,000, Kim et al. ISCA 2014 [R])",
-                    1.0, 1e9, 10000.0, true),
-       number_param("hc_sigma_ln", "", "log-normal spread of cell thresholds [E]", 0.01, 10.0, 1.0,
-                    false),
-       number_param("hc_first_device_bits", "bits", "device size hc_first refers to (8 Gib [E])",
-                    1.0, 1e15, 8.0 * 1073741824.0, false),
-       number_param("second_neighbour_weight", "",
-                    "weight of the rows two away in the hammer count (blast radius 2; far fewer "
-                    "flips than adjacent rows, Kim et al. 2020 [R]; 0.1 [E])",
-                    0.0, 1.0, 0.1, false),
-       number_param("trr_tracked_rows", "rows",
-                    "target row refresh tracker entries per bank (0: no TRR); shields that share "
-                    "of a bank's hammered rows (TRRespass, S&P 2020 [R]; [E])",
-                    0.0, 1e6, 0.0, true),
-       number_param("refresh_interval_s", "s",
-                    "refresh window; 0 = the timeline's refresh_interval_s", 0.0, 1e4, 0.0, true),
-       choice_param("cell_layout", "true/anti cells (as dram_retention)", CellPolarity::layouts(),
-                    "row_blocks"),
-       number_param("polarity_block_rows", "rows", "rows per true or anti block (512 [R/E])", 1.0,
-                    1e9, 512.0, false)},
-      [](const ParamValues& v) {
-        HammerParams p;
-        p.inference_rate_hz = v.number("inference_rate_hz");
-        p.activations_per_inference = v.number("activations_per_inference");
-        p.hc_first = v.number("hc_first");
-        p.hc_sigma_ln = v.number("hc_sigma_ln");
-        p.hc_first_device_bits = v.number("hc_first_device_bits");
-        p.second_neighbour_weight = v.number("second_neighbour_weight");
-        p.trr_tracked_rows = v.number("trr_tracked_rows");
-        p.refresh_override_s = v.number("refresh_interval_s");
-        p.polarity = {v.text("cell_layout"),
-                      static_cast<std::uint64_t>(v.number("polarity_block_rows"))};
-        return std::make_unique<RowHammer>(std::move(p));
-      },
-      true};
+  std::vector<ParamDecl> params{
+      number_param("inference_rate_hz", "1/s", "inferences per second reading the weights [E]", 0.0,
+                   1e9, 100.0, true),
+      number_param("activations_per_inference", "",
+                   "times each weight row is opened per inference (1: read once; tiled "
+                   "layers reopen rows per tile [E])",
+                   0.0, 1e9, 1.0, true),
+      number_param("hc_first", "activations",
+                   "hammer count (both neighbours together) at which the first cell of a "
+                   "device of hc_first_device_bits flips: 10,000 (DDR4/LPDDR4, as few as 9,600 "
+                   "in Kim et al. ISCA 2020 [V-page]; DDR3 ~139,000, Kim et al. ISCA 2014 [R])",
+                   1.0, 1e9, 10000.0, true),
+      number_param("hc_sigma_ln", "", "log-normal spread of cell thresholds [E]", 0.01, 10.0, 1.0,
+                   false),
+      number_param("hc_first_device_bits", "bits", "device size hc_first refers to (8 Gib [E])",
+                   1.0, 1e15, 8.0 * 1073741824.0, false),
+      number_param("second_neighbour_weight", "",
+                   "weight of the rows two away in the hammer count (blast radius 2; far fewer "
+                   "flips than adjacent rows, Kim et al. 2020 [R]; 0.1 [E])",
+                   0.0, 1.0, 0.1, false),
+      number_param("trr_tracked_rows", "rows",
+                   "target row refresh tracker entries per bank (0: no TRR); shields that share "
+                   "of a bank's hammered rows (TRRespass, S&P 2020 [R]; [E])",
+                   0.0, 1e6, 0.0, true),
+      number_param("refresh_interval_s", "s",
+                   "refresh window; 0 = the timeline's refresh_interval_s", 0.0, 1e4, 0.0, true)};
+  const auto polarity = CellPolarity::params();
+  params.insert(params.end(), polarity.begin(), polarity.end());
+  return {"row_hammer",
+          "read disturbance (RowHammer) from the weight rows' own activations: hammer count per "
+          "refresh window from the inference rate, log-normal cell thresholds anchored at HCfirst, "
+          "+-1/+-2 row blast radius, charged cells only, TRR",
+          std::move(params),
+          [](const ParamValues& v) {
+            HammerParams p;
+            p.inference_rate_hz = v.number("inference_rate_hz");
+            p.activations_per_inference = v.number("activations_per_inference");
+            p.hc_first = v.number("hc_first");
+            p.hc_sigma_ln = v.number("hc_sigma_ln");
+            p.hc_first_device_bits = v.number("hc_first_device_bits");
+            p.second_neighbour_weight = v.number("second_neighbour_weight");
+            p.trr_tracked_rows = v.number("trr_tracked_rows");
+            p.refresh_override_s = v.number("refresh_interval_s");
+            p.polarity = CellPolarity::from(v);
+            return std::make_unique<RowHammer>(std::move(p));
+          },
+          true};
 }
 
 }  // namespace weightfault::memory

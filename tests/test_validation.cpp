@@ -253,3 +253,29 @@ TEST_CASE("validation: STT-MRAM write error rate against the closed-form example
     CHECK(within_factor(mean_of(counts) / static_cast<double>(g.total_bits()), published, 1.5));
   }
 }
+
+TEST_CASE("validation: row hammer, the first flip of a device at HCfirst") {
+  // Kim et al. (ISCA 2020): the most vulnerable DDR4/LPDDR4 chips flip their first cell
+  // after ~10,000 activations of the neighbouring rows (9,600 in the worst chip). The
+  // model's thresholds are set from that anchor; this checks the whole chain (rows, hammer
+  // counts, sampling): an 8 Gib x8 device whose every row is hammered 10,000 times per
+  // window shows ~1 flipped cell (the edge rows, hammered less, subtract a little).
+  Geometry g;
+  g.chips = 1;
+  g.banks = 2;
+  g.rows = 65536;
+  g.columns = 8192;  // 8 Gib (long rows: fewer of them to walk)
+  const AddressMapping m(g, "RoBaRaCoCh");
+  Timeline tl;
+  tl.checkpoints = {1.0};
+  // Interior rows: 2A + 2 x 0.1 A = 2.2 A = 10,000 activations per 64 ms window.
+  const double per_second = 10000.0 / 2.2 / 0.064;
+  const auto model = wf::test::fault_model("row_hammer")
+                         .create(model_params(wf::test::fault_model("row_hammer"),
+                                              {{"inference_rate_hz", per_second},
+                                               {"activations_per_inference", 1.0}}));
+  const auto ctx = context(m, g.total_bits(), tl);
+  const auto counts = active_counts(draws(*model, ctx, 400, 313), 1.0);
+  CHECK(within_factor(mean_of(counts), 1.0, 1.25));  // 400 devices: +-10 % at 2 sigma
+  CHECK(wf::test::counts_match_poisson(counts, model->expected_faults(ctx)));
+}
