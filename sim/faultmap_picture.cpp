@@ -31,6 +31,7 @@ namespace {
 struct Mark {
   std::uint64_t bank_lo, bank_hi, row_lo, row_hi, col_lo, col_hi;
   memory::FaultKind kind;
+  std::uint64_t chip = 0;  // the device the fault is in
 };
 
 // The faults of the requested trial active at its time, as ranges of banks, rows, columns.
@@ -43,7 +44,8 @@ std::vector<Mark> active_marks(const memory::FaultMap& map, const memory::Addres
     const auto a = mapping.to_physical(f.linear_bit);
     marks.push_back({a.get(memory::Field::bank), a.get(memory::Field::bank),
                      a.get(memory::Field::row), a.get(memory::Field::row),
-                     a.get(memory::Field::column), a.get(memory::Field::column), f.kind});
+                     a.get(memory::Field::column), a.get(memory::Field::column), f.kind,
+                     a.chip(g)});
   }
   for (const auto& r : map.records()) {
     if (!r.active_at(at_s)) continue;
@@ -54,7 +56,7 @@ std::vector<Mark> active_marks(const memory::FaultMap& map, const memory::Addres
     const auto [b0, b1] = range(memory::Field::bank, g.banks);
     const auto [r0, r1] = range(memory::Field::row, g.rows);
     const auto [c0, c1] = range(memory::Field::column, g.columns);
-    marks.push_back({b0, b1, r0, r1, c0, c1, r.kind});
+    marks.push_back({b0, b1, r0, r1, c0, c1, r.kind, r.address.chip(g)});
   }
   return marks;
 }
@@ -181,14 +183,20 @@ void write_faultmap_data(const std::filesystem::path& path, const Scenario& sc,
     faults.push_back({{"kind", std::string(memory::to_string(m.kind))},
                       {"bank", {m.bank_lo, m.bank_hi}},
                       {"row", {m.row_lo, m.row_hi}},
-                      {"column", {m.col_lo, m.col_hi}}});
+                      {"column", {m.col_lo, m.col_hi}},
+                      {"chip", m.chip}});
   }
   const nlohmann::json doc{
       {"scenario", sc.file},
       {"point", req.point},
       {"trial", req.trial},
       {"at_s", req.at_s},
-      {"geometry", {{"banks", g.banks}, {"rows", g.rows}, {"columns", g.columns}}},
+      {"geometry",
+       {{"banks", g.banks},
+        {"rows", g.rows},
+        {"columns", g.columns},
+        {"devices", g.devices_per_rank()},
+        {"data_devices", g.chips}}},
       {"rows_shown", static_cast<std::uint64_t>(rows_shown)},
       {"focus_bank", focus},
       {"segments", segments},
