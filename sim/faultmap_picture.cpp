@@ -186,21 +186,20 @@ void write_faultmap_data(const std::filesystem::path& path, const Scenario& sc,
                       {"column", {m.col_lo, m.col_hi}},
                       {"chip", m.chip}});
   }
-  const nlohmann::json doc{
-      {"scenario", sc.file},
-      {"point", req.point},
-      {"trial", req.trial},
-      {"at_s", req.at_s},
-      {"geometry",
-       {{"banks", g.banks},
-        {"rows", g.rows},
-        {"columns", g.columns},
-        {"devices", g.devices_per_rank()},
-        {"data_devices", g.chips}}},
-      {"rows_shown", static_cast<std::uint64_t>(rows_shown)},
-      {"focus_bank", focus},
-      {"segments", segments},
-      {"faults", faults}};
+  const nlohmann::json doc{{"scenario", sc.file},
+                           {"point", req.point},
+                           {"trial", req.trial},
+                           {"at_s", req.at_s},
+                           {"geometry",
+                            {{"banks", g.banks},
+                             {"rows", g.rows},
+                             {"columns", g.columns},
+                             {"devices", g.devices_per_rank()},
+                             {"data_devices", g.chips}}},
+                           {"rows_shown", static_cast<std::uint64_t>(rows_shown)},
+                           {"focus_bank", focus},
+                           {"segments", segments},
+                           {"faults", faults}};
   std::ofstream out(path);
   out << doc.dump() << "\n";
   if (!out) throw InputError(fmt::format("{}: could not write the fault-map data", path.string()));
