@@ -88,7 +88,8 @@ TEST_CASE("validation: DRAM retention, RAPID's page retention at room temperatur
   const AddressMapping m(g, "RoBaRaCoCh");
   const double pages = static_cast<double>(g.total_bits()) / 32768.0;
   for (const auto& [window_s, published] : {std::pair{3.0, 0.01}, std::pair{10.0, 0.15}}) {
-    INFO("window ", window_s, " s");
+    const double window = window_s;  // (clang 14: INFO cannot capture a structured binding)
+    INFO("window ", window, " s");
     Timeline tl;
     tl.checkpoints = {1.0};
     tl.env.temperature_c = Profile(25.0);
@@ -217,7 +218,8 @@ TEST_CASE("validation: SRAM failing fraction at the published Vmin anchors") {
   // 825 mV Vccmin of a conventional cache. Tolerance x2 (one-figure anchors).
   for (const auto& [vdd_v, published, log2_bits] :
        {std::tuple{0.5, 1e-3, 24}, std::tuple{0.825, 1e-12, 44}}) {
-    INFO("vdd ", vdd_v, " V");
+    const double vdd = vdd_v;
+    INFO("vdd ", vdd, " V");
     Geometry g;
     g.rows = std::uint64_t{1} << (log2_bits - 19);  // 2^19 bits per row of the default rank
     const AddressMapping m(g, "RoBaRaCoCh");
@@ -238,7 +240,8 @@ TEST_CASE("validation: STT-MRAM write error rate against the closed-form example
   // (barrier floored at 5 kT): 0.87 and 0.71 here, inside the x1.5 tolerance.
   for (const auto& [pulse_ns, published, log2_bits] :
        {std::tuple{20.0, 2.2e-3, 22}, std::tuple{50.0, 7e-10, 38}}) {
-    INFO("pulse ", pulse_ns, " ns");
+    const double pulse = pulse_ns;
+    INFO("pulse ", pulse, " ns");
     Geometry g;
     g.rows = std::uint64_t{1} << (log2_bits - 19);
     const AddressMapping m(g, "RoBaRaCoCh");
