@@ -151,7 +151,7 @@ TEST_CASE("seu: a low-voltage step raises the rate by exp(dV / slope), drawn by 
 
 TEST_CASE("dram_retention: failing cells at two temperatures follow the Arrhenius factor") {
   const AddressMapping m(Geometry{}, "RoBaRaCoCh");
-  const std::uint64_t bits = Geometry{}.total_bits();
+  const std::uint64_t bits = std::uint64_t{1} << 29;  // ~200 and ~7,000 failing cells per draw
   const auto model = wf::test::fault_model("dram_retention")
                          .create(model_params(wf::test::fault_model("dram_retention"),
                                               {{"screen_guardband", 0.0},

@@ -111,7 +111,8 @@ TEST_CASE("validation: DRAM retention halves per ~10 C (Arrhenius, 45-85 C)") {
   // cells failing at T + 10 C with a window w match those failing at T with 2w. The count's
   // local slope here is ~3.8 per e-fold of the window, so a halving factor in [1.7, 2.3]
   // per 10 C maps to a count ratio in [0.54, 1.70].
-  const Geometry g = gib(4);
+  Geometry g;
+  g.rows = 8192;  // 4 Gibit: 10^4..10^6 failing cells per draw
   for (const double t_c : {45.0, 65.0, 75.0}) {
     INFO("from ", t_c, " C");
     const double hot = raw_failing_cells(g, t_c + 10.0, 1.0, 3, 304);
@@ -266,8 +267,8 @@ TEST_CASE("validation: row hammer, the first flip of a device at HCfirst") {
   Geometry g;
   g.chips = 1;
   g.banks = 2;
-  g.rows = 65536;
-  g.columns = 8192;  // 8 Gib (long rows: fewer of them to walk)
+  g.rows = 16384;
+  g.columns = 32768;  // 8 Gib (long rows: fewer of them to walk)
   const AddressMapping m(g, "RoBaRaCoCh");
   Timeline tl;
   tl.checkpoints = {1.0};
@@ -278,7 +279,7 @@ TEST_CASE("validation: row hammer, the first flip of a device at HCfirst") {
                                               {{"inference_rate_hz", per_second},
                                                {"activations_per_inference", 1.0}}));
   const auto ctx = context(m, g.total_bits(), tl);
-  const auto counts = active_counts(draws(*model, ctx, 400, 313), 1.0);
-  CHECK(within_factor(mean_of(counts), 1.0, 1.25));  // 400 devices: +-10 % at 2 sigma
+  const auto counts = active_counts(draws(*model, ctx, 200, 313), 1.0);
+  CHECK(within_factor(mean_of(counts), 1.0, 1.25));  // 200 devices: +-25 % is 3.5 sigma
   CHECK(wf::test::counts_match_poisson(counts, model->expected_faults(ctx)));
 }
